@@ -1,0 +1,130 @@
+/**
+ * The only reader of process.env. Every key is parsed once, validated, frozen, and listed in the
+ * README with its default. A bad value stops the process with a sentence naming the key.
+ */
+import { z } from 'zod';
+import type { EngineConfig } from '../core/engine-config.ts';
+import { DETECTOR_PROFILE_NAMES, DETECTOR_PROFILES, type DetectorProfileName } from './detector-profiles.ts';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  /** When unset, `crest start` spawns a private redis-server and points everything at it. */
+  REDIS_URL: z.string().url().optional(),
+  CREST_SHARDS: int(1, 1024).default(8),
+  /** Secret that signs access tokens. Unset: a random one per start (tokens die with the process). */
+  CREST_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CREST_TOKEN_TTL_S: int(60, 365 * 86400).default(12 * 3600),
+  CREST_DETECTOR_PROFILE: z.enum(DETECTOR_PROFILE_NAMES as [DetectorProfileName, ...DetectorProfileName[]]).default('balanced'),
+  CREST_DEMO: bool.default(true),
+  CREST_DEMO_ROOMS: int(1, 1000).default(3),
+  /** Which parts this process runs: comma list of api, detector, alerts, demo (or all). */
+  CREST_ROLES: z.string().default('all'),
+  CREST_DATA_DIR: z.string().default('.crest-data'),
+  CREST_MAX_EVENTS_PER_REQUEST: int(1, 100_000).default(5_000),
+  CREST_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Approximate cap on each shard's input stream (XADD MAXLEN ~). */
+  CREST_STREAM_MAXLEN: int(1000, 100_000_000).default(1_000_000),
+  CREST_OUT_STREAM_MAXLEN: int(1000, 100_000_000).default(200_000),
+  CREST_DEDUPE_HORIZON_S: int(60, 30 * 86400).default(86_400),
+  /** Ingest answers 429 when a shard's unprocessed backlog exceeds this many events. */
+  CREST_MAX_LAG: int(1000, 100_000_000).default(500_000),
+  CREST_LEASE_MS: int(500, 600_000).default(5_000),
+  CREST_VIEWER_IDLE_MS: int(1_000, 3_600_000).default(120_000),
+  CREST_ALLOWED_LATENESS_MS: int(0, 3_600_000).default(30_000),
+  CREST_COOLDOWN_MS: int(0, 3_600_000).default(120_000),
+  CREST_WEBHOOK_ATTEMPTS: int(1, 50).default(8),
+  CREST_WEBHOOK_BACKOFF_MS: int(10, 600_000).default(1_000),
+  CREST_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
+  CREST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface CrestConfig {
+  port: number;
+  host: string;
+  redisUrl: string | undefined;
+  shards: number;
+  tokenSecret: string | undefined;
+  tokenTtlS: number;
+  demo: boolean;
+  demoRooms: number;
+  roles: ReadonlySet<'api' | 'detector' | 'alerts' | 'demo'>;
+  dataDir: string;
+  maxEventsPerRequest: number;
+  maxBodyBytes: number;
+  streamMaxLen: number;
+  outStreamMaxLen: number;
+  dedupeHorizonS: number;
+  maxLag: number;
+  leaseMs: number;
+  webhook: { attempts: number; backoffMs: number; timeoutMs: number };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  engine: EngineConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ALL_ROLES = ['api', 'detector', 'alerts', 'demo'] as const;
+
+/** Parses an environment (process.env by default) into a frozen config; throws ConfigError naming the key. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): CrestConfig {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = envSchema.safeParse(clean);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ConfigError(`${i.path.join('.')}: ${i.message}`);
+  }
+  const e = r.data;
+  const roleList = e.CREST_ROLES.split(',').map((s) => s.trim()).filter(Boolean);
+  const roles = new Set<(typeof ALL_ROLES)[number]>();
+  for (const role of roleList) {
+    if (role === 'all') ALL_ROLES.forEach((x) => roles.add(x));
+    else if ((ALL_ROLES as readonly string[]).includes(role)) roles.add(role as (typeof ALL_ROLES)[number]);
+    else throw new ConfigError(`CREST_ROLES: unknown part "${role}"; expected all or ${ALL_ROLES.join(', ')}`);
+  }
+  if (!e.CREST_DEMO) roles.delete('demo');
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    shards: e.CREST_SHARDS,
+    tokenSecret: e.CREST_TOKEN_SECRET,
+    tokenTtlS: e.CREST_TOKEN_TTL_S,
+    demo: e.CREST_DEMO,
+    demoRooms: e.CREST_DEMO_ROOMS,
+    roles,
+    dataDir: e.CREST_DATA_DIR,
+    maxEventsPerRequest: e.CREST_MAX_EVENTS_PER_REQUEST,
+    maxBodyBytes: e.CREST_MAX_BODY_BYTES,
+    streamMaxLen: e.CREST_STREAM_MAXLEN,
+    outStreamMaxLen: e.CREST_OUT_STREAM_MAXLEN,
+    dedupeHorizonS: e.CREST_DEDUPE_HORIZON_S,
+    maxLag: e.CREST_MAX_LAG,
+    leaseMs: e.CREST_LEASE_MS,
+    webhook: { attempts: e.CREST_WEBHOOK_ATTEMPTS, backoffMs: e.CREST_WEBHOOK_BACKOFF_MS, timeoutMs: e.CREST_WEBHOOK_TIMEOUT_MS },
+    logLevel: e.CREST_LOG_LEVEL,
+    engine: engineConfig(e.CREST_DETECTOR_PROFILE, e),
+  });
+}
+
+/** Engine settings for a profile; the environment may override the non-detector parts. */
+export function engineConfig(profile: DetectorProfileName = 'balanced', e?: Partial<Env>): EngineConfig {
+  return {
+    detector: { ...DETECTOR_PROFILES[profile] },
+    policy: { cooldownMs: e?.CREST_COOLDOWN_MS ?? 120_000, ttlMs: 5 * 60_000, defaultBoostMin: 10 },
+    viewerIdleMs: e?.CREST_VIEWER_IDLE_MS ?? 120_000,
+    onlineFreshMs: 10_000,
+    allowedLatenessMs: e?.CREST_ALLOWED_LATENESS_MS ?? 30_000,
+    tickMs: 1_000,
+    recentIdsKept: 2_048,
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Named detector profiles (DESIGN §4): the trade-off between firing early and crying wolf.
+ * The README reports each profile's numbers from `npm run eval`.
+ */
+import type { DetectorConfig } from '../core/engine-config.ts';
+
+const balanced: DetectorConfig = {
+  profile: 'balanced',
+  sampleMs: 1_000,
+  baselineSamples: 300,
+  fastSamples: 10,
+  minLift: 0.15,
+  minRiseAbs: 20,
+  confirmSamples: 8,
+  peakDrop: 0.08,
+  endWithin: 0.2,
+  flatSamples: 180,
+};
+
+export const DETECTOR_PROFILES = {
+  sensitive: { ...balanced, profile: 'sensitive', minLift: 0.08, minRiseAbs: 10, confirmSamples: 5 },
+  balanced,
+  conservative: { ...balanced, profile: 'conservative', minLift: 0.25, minRiseAbs: 40, confirmSamples: 15 },
+} as const satisfies Record<string, DetectorConfig>;
+
+export type DetectorProfileName = keyof typeof DETECTOR_PROFILES;
+export const DETECTOR_PROFILE_NAMES = Object.keys(DETECTOR_PROFILES) as DetectorProfileName[];

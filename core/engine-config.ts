@@ -1,0 +1,50 @@
+/**
+ * Settings of the pure core. Values come from config/ (profiles, environment); the core never reads
+ * them itself, so the same code runs live, in replay, in the evaluation harness and in the bench.
+ */
+export interface DetectorConfig {
+  /** Profile name, reported with every window so a figure can be traced to its settings. */
+  profile: string;
+  /** Concurrency is sampled once per `sampleMs` of event time; the detector works on those samples. */
+  sampleMs: number;
+  /** Horizon of the slow baseline, in samples. */
+  baselineSamples: number;
+  /** Smoothing of the fast level, in samples. */
+  fastSamples: number;
+  /** Minimum lift over baseline (fraction, 0.1 = 10 %) before a rise can be called. */
+  minLift: number;
+  /** Minimum absolute rise, in viewers, so a room of 5 going to 7 is not a highlight. */
+  minRiseAbs: number;
+  /** Consecutive rising samples required before `rising` is emitted. */
+  confirmSamples: number;
+  /** Drop from the running max (fraction) that marks the peak as passed. */
+  peakDrop: number;
+  /** Back within this fraction of the lift above baseline means the window has ended. */
+  endWithin: number;
+  /** Samples without a new max after the peak before the window is declared ended (flat). */
+  flatSamples: number;
+}
+
+export interface PolicyConfig {
+  /** A suggestion of the same cooldown key is held back (logged as suppressed) for this long. */
+  cooldownMs: number;
+  /** Suggestions expire this long after creation unless a kind says otherwise. */
+  ttlMs: number;
+  /** Suggested boost duration when no forecast is available, minutes. */
+  defaultBoostMin: number;
+}
+
+export interface EngineConfig {
+  detector: DetectorConfig;
+  policy: PolicyConfig;
+  /** A viewer with no event for this long is counted gone (DESIGN §3). */
+  viewerIdleMs: number;
+  /** A platform `room.online` count is trusted for this long after it arrives. */
+  onlineFreshMs: number;
+  /** Events this far behind the room's watermark are late: counted in totals, reported, not re-windowed. */
+  allowedLatenessMs: number;
+  /** Ticks are emitted once per `tickMs` of event time. */
+  tickMs: number;
+  /** How many recent event ids a room remembers to drop duplicates that slip past ingest dedupe. */
+  recentIdsKept: number;
+}

@@ -1,0 +1,214 @@
+/**
+ * What Crest says about a room: the outputs of the pure core (ticks, highlight windows, suggestions),
+ * the out-stream record that carries them, and the socket.io event maps. Server, workers and client
+ * import these; nobody redeclares a payload. Types only (plus a few constant lists), so the client
+ * bundle pays nothing for it.
+ */
+import type { TrafficSource } from './events.ts';
+
+export type Role = 'ingest' | 'operator' | 'host' | 'buyer' | 'admin';
+export const ROLES: readonly Role[] = ['ingest', 'operator', 'host', 'buyer', 'admin'];
+/** Who a suggestion is for. Operators see every audience's suggestions. */
+export type Audience = 'operator' | 'host' | 'buyer';
+
+export type PerSource = Record<TrafficSource, number>;
+
+/** Live figures for one room at one event-time instant (DESIGN §5). Money in minor units. */
+export interface RoomMetrics {
+  /** Event time these figures are for (ms since epoch). */
+  ts: number;
+  concurrency: number;
+  /** Where `concurrency` came from: the platform's count (fresh within 10 s) or our own viewer sessions. */
+  concurrencySource: 'platform' | 'sessions';
+  peakConcurrency: number;
+  /** Entries and exits in the last 60 s of event time, by traffic source. */
+  entriesPerMin: PerSource;
+  exitsPerMin: PerSource;
+  entriesTotal: PerSource;
+  exposureTotal: PerSource;
+  uniqueViewers: number;
+  /** Mean watch time of finished and ongoing sessions, in seconds. */
+  avgWatchSec: number;
+  watchMinutes: number;
+  /** GMV = sum of order.paid amounts (gross: refunds are reported apart, not subtracted). */
+  gmv: number;
+  orders: number;
+  ordersCreated: number;
+  refunds: number;
+  payingViewers: number;
+  /** payingViewers / uniqueViewers, 0..1. */
+  conversion: number;
+  gmvPerKWatchMin: number;
+  adSpend: number;
+  likes: number;
+  comments: number;
+  shares: number;
+  follows: number;
+  gifts: number;
+  /** Events accepted into the room state, late events among them (counted, not re-windowed). */
+  events: number;
+  lateEvents: number;
+  duplicateEvents: number;
+  live: boolean;
+}
+
+export interface Tick {
+  room: string;
+  ts: number;
+  metrics: RoomMetrics;
+}
+
+export type WindowState = 'rising' | 'peak' | 'ended';
+
+/** A highlight window: a sustained rise of concurrency above its recent baseline. */
+export interface HighlightWindow {
+  /** Stable across state changes: `${room}:${onsetTs}`. */
+  id: string;
+  room: string;
+  state: WindowState;
+  /** Event time where the rise started (estimated, may be before detection). */
+  onsetTs: number;
+  /** Event time at which `rising` was first emitted; detectedTs - onsetTs is the onset latency. */
+  detectedTs: number;
+  peakTs: number | null;
+  endTs: number | null;
+  /** Event time of this update. */
+  updatedTs: number;
+  baseline: number;
+  peak: number;
+  /** (peak - baseline) / baseline * 100. */
+  liftPct: number;
+  /** Viewers per minute, over the rise so far. */
+  slopePerMin: number;
+  /** 0..1. */
+  confidence: number;
+  /** GMV and paid orders inside the window so far (minor units). */
+  gmv: number;
+  orders: number;
+  /** While rising: forecast peak height and event time, or null when there is not enough to say. */
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+}
+
+export type SuggestionKind =
+  | 'boost.now'
+  | 'boost.stop'
+  | 'cue.tease'
+  | 'cue.launch'
+  | 'cue.hold'
+  | 'cue.countdown'
+  | 'plan.at-risk';
+
+export const SUGGESTION_KINDS: readonly SuggestionKind[] = [
+  'boost.now',
+  'boost.stop',
+  'cue.tease',
+  'cue.launch',
+  'cue.hold',
+  'cue.countdown',
+  'plan.at-risk',
+];
+
+/** Reason codes are translated by the client; `reason` is the English text for logs and webhooks. */
+export type ReasonCode =
+  | 'rising'
+  | 'near-peak'
+  | 'peak-passed'
+  | 'falling-after-peak'
+  | 'conversion-collapsing'
+  | 'planned-moment'
+  | 'plan-flat';
+
+export interface Suggestion {
+  /** Deterministic: derived from room, kind and the event time that caused it, so replays dedupe. */
+  id: string;
+  room: string;
+  audience: Audience;
+  kind: SuggestionKind;
+  reasonCode: ReasonCode;
+  /** Numbers the reason text uses (lift %, minutes to peak, ...), for translation. */
+  params: Record<string, number | string>;
+  reason: string;
+  confidence: number;
+  createdAt: number;
+  expiresAt: number;
+  cooldownKey: string;
+  windowId: string | null;
+  /** boost.now only: forecast peak time and suggested boost duration. */
+  forecastPeakTs: number | null;
+  suggestedBoostMin: number | null;
+  /** Set when the policy held it back (cooldown, quiet rule): still logged for operators, never pushed to hosts or buyers. */
+  suppressed: string | null;
+}
+
+/** One record of a shard's out stream, as the detector writes it and the gateway reads it. */
+export type RoomUpdate =
+  | { type: 'tick'; room: string; tick: Tick }
+  | { type: 'window'; room: string; window: HighlightWindow }
+  | { type: 'suggestion'; room: string; suggestion: Suggestion };
+
+export interface Ack {
+  suggestionId: string;
+  room: string;
+  by: string;
+  role: Role;
+  at: number;
+}
+
+/** One point of the concurrency curve kept for charts (1 s resolution, bounded). */
+export interface SeriesPoint {
+  ts: number;
+  concurrency: number;
+  gmv: number;
+  orders: number;
+}
+
+/** What a client gets when it joins a room: enough to draw every view without waiting for a tick. */
+export interface RoomSnapshot {
+  room: string;
+  metrics: RoomMetrics | null;
+  windows: HighlightWindow[];
+  suggestions: Suggestion[];
+  acks: Ack[];
+  series: SeriesPoint[];
+  /** Out-stream id this snapshot is consistent with; pass it back as `since` after a reconnect. */
+  cursor: string;
+}
+
+export interface ErrorBody {
+  code: string;
+  field?: string;
+  reason: string;
+}
+
+export type JoinResult =
+  | { ok: true; snapshot: RoomSnapshot; replayed: number }
+  | { ok: false; error: ErrorBody };
+export type AckResult = { ok: true; ack: Ack } | { ok: false; error: ErrorBody };
+
+/** Every pushed message carries the out-stream id it came from, so a client can resume after it. */
+export interface ServerToClientEvents {
+  'room:tick': (msg: { room: string; cursor: string; tick: Tick }) => void;
+  'window:update': (msg: { room: string; cursor: string; window: HighlightWindow }) => void;
+  'suggestion:new': (msg: { room: string; cursor: string; suggestion: Suggestion }) => void;
+  'suggestion:acked': (msg: { room: string; ack: Ack }) => void;
+  /** The server could not replay what a client missed (too old): it must re-join for a fresh snapshot. */
+  'room:resync': (msg: { room: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  /** `since`: the last cursor the client saw; the server replays what came after it, or sends a snapshot. */
+  'room:join': (req: { room: string; since?: string }, ack: (res: JoinResult) => void) => void;
+  'room:leave': (req: { room: string }, ack: (res: { ok: boolean }) => void) => void;
+  'suggestion:ack': (req: { room: string; id: string }, ack: (res: AckResult) => void) => void;
+}
+
+export interface InterServerEvents {
+  ping: () => void;
+}
+
+export interface SocketData {
+  role: Role;
+  rooms: string[] | '*';
+  sub: string;
+}
