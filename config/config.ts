@@ -28,8 +28,8 @@ const envSchema = z.object({
   CREST_DATA_DIR: z.string().default('.crest-data'),
   CREST_MAX_EVENTS_PER_REQUEST: int(1, 100_000).default(5_000),
   CREST_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
-  /** Approximate cap on each shard's input stream (XADD MAXLEN ~). */
-  CREST_STREAM_MAXLEN: int(1000, 100_000_000).default(1_000_000),
+  /** Processed events older than this are trimmed from the shard streams (never unprocessed ones). */
+  CREST_EVENT_RETENTION_MS: int(10_000, 30 * 86_400_000).default(3_600_000),
   CREST_OUT_STREAM_MAXLEN: int(1000, 100_000_000).default(200_000),
   CREST_DEDUPE_HORIZON_S: int(60, 30 * 86400).default(86_400),
   /** Ingest answers 429 when a shard's unprocessed backlog exceeds this many events. */
@@ -59,7 +59,7 @@ export interface CrestConfig {
   dataDir: string;
   maxEventsPerRequest: number;
   maxBodyBytes: number;
-  streamMaxLen: number;
+  eventRetentionMs: number;
   outStreamMaxLen: number;
   dedupeHorizonS: number;
   maxLag: number;
@@ -105,7 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.CREST_DATA_DIR,
     maxEventsPerRequest: e.CREST_MAX_EVENTS_PER_REQUEST,
     maxBodyBytes: e.CREST_MAX_BODY_BYTES,
-    streamMaxLen: e.CREST_STREAM_MAXLEN,
+    eventRetentionMs: e.CREST_EVENT_RETENTION_MS,
     outStreamMaxLen: e.CREST_OUT_STREAM_MAXLEN,
     dedupeHorizonS: e.CREST_DEDUPE_HORIZON_S,
     maxLag: e.CREST_MAX_LAG,

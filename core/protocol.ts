@@ -145,7 +145,9 @@ export interface Suggestion {
 export type RoomUpdate =
   | { type: 'tick'; room: string; tick: Tick }
   | { type: 'window'; room: string; window: HighlightWindow }
-  | { type: 'suggestion'; room: string; suggestion: Suggestion };
+  | { type: 'suggestion'; room: string; suggestion: Suggestion }
+  /** Written by the API (never by the core) so every gateway node tells its sockets. */
+  | { type: 'ack'; room: string; ack: Ack };
 
 export interface Ack {
   suggestionId: string;
@@ -211,4 +213,21 @@ export interface SocketData {
   role: Role;
   rooms: string[] | '*';
   sub: string;
+}
+
+/** One row of the room list (`GET /api/v1/rooms`). */
+export interface RoomSummary {
+  room: string;
+  metrics: RoomMetrics | null;
+  activeWindow: HighlightWindow | null;
+  lastSuggestion: Suggestion | null;
+}
+
+/** Answer of `POST /api/v1/events`: one entry per rejected or duplicate event, by index in the request. */
+export interface IngestResult {
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  duplicates: { index: number; id: string }[];
+  errors: { index: number; field: string; reason: string }[];
 }

@@ -1,0 +1,101 @@
+/** Design tokens and the few rules every view shares (cards, buttons, tags). */
+import { css } from 'lit';
+
+export const tokens = css`
+  :host {
+    --c-bg: #f4f5f7;
+    --c-surface: #fff;
+    --c-text: #111827;
+    --c-muted: #6b7280;
+    --c-faint: #9ca3af;
+    --c-border: #e5e7eb;
+    --c-accent: #2563eb;
+    --c-rising: #d97706;
+    --c-peak: #dc2626;
+    --c-ended: #9ca3af;
+    --c-go: #15803d;
+    --c-stop: #b91c1c;
+    --c-aud-operator: #7c3aed;
+    --c-aud-host: #0e7490;
+    --c-aud-buyer: #15803d;
+    --radius: 10px;
+    font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'PingFang SC', 'Hiragino Sans GB',
+      'Microsoft YaHei', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif;
+    color: var(--c-text);
+    -webkit-font-smoothing: antialiased;
+  }
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
+`;
+
+export const shared = css`
+  .card {
+    background: var(--c-surface);
+    border: 1px solid var(--c-border);
+    border-radius: var(--radius);
+  }
+  h2 {
+    font-size: 14px;
+    font-weight: 600;
+    margin: 0;
+    color: var(--c-muted);
+    text-transform: uppercase;
+    letter-spacing: 0.04em;
+  }
+  :lang(zh-CN) h2 {
+    text-transform: none;
+    letter-spacing: 0;
+  }
+  button {
+    font: inherit;
+    cursor: pointer;
+    border-radius: 8px;
+    border: 1px solid var(--c-border);
+    background: var(--c-surface);
+    color: var(--c-text);
+    padding: 6px 12px;
+    min-height: 32px;
+  }
+  button:hover:not(:disabled) {
+    border-color: var(--c-accent);
+    color: var(--c-accent);
+  }
+  button:disabled {
+    cursor: default;
+    opacity: 0.6;
+  }
+  button:focus-visible,
+  a:focus-visible {
+    outline: 2px solid var(--c-accent);
+    outline-offset: 2px;
+  }
+  .tag {
+    display: inline-block;
+    font-size: 12px;
+    line-height: 18px;
+    padding: 0 7px;
+    border-radius: 9px;
+    white-space: nowrap;
+    font-weight: 600;
+    color: #fff;
+    background: var(--c-muted);
+  }
+  .tag.rising {
+    background: var(--c-rising);
+  }
+  .tag.peak {
+    background: var(--c-peak);
+  }
+  .tag.ended {
+    background: var(--c-ended);
+  }
+  .muted {
+    color: var(--c-muted);
+  }
+  .num {
+    font-variant-numeric: tabular-nums;
+  }
+`;

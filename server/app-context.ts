@@ -1,0 +1,18 @@
+/** What every route and the gateway share: configuration, Redis, services and the logger. */
+import type { CrestConfig } from '../config/config.ts';
+import type { IngestService } from './ingest-service.ts';
+import type { Logger } from './logger.ts';
+import type { RoomStore } from './room-store.ts';
+import type { RedisClient } from './lua/scripts.ts';
+
+export interface AppContext {
+  config: CrestConfig;
+  tokenSecret: string;
+  /** Fails fast while Redis is away (no offline queue), so the API answers 503 instead of hanging. */
+  redis: RedisClient;
+  ingest: IngestService;
+  store: RoomStore;
+  log: Logger;
+  /** Counters exported on /metrics. */
+  counters: Record<string, number>;
+}

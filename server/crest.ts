@@ -1,0 +1,131 @@
+/**
+ * Composes one Crest process from its parts (API + gateway, detector worker, alert worker, demo
+ * simulator), each switchable by config, and stops them in the reverse order.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { Server } from 'socket.io';
+import type { CrestConfig } from '../config/config.ts';
+import type { Role } from '../core/protocol.ts';
+import { AlertWorker } from '../workers/alert-worker.ts';
+import { DetectorWorker } from '../workers/detector-worker.ts';
+import { startDemoSimulator, DEMO_ROOMS } from '../workers/demo-simulator.ts';
+import { createApp } from './app.ts';
+import type { AppContext } from './app-context.ts';
+import { randomSecret, signToken } from './auth/token.ts';
+import { Gateway, type CrestServer } from './gateway.ts';
+import { IngestService } from './ingest-service.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { RoomStore } from './room-store.ts';
+
+export interface CrestHandle {
+  /** Base URL of the API and client ('' when this process runs no API). */
+  url: string;
+  redisUrl: string;
+  tokenSecret: string;
+  ingest: IngestService;
+  detector: DetectorWorker | null;
+  demoRooms: string[];
+  token(role: Role, rooms: string[] | '*', sub?: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {}): Promise<CrestHandle> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const redisUrl = config.redisUrl;
+  if (!redisUrl) throw new Error('startCrest needs config.redisUrl (crest start spawns a private redis-server when REDIS_URL is unset)');
+  const tokenSecret = config.tokenSecret ?? randomSecret();
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: Error) => log.warn('stop step failed', { error: e.message }));
+  };
+
+  try {
+    // The API connection fails fast while Redis is away (503 + Retry-After) instead of queueing requests.
+    const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    redis.on('error', (e) => log.debug('api redis', { error: e.message }));
+    await redis.connect();
+    stops.push(async () => redis.disconnect());
+    const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag });
+    const store = new RoomStore(redis, config.shards, config.outStreamMaxLen);
+    const ctx: AppContext = { config, tokenSecret, redis, ingest, store, log, counters: {} };
+
+    let detector: DetectorWorker | null = null;
+    if (config.roles.has('detector')) {
+      detector = new DetectorWorker({
+        redisUrl,
+        shards: config.shards,
+        leaseMs: config.leaseMs,
+        engine: config.engine,
+        outStreamMaxLen: config.outStreamMaxLen,
+        eventRetentionMs: config.eventRetentionMs,
+        log,
+      });
+      await detector.start();
+      const d = detector;
+      stops.push(() => d.stop());
+    }
+
+    if (config.roles.has('alerts')) {
+      const alerts = new AlertWorker({ redisUrl, shards: config.shards, webhook: config.webhook, log });
+      await alerts.start();
+      stops.push(() => alerts.stop());
+    }
+
+    let url = '';
+    if (config.roles.has('api')) {
+      const http = createServer(createApp(ctx));
+      const io: CrestServer = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 10_000 });
+      const gateway = new Gateway(io, ctx, redisUrl);
+      await gateway.start();
+      await listen(http, config.port, config.host);
+      const addr = http.address() as AddressInfo;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
+      stops.push(async () => {
+        await gateway.stop();
+        await new Promise<void>((ok) => io.close(() => ok()));
+        http.closeAllConnections?.();
+      });
+    }
+
+    const demoRooms: string[] = [];
+    if (config.roles.has('demo')) {
+      const rooms = DEMO_ROOMS.slice(0, config.demoRooms);
+      demoRooms.push(...rooms.map((r) => r.room));
+      const sim = startDemoSimulator({
+        rooms,
+        loop: true,
+        submit: async (events) => {
+          await ingest.ingest(events, { rooms: '*' });
+        },
+        log: (msg) => log.debug(msg),
+      });
+      stops.push(() => sim.stop());
+    }
+
+    return {
+      url,
+      redisUrl,
+      tokenSecret,
+      ingest,
+      detector,
+      demoRooms,
+      token: (role, rooms, sub) => signToken(tokenSecret, { role, rooms, sub, ttlS: config.tokenTtlS }),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function listen(http: HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    http.once('error', fail);
+    http.listen(port, host, () => {
+      http.off('error', fail);
+      ok();
+    });
+  });
+}

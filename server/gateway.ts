@@ -1,0 +1,237 @@
+/**
+ * socket.io gateway: authenticates sockets by token, lets them join only their rooms, and pushes what
+ * the detectors commit to the shard out streams. Every gateway node tails every out stream itself, so
+ * several nodes behind a load balancer need no adapter for these pushes. A reconnecting client passes
+ * the last cursor it saw and gets what it missed replayed from the stream, plus a fresh snapshot.
+ */
+import { Redis } from 'ioredis';
+import type { Server, Socket } from 'socket.io';
+import { z } from 'zod';
+import { ROOM_ID_PATTERN, firstFieldError } from '../core/events.ts';
+import type {
+  Audience,
+  ClientToServerEvents,
+  ErrorBody,
+  InterServerEvents,
+  Role,
+  RoomUpdate,
+  ServerToClientEvents,
+  SocketData,
+} from '../core/protocol.ts';
+import type { AppContext } from './app-context.ts';
+import { canAccessRoom, TokenError, verifyToken } from './auth/token.ts';
+import { keys } from './redis-keys.ts';
+import { visibleTo } from './room-store.ts';
+
+export type CrestServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type CrestSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const joinSchema = z.strictObject({
+  room: z.string().regex(ROOM_ID_PATTERN, 'must be 1–64 characters of A-Z a-z 0-9 _ . -'),
+  since: z.string().regex(STREAM_ID, 'must be a cursor received from the server').optional(),
+});
+const leaveSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN) });
+const ackSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN), id: z.string().min(1).max(256) });
+/** Replay at most this many out-stream entries per join; beyond that the snapshot stands in. */
+const REPLAY_SCAN_LIMIT = 20_000;
+
+const ticksRoom = (room: string) => `t:${room}`;
+const suggestionsRoom = (room: string, audience: Audience) => `s:${room}:${audience}`;
+/** Operators and admins get every audience's suggestions (suppressed ones too) through the operator room. */
+const audienceOf = (role: Role): Audience => (role === 'host' || role === 'buyer' ? role : 'operator');
+
+export class Gateway {
+  private readonly tail: Redis;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+
+  constructor(
+    private readonly io: CrestServer,
+    private readonly ctx: AppContext,
+    redisUrl: string,
+  ) {
+    this.tail = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.tail.on('error', (e) => ctx.log.debug('gateway redis', { error: e.message }));
+    io.use((socket, next) => {
+      try {
+        const claims = verifyToken(ctx.tokenSecret, readToken(socket));
+        if (claims.role === 'ingest') return next(new Error('forbidden'));
+        socket.data = { role: claims.role, rooms: claims.rooms, sub: claims.sub };
+        next();
+      } catch (err) {
+        next(new Error(err instanceof TokenError ? err.code : 'unauthorized'));
+      }
+    });
+    io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  async start(): Promise<void> {
+    await this.tail.connect();
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.tail.disconnect();
+    await this.loopDone?.catch(() => undefined);
+  }
+
+  private onConnection(socket: CrestSocket): void {
+    this.ctx.counters.sockets_connected_total = (this.ctx.counters.sockets_connected_total ?? 0) + 1;
+    socket.on('room:join', async (raw, ack) => {
+      if (typeof ack !== 'function') return;
+      const req = parse(joinSchema, raw);
+      if ('error' in req) return ack({ ok: false, error: req.error });
+      const { room, since } = req.value;
+      if (!canAccessRoom(socket.data, room)) return ack({ ok: false, error: { code: 'forbidden', field: 'room', reason: `this token does not grant room "${room}"` } });
+      try {
+        await socket.join([ticksRoom(room), suggestionsRoom(room, audienceOf(socket.data.role))]);
+        const replayed = since ? await this.replay(socket, room, since) : 0;
+        const snapshot = await this.ctx.store.snapshot(room, socket.data.role);
+        ack({ ok: true, snapshot, replayed });
+      } catch (err) {
+        ack({ ok: false, error: { code: 'unavailable', reason: `could not load the room: ${(err as Error).message}` } });
+      }
+    });
+    socket.on('room:leave', async (raw, ack) => {
+      const req = parse(leaveSchema, raw);
+      if (!('error' in req)) {
+        const { room } = req.value;
+        await Promise.all([socket.leave(ticksRoom(room)), socket.leave(suggestionsRoom(room, audienceOf(socket.data.role)))]);
+      }
+      if (typeof ack === 'function') ack({ ok: !('error' in req) });
+    });
+    socket.on('suggestion:ack', async (raw, ack) => {
+      if (typeof ack !== 'function') return;
+      const req = parse(ackSchema, raw);
+      if ('error' in req) return ack({ ok: false, error: req.error });
+      const { room, id } = req.value;
+      if (!canAccessRoom(socket.data, room)) return ack({ ok: false, error: { code: 'forbidden', field: 'room', reason: `this token does not grant room "${room}"` } });
+      try {
+        const out = await this.ctx.store.ack(room, id, socket.data.sub, socket.data.role);
+        if (!out.ok) return ack({ ok: false, error: { code: 'not-found', field: 'id', reason: `no suggestion "${id}" visible to this token` } });
+        ack({ ok: true, ack: out.ack });
+      } catch (err) {
+        ack({ ok: false, error: { code: 'unavailable', reason: (err as Error).message } });
+      }
+    });
+  }
+
+  /** Sends this socket the room's out-stream entries after `since`, filtered for its role. */
+  private async replay(socket: CrestSocket, room: string, since: string): Promise<number> {
+    const entries = (await this.ctx.redis.xrange(keys.out(this.ctx.store.shardOf(room)), `(${since}`, '+', 'COUNT', REPLAY_SCAN_LIMIT)) as [
+      string,
+      string[],
+    ][];
+    let n = 0;
+    for (const [id, fields] of entries) {
+      if (fields[1] !== room) continue;
+      const update = JSON.parse(fields[3]!) as RoomUpdate;
+      if (this.emitTo(socket, socket.data.role, id, update)) n++;
+    }
+    return n;
+  }
+
+  private emitTo(target: CrestSocket, role: Role, cursor: string, u: RoomUpdate): boolean {
+    switch (u.type) {
+      case 'tick':
+        target.emit('room:tick', { room: u.room, cursor, tick: u.tick });
+        return true;
+      case 'window':
+        target.emit('window:update', { room: u.room, cursor, window: u.window });
+        return true;
+      case 'ack':
+        target.emit('suggestion:acked', { room: u.room, ack: u.ack });
+        return true;
+      case 'suggestion':
+        if (!visibleTo(u.suggestion, role)) return false;
+        target.emit('suggestion:new', { room: u.room, cursor, suggestion: u.suggestion });
+        return true;
+    }
+  }
+
+  private broadcast(cursor: string, u: RoomUpdate): void {
+    const room = u.room;
+    switch (u.type) {
+      case 'tick':
+        this.io.to(ticksRoom(room)).emit('room:tick', { room, cursor, tick: u.tick });
+        break;
+      case 'window':
+        this.io.to(ticksRoom(room)).emit('window:update', { room, cursor, window: u.window });
+        break;
+      case 'ack':
+        this.io.to(ticksRoom(room)).emit('suggestion:acked', { room, ack: u.ack });
+        break;
+      case 'suggestion': {
+        const msg = { room, cursor, suggestion: u.suggestion };
+        this.io.to(suggestionsRoom(room, 'operator')).emit('suggestion:new', msg);
+        if (u.suggestion.suppressed === null && u.suggestion.audience !== 'operator') {
+          this.io.to(suggestionsRoom(room, u.suggestion.audience)).emit('suggestion:new', msg);
+        }
+        break;
+      }
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const streams = Array.from({ length: this.ctx.config.shards }, (_, s) => keys.out(s));
+    const ids = await this.lastIds(streams);
+    while (this.running) {
+      try {
+        const reply = (await this.tail.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...ids)) as
+          | [string, [string, string[]][]][]
+          | null;
+        if (!reply) continue;
+        for (const [stream, entries] of reply) {
+          const i = streams.indexOf(stream);
+          for (const [id, fields] of entries) {
+            ids[i] = id;
+            try {
+              this.broadcast(id, JSON.parse(fields[3]!) as RoomUpdate);
+            } catch (err) {
+              this.ctx.log.warn('skipped malformed out-stream entry', { stream, id, error: (err as Error).message });
+            }
+          }
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.ctx.log.debug('gateway tail error, retrying', { error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  /** Starts from each stream's current end (a concrete id, not '$', so a reconnect misses nothing). */
+  private async lastIds(streams: string[]): Promise<string[]> {
+    for (;;) {
+      try {
+        const pipe = this.tail.pipeline();
+        for (const s of streams) pipe.xrevrange(s, '+', '-', 'COUNT', 1);
+        const replies = (await pipe.exec()) ?? [];
+        return replies.map(([err, v]) => {
+          if (err) throw err;
+          return (v as [string, string[]][])[0]?.[0] ?? '0-0';
+        });
+      } catch (err) {
+        if (!this.running) return streams.map(() => '0-0');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+function readToken(socket: CrestSocket): string | undefined {
+  const auth = socket.handshake.auth as { token?: unknown } | undefined;
+  if (typeof auth?.token === 'string') return auth.token;
+  const q = socket.handshake.query.token;
+  return typeof q === 'string' ? q : undefined;
+}
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown): { value: T } | { error: ErrorBody } {
+  const r = schema.safeParse(raw);
+  if (r.success) return { value: r.data };
+  const fe = firstFieldError(r.error);
+  return { error: { code: 'invalid', field: fe.field, reason: fe.reason } };
+}

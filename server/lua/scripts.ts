@@ -1,0 +1,36 @@
+/**
+ * Loads Crest's Lua scripts and runs them by SHA (EVALSHA, falling back to EVAL after a Redis
+ * restart flushed the script cache). Each script's header lists its KEYS and ARGV.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import type { Redis, Cluster } from 'ioredis';
+
+export type RedisClient = Redis | Cluster;
+
+export class LuaScript {
+  readonly source: string;
+  readonly sha: string;
+  constructor(readonly name: string) {
+    this.source = readFileSync(new URL(`./${name}.lua`, import.meta.url), 'utf8');
+    this.sha = createHash('sha1').update(this.source).digest('hex');
+  }
+
+  async run(redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return await redis.eval(this.source, keys.length, ...keys, ...args);
+      }
+      throw err;
+    }
+  }
+}
+
+export const scripts = {
+  ingest: new LuaScript('ingest'),
+  checkpoint: new LuaScript('checkpoint'),
+  lease: new LuaScript('lease'),
+  ack: new LuaScript('ack'),
+} as const;

@@ -1,0 +1,37 @@
+/**
+ * Every Redis key Crest uses, in one place. Keys of a shard share the hash tag `{sN}` so that a
+ * checkpoint (state + cursor + outputs) touches one Redis Cluster slot and stays one atomic script.
+ */
+export const shardTag = (shard: number) => `{s${shard}}`;
+
+export const keys = {
+  /** Input stream: accepted events of every room of the shard, in arrival order. */
+  events: (s: number) => `crest:${shardTag(s)}:ev`,
+  /** Output stream: ticks, window changes, suggestions, acks. */
+  out: (s: number) => `crest:${shardTag(s)}:out`,
+  /** Detector checkpoint hash: `@cursor`, `@processed`, `@added`, `@active`, and `r:<room>` states. */
+  checkpoint: (s: number) => `crest:${shardTag(s)}:ckpt`,
+  /** Which detector worker owns the shard (value = worker id, PX = lease). */
+  lease: (s: number) => `crest:${shardTag(s)}:lease`,
+  /** Room summaries for the room list: room → RoomSummary JSON. */
+  view: (s: number) => `crest:${shardTag(s)}:view`,
+  /** Idempotency key of one event, kept for the dedupe horizon. */
+  dedupe: (s: number, room: string, id: string) => `crest:${shardTag(s)}:dd:${room}:${id}`,
+  /** Newest-first list of a room's suggestions (bounded). */
+  suggestions: (s: number, room: string) => `crest:${shardTag(s)}:sug:${room}`,
+  /** Acknowledgements of a room's suggestions: suggestion id → Ack JSON. */
+  acks: (s: number, room: string) => `crest:${shardTag(s)}:ack:${room}`,
+  /** A room's 1 s concurrency/GMV series (bounded list of "ts,concurrency,gmv,orders"). */
+  series: (s: number, room: string) => `crest:${shardTag(s)}:series:${room}`,
+  /** Webhook subscriptions (not per shard: read by the alert worker for any room). */
+  webhooks: () => 'crest:webhooks',
+  webhookDeadLetters: () => 'crest:webhooks:dead',
+} as const;
+
+export const CHECKPOINT_FIELDS = {
+  cursor: '@cursor',
+  processed: '@processed',
+  added: '@added',
+  active: '@active',
+  room: (room: string) => `r:${room}`,
+} as const;

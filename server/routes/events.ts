@@ -1,0 +1,60 @@
+/**
+ * POST /api/v1/events — a JSON array (or one object) or NDJSON. Limits on bytes and on events per
+ * request. The answer says, per event index, what was rejected (field + reason) and what was a
+ * duplicate; everything else was durably appended.
+ */
+import express, { Router } from 'express';
+import type { AppContext } from '../app-context.ts';
+import { authenticate, requireRole } from '../auth/middleware.ts';
+import { badRequest, HttpError } from '../http-error.ts';
+import { UnparseableItem } from '../ingest-service.ts';
+
+export function eventsRouter(ctx: AppContext): Router {
+  const r = Router();
+  r.post(
+    '/events',
+    authenticate(ctx.tokenSecret),
+    requireRole('ingest'),
+    express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
+    async (req, res) => {
+      const body = typeof req.body === 'string' ? req.body : '';
+      const items = parseBody(body, String(req.headers['content-type'] ?? ''));
+      if (items.length > ctx.config.maxEventsPerRequest) {
+        throw new HttpError(413, 'too-many-events', `at most ${ctx.config.maxEventsPerRequest} events per request, got ${items.length}`);
+      }
+      const result = await ctx.ingest.ingest(items, req.claims!);
+      res.status(result.rejected > 0 && result.accepted + result.duplicate === 0 ? 400 : 200).json(result);
+    },
+  );
+  return r;
+}
+
+/**
+ * JSON array / single object, or NDJSON (by content type, or when the body is not one JSON value).
+ * A line that is not JSON is not fatal for NDJSON: it becomes that index's rejection.
+ */
+export function parseBody(body: string, contentType: string): unknown[] {
+  const text = body.trim();
+  if (!text) throw badRequest('body', 'empty body: send a JSON array of events or NDJSON (one event per line)');
+  const ndjson = /ndjson|jsonl|json-seq/.test(contentType);
+  if (!ndjson) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      return Array.isArray(v) ? v : [v];
+    } catch (err) {
+      if (!text.includes('\n')) throw badRequest('body', `invalid JSON: ${(err as Error).message}`);
+    }
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch (err) {
+        return new UnparseableItem(`invalid JSON on line ${i + 1}: ${(err as Error).message}`);
+      }
+    });
+}
+
