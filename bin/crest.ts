@@ -107,6 +107,7 @@ async function start(args: string[]): Promise<void> {
     const lines = [
       '',
       `Crest is running at ${crest.url}`,
+      `  Redis: ${redis ? `private redis-server at ${redis.url} (data in ${redis.dir})` : 'REDIS_URL'}`,
       '',
       `  Room list:      ${crest.url}/?token=${op}`,
       `  Operator panel: ${crest.url}/operator/${first}?token=${op}`,

@@ -28,6 +28,7 @@ type CrestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const JOIN_TIMEOUT_MS = 10_000;
 const JOIN_RETRY_MS = 2_000;
 const ACK_TIMEOUT_MS = 10_000;
+const SERVER_DISCONNECT_RETRY_MS = 1_000;
 
 export class ConnectionController implements ReactiveController {
   state: ConnState = 'connecting';
@@ -38,6 +39,8 @@ export class ConnectionController implements ReactiveController {
 
   private socket: CrestSocket | null = null;
   private joinRetry: ReturnType<typeof setTimeout> | undefined;
+  /** Server-side disconnects since the last good join: backs off the manual reconnect. */
+  private kicks = 0;
   /** Event time of the newest tick and the wall clock when it came: lets views count down between ticks. */
   private clock: { eventTs: number; wallTs: number } | null = null;
 
@@ -70,8 +73,16 @@ export class ConnectionController implements ReactiveController {
       if (!socket.active) this.set('error', err.message || 'connect_error');
       else this.set(navigator.onLine ? 'reconnecting' : 'offline');
     });
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       clearTimeout(this.joinRetry);
+      if (reason === 'io server disconnect') {
+        // The gateway dropped us on purpose (draining for a deploy, say). socket.io will not retry on
+        // its own; try once more after a pause: a revoked token then ends in connect_error.
+        const delay = Math.min(30_000, SERVER_DISCONNECT_RETRY_MS * 2 ** this.kicks++);
+        this.joinRetry = setTimeout(() => socket.connect(), delay);
+        this.set('reconnecting');
+        return;
+      }
       this.set(!socket.active ? 'offline' : navigator.onLine ? 'reconnecting' : 'offline');
     });
 
@@ -147,6 +158,7 @@ export class ConnectionController implements ReactiveController {
       const snap = res.snapshot;
       if (snap.metrics) this.seeTime(snap.metrics.ts);
       this.room = applySnapshot(this.room, snap);
+      this.kicks = 0;
       this.set('connected');
     });
   }

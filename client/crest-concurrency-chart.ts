@@ -85,7 +85,7 @@ export class CrestConcurrencyChart extends LitElement {
       }
       .band b {
         position: absolute;
-        top: 2px;
+        bottom: 2px;
         left: 4px;
         font-size: 11px;
         font-weight: 600;
@@ -168,10 +168,21 @@ export class CrestConcurrencyChart extends LitElement {
         place-items: center;
         color: var(--c-muted);
       }
+      /* The hover readout floats over the plot's top-left corner instead of taking a row below it. */
       .u-legend {
+        position: absolute;
+        top: 0;
+        left: 56px;
         font-size: 12px;
         text-align: left;
         margin: 0;
+        background: rgb(255 255 255 / 0.9);
+        border-radius: 6px;
+        pointer-events: none;
+        z-index: 2;
+      }
+      .wrap:not(:hover) .u-legend {
+        visibility: hidden;
       }
       .u-legend .u-series > * {
         padding: 0 4px;
@@ -307,7 +318,7 @@ export class CrestConcurrencyChart extends LitElement {
           { ...axis, size: 48, values: (_u, splits) => splits.map((v) => i18n.compact(v)) },
         ],
         series: [
-          { label: '', value: (_u, v) => (v == null ? '' : i18n.time(v)) },
+          { label: i18n.t('chart.time'), value: (_u, v) => (v == null ? '' : i18n.time(v)) },
           {
             label: i18n.t('chart.title'),
             stroke: '#2563eb',

@@ -30,6 +30,7 @@ export class CrestConnectionState extends LitElement {
       :host {
         display: inline-flex;
         min-width: 0;
+        color: inherit;
       }
       span {
         display: inline-flex;

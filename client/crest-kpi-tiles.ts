@@ -27,7 +27,7 @@ export class CrestKpiTiles extends LitElement {
     css`
       :host {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(148px, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(128px, 1fr));
         gap: 10px;
       }
       .tile {

@@ -12,6 +12,9 @@ export class CrestLangToggle extends LitElement {
   static override styles = [
     tokens,
     css`
+      :host {
+        color: inherit;
+      }
       button {
         font: inherit;
         font-size: 13px;

@@ -89,10 +89,13 @@ export class CrestRoomList extends LitElement {
         border-bottom: 0;
       }
       .head {
-        font-size: 12px;
-        color: var(--c-muted);
         padding-top: 10px;
         padding-bottom: 10px;
+      }
+      .head > * {
+        font-size: 12px;
+        font-weight: 500;
+        color: var(--c-muted);
       }
       .room {
         grid-area: room;
@@ -150,6 +153,7 @@ export class CrestRoomList extends LitElement {
         border-color: var(--c-accent);
       }
       .live {
+        font-style: normal;
         font-size: 11px;
         background: #dc2626;
         color: #fff;

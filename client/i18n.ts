@@ -21,6 +21,11 @@ const en = {
   'err.forbidden': 'this token may not see this room',
   'err.no-token': 'no token — open this page with ?token=…',
   'err.not-found': 'not found',
+  'err.timeout': 'no answer from the server',
+  'err.offline': 'not connected',
+  'sup.cooldown': 'cooldown',
+  'sup.quiet': 'quiet period',
+  'sup.duplicate': 'duplicate',
   'notFound.title': 'Page not found',
   'notFound.back': 'Go to the room list',
 
@@ -60,6 +65,7 @@ const en = {
   'src.other': 'Other',
 
   'chart.title': 'Concurrency',
+  'chart.time': 'Time',
   'chart.empty': 'No data yet',
   'legend.rising': 'rising',
   'legend.peak': 'peak',
@@ -142,6 +148,11 @@ const zh: Record<MessageKey, string> = {
   'err.forbidden': '该令牌无权查看此直播间',
   'err.no-token': '缺少令牌，请用 ?token=… 打开本页',
   'err.not-found': '未找到',
+  'err.timeout': '服务器无响应',
+  'err.offline': '未连接',
+  'sup.cooldown': '冷却期内',
+  'sup.quiet': '静默时段',
+  'sup.duplicate': '重复',
   'notFound.title': '页面不存在',
   'notFound.back': '返回直播间列表',
 
@@ -181,6 +192,7 @@ const zh: Record<MessageKey, string> = {
   'src.other': '其他',
 
   'chart.title': '在线人数',
+  'chart.time': '时间',
   'chart.empty': '暂无数据',
   'legend.rising': '上升',
   'legend.peak': '峰值',
@@ -262,7 +274,7 @@ export interface I18n {
   compact(n: number): string;
   /** A 0..1 ratio as a percentage. */
   pct(ratio: number, maxFraction?: number): string;
-  /** Money from minor units (fen, cents). */
+  /** Money from minor units (fen, cents); `compact` for tiles: ¥1.2万 / ¥12.3K, whole units from ¥100. */
   money(minor: number, compact?: boolean): string;
   /** Wall-clock time of day of an epoch-ms instant (HH:MM:SS). */
   time(ts: number, seconds?: boolean): string;
@@ -278,6 +290,8 @@ export interface I18n {
   reason(s: Suggestion): string;
   /** Error codes from the server or the transport, translated when known. */
   error(code: string): string;
+  /** Why the policy held a suggestion back (free text from the server), translated when known. */
+  suppressed(reason: string): string;
 }
 
 function fill(template: string, params: Params | undefined): string | null {
@@ -293,17 +307,29 @@ function fill(template: string, params: Params | undefined): string | null {
   return missing ? null : out;
 }
 
+function lookup(table: Record<MessageKey, string>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key as MessageKey] : undefined;
+}
+
 /** Builds the translator and formatters for one language and currency (ISO 4217, e.g. CNY). */
 export function createI18n(lang: Lang, currency = 'CNY'): I18n {
   const table = TABLES[lang];
   const nf = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
   const compactNf = new Intl.NumberFormat(lang, { notation: 'compact', maximumFractionDigits: 1 });
-  const moneyNf = new Intl.NumberFormat(lang, { style: 'currency', currency });
+  // narrowSymbol: "¥" rather than "CN¥" in English; the rooms' currency is never ambiguous on screen.
+  const moneyNf = new Intl.NumberFormat(lang, { style: 'currency', currency, currencyDisplay: 'narrowSymbol' });
   const moneyCompactNf = new Intl.NumberFormat(lang, {
     style: 'currency',
     currency,
+    currencyDisplay: 'narrowSymbol',
     notation: 'compact',
     maximumFractionDigits: 1,
+  });
+  const moneyWholeNf = new Intl.NumberFormat(lang, {
+    style: 'currency',
+    currency,
+    currencyDisplay: 'narrowSymbol',
+    maximumFractionDigits: 0,
   });
   // Minor units per major unit from the currency itself (CNY and USD: 2, JPY: 0).
   const minorDigits = moneyNf.resolvedOptions().maximumFractionDigits ?? 2;
@@ -324,7 +350,9 @@ export function createI18n(lang: Lang, currency = 'CNY'): I18n {
     pct,
     money: (minor, compact = false) => {
       const major = minor / 10 ** minorDigits;
-      return compact && Math.abs(major) >= 10_000 ? moneyCompactNf.format(major) : moneyNf.format(major);
+      if (!compact) return moneyNf.format(major);
+      if (Math.abs(major) >= 10_000) return moneyCompactNf.format(major);
+      return Math.abs(major) >= 100 ? moneyWholeNf.format(major) : moneyNf.format(major);
     },
     time: (ts, seconds = true) => (seconds ? timeFmt : timeShortFmt).format(ts),
     duration: (sec) => {
@@ -351,10 +379,8 @@ export function createI18n(lang: Lang, currency = 'CNY'): I18n {
       for (const [k, v] of Object.entries(params)) if (typeof v === 'number') params[k] = num(v, 1);
       return fill(template, params) ?? (s.reason || fill(template, {}) || template);
     },
-    error: (code) => {
-      const key = `err.${code}` as MessageKey;
-      return key in table ? table[key] : code;
-    },
+    error: (code) => lookup(table, `err.${code}`) ?? code,
+    suppressed: (reason) => lookup(table, `sup.${reason}`) ?? reason,
   };
 }
 

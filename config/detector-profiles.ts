@@ -15,12 +15,19 @@ const balanced: DetectorConfig = {
   peakDrop: 0.08,
   endWithin: 0.2,
   flatSamples: 180,
+  medianSamples: 5,
+  warmupSamples: 30,
+  jumpSamples: 5,
+  jumpConfirmSamples: 45,
+  peakFlatSamples: 60,
+  gapResetSamples: 60,
+  updateEverySamples: 10,
 };
 
 export const DETECTOR_PROFILES = {
-  sensitive: { ...balanced, profile: 'sensitive', minLift: 0.08, minRiseAbs: 10, confirmSamples: 5 },
+  sensitive: { ...balanced, profile: 'sensitive', minLift: 0.08, minRiseAbs: 10, confirmSamples: 5, jumpConfirmSamples: 30 },
   balanced,
-  conservative: { ...balanced, profile: 'conservative', minLift: 0.25, minRiseAbs: 40, confirmSamples: 15 },
+  conservative: { ...balanced, profile: 'conservative', minLift: 0.25, minRiseAbs: 40, confirmSamples: 15, jumpConfirmSamples: 60 },
 } as const satisfies Record<string, DetectorConfig>;
 
 export type DetectorProfileName = keyof typeof DETECTOR_PROFILES;

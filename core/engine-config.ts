@@ -23,6 +23,21 @@ export interface DetectorConfig {
   endWithin: number;
   /** Samples without a new max after the peak before the window is declared ended (flat). */
   flatSamples: number;
+  /** Raw samples go through a running median of this many (odd) before anything else: a spike shorter
+   * than half of it never reaches the detector. */
+  medianSamples: number;
+  /** Samples after a start or reset before a rise may be called: the baseline needs something to stand on. */
+  warmupSamples: number;
+  /** A rise that got most of its height within this many samples of its onset is a jump (giveaway-like)... */
+  jumpSamples: number;
+  /** ...and must then hold for this many samples instead of `confirmSamples` before `rising` is emitted. */
+  jumpConfirmSamples: number;
+  /** Samples without growth while rising after which the crest is called a peak (plateau) even without a drop. */
+  peakFlatSamples: number;
+  /** A gap in samples longer than this resets the detector (no carry-forward across it, so no fabricated rise). */
+  gapResetSamples: number;
+  /** While rising, a window update (slope, forecast) is emitted every this many samples. */
+  updateEverySamples: number;
 }
 
 export interface PolicyConfig {

@@ -98,13 +98,13 @@ const mean = (xs: readonly number[], a: number, b: number): number => {
   return s / (b - a);
 };
 
-/** Merges overlapping or touching inclusive ranges. */
+/** Merges overlapping inclusive ranges (touching ones stay apart: two labelled windows stay two). */
 export function mergeRanges(ranges: readonly RowRange[]): RowRange[] {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const out: [number, number][] = [];
   for (const [s, e] of sorted) {
     const last = out[out.length - 1];
-    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+    if (last && s <= last[1]) last[1] = Math.max(last[1], e);
     else out.push([s, e]);
   }
   return out;

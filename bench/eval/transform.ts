@@ -14,6 +14,8 @@
  *           SIGNED_SIGMA_FRACTION of the room (5 % of 1,000 = 50 viewers). Clamped to [0, MAX_COUNT].
  */
 
+import { median as medianOrNull } from './score.ts';
+
 /** Room size a series reads as at its start. */
 export const LEVEL = 1000;
 /** Rows used to estimate the mapping (expanding before, frozen after). */
@@ -32,11 +34,8 @@ export interface TransformInfo {
   clamped: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Median of a non-empty list. */
+const median = (xs: number[]): number => medianOrNull(xs)!;
 
 function robustSigma(xs: number[], m: number): number {
   const mad = median(xs.map((x) => Math.abs(x - m))) * 1.4826;

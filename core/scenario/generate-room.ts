@@ -75,8 +75,8 @@ const WATCH_SIGMA = 1.0;
 const MAX_WATCH_S = 4 * 3600;
 /** Click-in rate (entries ÷ exposure) per source. */
 const CTR = [0.2, 0.04, 0.025, 0.1];
-/** Extra arrivals of a highlight, by source: the platform recommends a hot room, ads are bought, fans share. */
-const HIGHLIGHT_MIX = [0.15, 0.45, 0.25, 0.15];
+/** Organic extra arrivals of a highlight, by source: the platform recommends a hot room, fans share (paid is bought apart). */
+const HIGHLIGHT_MIX = [0.2, 0.6, 0, 0.2];
 const GIVEAWAY_MIX = [0.1, 0.7, 0, 0.2];
 /** Per viewer per second. */
 const LIKE_RATE = 0.008;
@@ -88,6 +88,8 @@ const BASE_CLICK_RATE = 0.0003;
 /** Cost per paid entry, fen. */
 const COST_PER_ENTRY = 130;
 const SILENT_LEAVE = 0.1;
+/** Log-space sd of the minute-level arrival noise. */
+const NOISE_SD = 0.08;
 /** Most who come for a hot item grab it (or see it sold out) and leave within about a minute. */
 const HOT_GRAB_AND_GO_MS = 40_000;
 const ONLINE_EVERY_S = 5;
@@ -309,7 +311,7 @@ export function generateRoom(opts: GenerateRoomOptions): GeneratedRoom {
         expAcc[src] += 1;
         const ts = sTs + rng.int(0, 999);
         // Most came for the prize and leave right after the draw; a few like the room and stay.
-        const leaveTs = rng.chance(0.1) ? ts + watchMs(src, 1) : drawTs + Math.min(45_000, rng.exponential(10_000));
+        const leaveTs = rng.chance(0.06) ? ts + watchMs(src, 1) : drawTs + Math.min(45_000, rng.exponential(10_000));
         enter(src, ts, leaveTs - ts);
       }
     }
@@ -422,14 +424,14 @@ function buildRates(episodes: Episode[], S: number, startTs: number, baseViewers
     if (e.kind === 'growth') for (let s = e.t0; s < S; s++) growth[s] = 1 + (e.perMin * (s - e.t0)) / 60;
   }
 
-  // Minute-level noise: an Ornstein–Uhlenbeck process in log space (time constant 60 s, sd 10 %).
+  // Minute-level noise: an Ornstein–Uhlenbeck process in log space (time constant 60 s, sd 8 %).
   const decay = Math.exp(-1 / 60);
-  const step = 0.1 * Math.sqrt(1 - decay * decay);
-  let ou = 0.1 * rng.normal();
+  const step = NOISE_SD * Math.sqrt(1 - decay * decay);
+  let ou = NOISE_SD * rng.normal();
   for (let s = 0; s < S; s++) {
     ou = ou * decay + step * rng.normal();
     const level = lambda * drift(s) * growth[s];
-    const noise = Math.exp(ou - 0.005);
+    const noise = Math.exp(ou - (NOISE_SD * NOISE_SD) / 2);
     for (let src = 0; src < 4; src++) r.arrivals[src][s] = level * BASE_MIX[src] * noise;
     r.engage[s] = Math.exp(0.5 * ou);
   }
@@ -459,9 +461,12 @@ function buildRates(episodes: Episode[], S: number, startTs: number, baseViewers
         };
         between(e.t0, S, (s) => {
           const x = extraAt(s);
-          if (x < 0.005) return;
+          if (x < 0.005 && s >= top) return;
           const extra = lambda * drift(s) * (e.peakMult - 1) * x;
           for (let src = 0; src < 4; src++) r.hot[src][s] = extra * HIGHLIGHT_MIX[src];
+          // The ad buyer boosts from the start of the build-up until the item sells out.
+          const boost = s < top ? Math.min(1, (s - e.t0 + 1) / (0.3 * e.buildS)) : Math.exp(-(s - top) / 20);
+          r.hot[PAID][s] += lambda * drift(s) * BASE_MIX[PAID] * (e.paidMult - 1) * boost;
           r.hotLaunchTs[s] = startTs + launch * 1000;
           r.hotTopTs[s] = startTs + top * 1000;
           r.ctrMul[s] = Math.max(r.ctrMul[s], 1 + 0.5 * x);

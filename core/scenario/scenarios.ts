@@ -59,6 +59,8 @@ export interface HighlightEpisode {
   /** ... then the extra arrivals decay with this time constant. */
   decayS: number;
   peakMult: number;
+  /** Paid arrivals during the build-up and launch, as a multiple of the baseline paid rate. */
+  paidMult: number;
   product: Product;
 }
 
@@ -90,7 +92,8 @@ function highlight(rng: Rng, t0: number, product: Product): HighlightEpisode {
     buildS: Math.round(rng.uniform(70, 110)),
     holdS: Math.round(rng.uniform(40, 70)),
     decayS: Math.round(rng.uniform(30, 45)),
-    peakMult: rng.uniform(2.6, 3.3),
+    peakMult: rng.uniform(2.3, 3.0),
+    paidMult: rng.uniform(4, 6),
     product,
   };
 }
@@ -138,7 +141,7 @@ export function planScenario(name: ScenarioName, durationS: number, rng: Rng): E
       addHighlight(firstOnset(rng, durationS, 0.35));
       break;
     case 'double-highlight': {
-      const h1 = addHighlight(firstOnset(rng, durationS, 0.15));
+      const h1 = addHighlight(firstOnset(rng, durationS, 0.25));
       if (h1) addHighlight(Math.max(h1.t0 + highlightFootprint(h1) + Math.round(rng.uniform(60, 120)), Math.round(durationS * 0.55)));
       break;
     }
@@ -156,7 +159,7 @@ export function planScenario(name: ScenarioName, durationS: number, rng: Rng): E
       break;
     }
     case 'slow-growth':
-      episodes.push({ kind: 'growth', t0: Math.round(Math.max(60, durationS * 0.1)), perMin: rng.uniform(0.02, 0.03) });
+      episodes.push({ kind: 'growth', t0: Math.round(Math.max(60, durationS * 0.1)), perMin: rng.uniform(0.025, 0.035) });
       break;
     case 'paid-burst': {
       const t0 = Math.round(Math.max(90, durationS * 0.35));
@@ -174,7 +177,7 @@ export function planScenario(name: ScenarioName, durationS: number, rng: Rng): E
     }
     case 'mixed': {
       // A highlight, a giveaway to hold the crowd after it, a paid burst, glitches, and a second highlight if time allows.
-      const h1 = addHighlight(firstOnset(rng, durationS, 0.15));
+      const h1 = addHighlight(firstOnset(rng, durationS, 0.25));
       let t = h1 ? h1.t0 + highlightFootprint(h1) : 120;
       if (h1) {
         const jump = Math.round(h1.t0 / 2);

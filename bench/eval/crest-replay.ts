@@ -1,0 +1,163 @@
+/**
+ * Drives the live core (core/engine.ts) over a series or a generated room, so the code scored is the
+ * code that runs live. A `window` output whose window is `rising` for a window id not seen before is
+ * one alarm, at the row of the event that produced it (when a buyer could first have known).
+ */
+import type { CrestEvent } from '../../core/events.ts';
+import type { EngineConfig } from '../../core/engine-config.ts';
+import type { HighlightWindow, RoomUpdate } from '../../core/protocol.ts';
+
+/** The engine API (core/engine.ts), declared here so the harness loads it lazily and says so when it is missing. */
+export interface EngineApi {
+  createRoomState(room: string, cfg: EngineConfig): unknown;
+  applyEvent(state: unknown, ev: CrestEvent, cfg: EngineConfig, out: RoomUpdate[]): 'applied' | 'duplicate' | 'late';
+  /** Moves the room's clock with no event (the live worker does this from a per-shard clock record). */
+  advanceTo?(state: unknown, ts: number, cfg: EngineConfig, out: RoomUpdate[]): void;
+}
+
+/** Loads core/engine.ts; null (with the reason) when it does not exist yet or lacks the API. */
+export async function loadEngine(): Promise<{ engine: EngineApi | null; reason: string }> {
+  const path = new URL('../../core/engine.ts', import.meta.url).href;
+  try {
+    const m = (await import(path)) as Partial<EngineApi>;
+    if (typeof m.createRoomState !== 'function' || typeof m.applyEvent !== 'function') {
+      return { engine: null, reason: 'core/engine.ts does not export createRoomState and applyEvent' };
+    }
+    return { engine: m as EngineApi, reason: '' };
+  } catch (e) {
+    return { engine: null, reason: `core/engine.ts could not be loaded: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * One step of a replay: an event, or a clock advance to `ts` (outputs it causes are attributed to `row`,
+ * the last row whose data the engine had).
+ */
+export type ReplayStep = { ev: CrestEvent } | { advance: number; row: number };
+
+/** Every series starts here in replay (2023-11-14T22:13:20Z): a valid contract-v1 event time. */
+export const REPLAY_T0 = 1_700_000_000_000;
+
+/** One crest alarm with what the forecast said at that moment. */
+export interface CrestAlarm {
+  row: number;
+  ts: number;
+  windowId: string;
+  onsetTs: number;
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+  /** Row of the window's end as the detector later reported it (null: never ended in the replay). */
+  endRow: number | null;
+}
+
+export interface CrestRun {
+  alarms: CrestAlarm[];
+  /** Engine verdicts other than 'applied' (duplicates, late events), for the report. */
+  notApplied: number;
+}
+
+/**
+ * Feeds steps (events in arrival order, clock advances) through one room of the engine. `rowOf` maps
+ * event time to a row; an output caused by an event is attributed to the row of the watermark.
+ */
+export function runEngine(
+  engine: EngineApi,
+  cfg: EngineConfig,
+  room: string,
+  steps: Iterable<ReplayStep>,
+  rows: number,
+  rowOf: (ts: number) => number,
+): CrestRun {
+  const state = engine.createRoomState(room, cfg);
+  const out: RoomUpdate[] = [];
+  const alarms: CrestAlarm[] = [];
+  const byId = new Map<string, CrestAlarm>();
+  const seenWindows = new Set<string>();
+  const clampRow = (r: number) => Math.min(rows - 1, Math.max(0, r));
+  let watermark = -Infinity;
+  let notApplied = 0;
+  for (const step of steps) {
+    out.length = 0;
+    let row: number;
+    if ('ev' in step) {
+      if (engine.applyEvent(state, step.ev, cfg, out) !== 'applied') notApplied++;
+      if (step.ev.ts > watermark) watermark = step.ev.ts;
+      row = clampRow(rowOf(watermark));
+    } else {
+      if (!engine.advanceTo) continue;
+      engine.advanceTo(state, step.advance, cfg, out);
+      if (step.advance > watermark) watermark = step.advance;
+      row = clampRow(step.row);
+    }
+    for (const u of out) if (u.type === 'window') onWindow(u.window, row);
+  }
+  function onWindow(w: HighlightWindow, row: number): void {
+    const a = byId.get(w.id);
+    if (a && w.state === 'ended' && w.endTs !== null) a.endRow = Math.min(rows - 1, Math.max(a.row, rowOf(w.endTs)));
+    if (w.state !== 'rising' || seenWindows.has(w.id)) return;
+    seenWindows.add(w.id);
+    const alarm: CrestAlarm = {
+      row,
+      ts: watermark,
+      windowId: w.id,
+      onsetTs: w.onsetTs,
+      forecastPeak: w.forecastPeak,
+      forecastPeakTs: w.forecastPeakTs,
+      endRow: null,
+    };
+    alarms.push(alarm);
+    byId.set(w.id, alarm);
+  }
+  return { alarms, notApplied };
+}
+
+/**
+ * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·stepMs, then the
+ * clock advances to the next row's boundary (as the live worker's clock record would), so the sample
+ * holding row i reaches the detector before row i + 1 exists — a baseline also alarms at row i on x_i.
+ */
+export function replayCounts(engine: EngineApi, cfg: EngineConfig, room: string, counts: readonly number[]): CrestRun {
+  const stepMs = cfg.detector.sampleMs;
+  function* steps(): Generator<ReplayStep> {
+    for (let i = 0; i < counts.length; i++) {
+      yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * stepMs, type: 'room.online', count: counts[i]! } };
+      yield { advance: REPLAY_T0 + (i + 1) * stepMs, row: i };
+    }
+  }
+  return runEngine(engine, cfg, room, steps(), counts.length, (ts) => Math.floor((ts - REPLAY_T0) / stepMs));
+}
+
+export interface ForecastError {
+  /** |forecast − actual| / actual · 100, actual = highest count from the alarm row to the window's end. */
+  heightAbsPct: number;
+  /** Forecast peak row − actual peak row (negative: forecast too early). */
+  timeRows: number;
+}
+
+/**
+ * Forecast against what then happened: the highest count of the series from the alarm to the window's
+ * end (the detector's own `ended`, else the end of the series), and the first row it was reached.
+ */
+export function forecastErrors(alarms: readonly CrestAlarm[], counts: readonly number[], rowOf: (ts: number) => number): ForecastError[] {
+  const errs: ForecastError[] = [];
+  for (const a of alarms) {
+    if (a.forecastPeak === null || a.forecastPeakTs === null) continue;
+    const end = a.endRow ?? counts.length - 1;
+    let best = -Infinity;
+    let bestRow = a.row;
+    for (let r = a.row; r <= end && r < counts.length; r++) {
+      if (counts[r]! > best) {
+        best = counts[r]!;
+        bestRow = r;
+      }
+    }
+    if (!(best > 0)) continue;
+    errs.push({ heightAbsPct: (100 * Math.abs(a.forecastPeak - best)) / best, timeRows: rowOf(a.forecastPeakTs) - bestRow });
+  }
+  return errs;
+}
+
+/** A room id the contract accepts, from a series name. */
+export function roomIdFor(name: string): string {
+  return `eval.${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`.slice(0, 64);
+}

@@ -1,0 +1,270 @@
+/**
+ * `npm run eval -- [--data DIR] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]`
+ *
+ * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
+ * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
+ * Standalone: app code never imports bench/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { engineConfig } from '../../config/config.ts';
+import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
+import type { EngineConfig } from '../../core/engine-config.ts';
+import { BASELINES, runBaseline } from './baselines/index.ts';
+import { forecastErrors, loadEngine, replayCounts, REPLAY_T0, roomIdFor, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
+import { loadFolder, POINT_MARGIN_ROWS } from './load.ts';
+import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
+import { loadScenario, simulatedRooms, simulatedSteps, SIM_DURATION_MS, SIM_START_TS } from './simulated.ts';
+import { LEVEL, SIGNED_SIGMA_FRACTION, toCounts, WARMUP_ROWS, type TransformInfo } from './transform.ts';
+import type { Alarm, ScoringLabels } from './types.ts';
+import { formatSetTable } from './table.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+const { values: args } = parseArgs({
+  options: {
+    data: { type: 'string', default: resolve(repoRoot, '../shared/data/public') },
+    profile: { type: 'string', default: 'all' },
+    simulated: { type: 'string', default: '24' },
+    alarms: { type: 'string' },
+    json: { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+});
+
+if (args.help) {
+  console.log(`npm run eval -- [--data DIR] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]
+  --data DIR       folder of ts,value CSVs + labels.json (default ../shared/data/public)
+  --profile P      crest profile(s) to score (default all)
+  --simulated N    also score N generated rooms (default 24; 0 = skip)
+  --alarms FILE    write every detector's raw alarms as JSON
+  --json FILE      results JSON (default bench/results/eval-<date>.json)
+  --only TEXT      only series whose name contains TEXT`);
+  process.exit(0);
+}
+
+const profiles: DetectorProfileName[] =
+  args.profile === 'all' ? [...DETECTOR_PROFILE_NAMES] : (args.profile!.split(',') as DetectorProfileName[]);
+for (const p of profiles) {
+  if (!DETECTOR_PROFILE_NAMES.includes(p)) {
+    console.error(`--profile: unknown profile "${p}"; expected ${DETECTOR_PROFILE_NAMES.join(', ')} or all`);
+    process.exit(2);
+  }
+}
+const simulatedCount = Number(args.simulated);
+if (!Number.isInteger(simulatedCount) || simulatedCount < 0) {
+  console.error('--simulated: expected a whole number of rooms (0 to skip)');
+  process.exit(2);
+}
+
+/** One scored series of one set, every detector side by side. */
+export interface ItemResult {
+  name: string;
+  n: number;
+  rises: number;
+  control: boolean;
+  note: string;
+  scores: Record<string, SeriesScore>;
+  alarms: Record<string, Alarm[]>;
+  forecasts: Record<string, ForecastError[]>;
+}
+
+export interface SetResult {
+  name: string;
+  detectors: string[];
+  items: ItemResult[];
+  aggregate: Record<string, AggregateScore>;
+  forecast: Record<string, { n: number; heightAbsPctMedian: number | null; timeAbsRowsMedian: number | null; timeRowsMedian: number | null }>;
+  warnings: string[];
+  seconds: number;
+}
+
+const { engine, reason: engineMissing } = await loadEngine();
+const crestNames = engine ? profiles.map((p) => `crest-${p}`) : [];
+const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
+const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
+const sampleMs = engineConfig('balanced').detector.sampleMs;
+
+interface Item {
+  name: string;
+  n: number;
+  labels: ScoringLabels;
+  note: string;
+  /** Baseline input. */
+  counts: number[];
+  baselineFrom: number;
+  tsOfRow: (row: number) => number;
+  crest: (engine: EngineApi, cfg: EngineConfig) => { run: CrestRun; forecasts: ForecastError[] };
+}
+
+function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult {
+  const t0 = performance.now();
+  const results: ItemResult[] = [];
+  for (const it of items) {
+    const r: ItemResult = { name: it.name, n: it.n, rises: it.labels.rises.length, control: it.labels.control, note: it.note, scores: {}, alarms: {}, forecasts: {} };
+    const record = (det: string, rows: number[]) => {
+      r.alarms[det] = rows.map((row) => ({ row, ts: it.tsOfRow(row), state: 'rising' as const }));
+      r.scores[det] = scoreSeries(it.labels, rows);
+    };
+    if (engine) {
+      for (const det of crestNames) {
+        const { run, forecasts } = it.crest(engine, cfgs.get(det)!);
+        record(det, run.alarms.map((a) => a.row));
+        r.forecasts[det] = forecasts;
+        if (run.notApplied) r.note += ` ${det}: ${run.notApplied} events not applied;`;
+      }
+    }
+    for (const b of BASELINES) {
+      const rows = runBaseline(b, it.counts.slice(it.baselineFrom)).map((x) => x + it.baselineFrom);
+      record(b.name, rows);
+    }
+    results.push(r);
+  }
+  const agg: Record<string, AggregateScore> = {};
+  const forecast: SetResult['forecast'] = {};
+  for (const det of detectorNames) {
+    agg[det] = aggregate(results.map((r) => r.scores[det]!));
+    if (det.startsWith('crest-')) {
+      const errs = results.flatMap((r) => r.forecasts[det] ?? []);
+      forecast[det] = {
+        n: errs.length,
+        heightAbsPctMedian: median(errs.map((e) => e.heightAbsPct)),
+        timeAbsRowsMedian: median(errs.map((e) => Math.abs(e.timeRows))),
+        timeRowsMedian: median(errs.map((e) => e.timeRows)),
+      };
+    }
+  }
+  return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, seconds: (performance.now() - t0) / 1000 };
+}
+
+function publicItems(dir: string): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
+  const { series, warnings } = loadFolder(dir);
+  const transforms: Record<string, TransformInfo> = {};
+  const items: Item[] = [];
+  for (const s of series) {
+    if (args.only && !s.name.includes(args.only)) continue;
+    warnings.push(...s.warnings);
+    const { counts, info } = toCounts(s.values);
+    transforms[s.name] = info;
+    const room = roomIdFor(s.name);
+    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / sampleMs);
+    items.push({
+      name: s.name,
+      n: s.values.length,
+      labels: s.labels,
+      note: `${info.mode}${info.clamped ? ` clamped ${info.clamped}` : ''}; rises from ${s.riseSource}`,
+      counts,
+      baselineFrom: 0,
+      tsOfRow: (row) => s.ts[row]!,
+      crest: (eng, cfg) => {
+        const run = replayCounts(eng, cfg, room, counts);
+        return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
+      },
+    });
+  }
+  return { items, warnings, transforms };
+}
+
+async function simulatedSet(n: number): Promise<{ items: Item[]; warnings: string[] } | { skipped: string }> {
+  const { api, reason } = await loadScenario();
+  if (!api) return { skipped: reason };
+  const rooms = simulatedRooms(api, n, sampleMs);
+  const items: Item[] = rooms
+    .filter((r) => !args.only || r.name.includes(args.only))
+    .map((r) => ({
+      name: r.name,
+      n: r.n,
+      labels: r.labels,
+      note: `${r.scenario} seed ${r.seed}`,
+      counts: r.counts,
+      baselineFrom: r.firstRow,
+      tsOfRow: (row) => SIM_START_TS + row * sampleMs,
+      crest: (eng, cfg) => {
+        const run = runEngine(eng, cfg, r.name, simulatedSteps(r, sampleMs), r.n, r.rowOf);
+        // Forecast judged against the true concurrency that followed (the generator's truth).
+        return { run, forecasts: forecastErrors(run.alarms, r.truth, r.rowOf) };
+      },
+    }));
+  return { items, warnings: [] };
+}
+
+const started = performance.now();
+const sets: SetResult[] = [];
+if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
+
+const pub = publicItems(resolve(args.data!));
+sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
+let simNote = '';
+if (simulatedCount > 0) {
+  const sim = await simulatedSet(simulatedCount);
+  if ('skipped' in sim) simNote = `simulated set skipped: ${sim.skipped}`;
+  else sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario)`, sim.items, sim.warnings));
+}
+
+for (const s of sets) {
+  if (s.warnings.length) {
+    console.log(`warnings (${s.name}):`);
+    for (const w of s.warnings) console.log(`  - ${w}`);
+    console.log('');
+  }
+  console.log(formatSetTable(s));
+  console.log('');
+}
+if (simNote) console.log(simNote);
+console.log('Baselines (one default setting each, never tuned per series):');
+for (const b of BASELINES) console.log(`  ${b.name.padEnd(13)} ${b.settings}`);
+console.log(
+  `Replay: row i → room.online at T0 + i·${sampleMs} ms (one row = one detector sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
+    `ratio mode count = x·${LEVEL}/median (no negatives in warm-up), signed mode 1σ = ${SIGNED_SIGMA_FRACTION * 100}% of ${LEVEL}. ` +
+    `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
+);
+
+const totalSeconds = (performance.now() - started) / 1000;
+console.log(`done in ${totalSeconds.toFixed(1)} s`);
+
+const date = new Date().toISOString().slice(0, 10);
+const jsonPath = resolve(args.json ?? resolve(repoRoot, `bench/results/eval-${date}.json`));
+mkdirSync(dirname(jsonPath), { recursive: true });
+writeFileSync(
+  jsonPath,
+  JSON.stringify(
+    {
+      meta: {
+        date: new Date().toISOString(),
+        data: resolve(args.data!),
+        profiles,
+        engine: engine ? 'core/engine.ts' : engineMissing,
+        sampleMs,
+        transform: { level: LEVEL, warmupRows: WARMUP_ROWS, signedSigmaFraction: SIGNED_SIGMA_FRACTION, perSeries: pub.transforms },
+        baselines: BASELINES.map((b) => ({ name: b.name, settings: b.settings })),
+        seconds: totalSeconds,
+      },
+      sets: sets.map((s) => ({
+        name: s.name,
+        aggregate: s.aggregate,
+        forecast: s.forecast,
+        series: s.items.map((i) => ({ name: i.name, n: i.n, rises: i.rises, control: i.control, note: i.note, scores: i.scores })),
+        warnings: s.warnings,
+      })),
+    },
+    null,
+    1,
+  ),
+);
+console.log(`results → ${jsonPath}`);
+
+if (args.alarms) {
+  const out: Record<string, Record<string, Alarm[]>> = {};
+  for (const det of detectorNames) {
+    out[det] = {};
+    for (const s of sets) for (const i of s.items) out[det]![i.name] = i.alarms[det] ?? [];
+  }
+  const p = resolve(args.alarms);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, JSON.stringify(out));
+  console.log(`alarms → ${p}`);
+}

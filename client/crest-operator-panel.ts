@@ -1,0 +1,179 @@
+/** The operator's room panel: KPIs, the concurrency chart, highlight windows and the suggestion log. */
+import { LitElement, css, html } from 'lit';
+import type { AckStatus, ConnState } from './connection-controller.ts';
+import type { I18n } from './i18n.ts';
+import { EMPTY_ROOM, type RoomState } from './room-state.ts';
+import { viewHref } from './session.ts';
+import { shared, tokens } from './theme.ts';
+import './crest-concurrency-chart.ts';
+import './crest-connection-state.ts';
+import './crest-kpi-tiles.ts';
+import './crest-lang-toggle.ts';
+import './crest-suggestion-log.ts';
+import './crest-window-table.ts';
+
+export class CrestOperatorPanel extends LitElement {
+  static override properties = {
+    roomId: { attribute: 'room-id' },
+    room: { attribute: false },
+    ackStatus: { attribute: false },
+    state: {},
+    error: {},
+    token: {},
+    i18n: { attribute: false },
+  };
+  declare roomId: string;
+  declare room: RoomState;
+  declare ackStatus: ReadonlyMap<string, AckStatus>;
+  declare state: ConnState;
+  declare error: string | null;
+  declare token: string | null;
+  declare i18n: I18n;
+
+  constructor() {
+    super();
+    this.roomId = '';
+    this.room = EMPTY_ROOM;
+    this.ackStatus = new Map();
+    this.state = 'connecting';
+    this.error = null;
+    this.token = null;
+  }
+
+  static override styles = [
+    tokens,
+    shared,
+    css`
+      :host {
+        display: block;
+        min-height: 100vh;
+        background: var(--c-bg);
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 8px 14px;
+        padding: 10px 16px;
+        background: var(--c-surface);
+        border-bottom: 1px solid var(--c-border);
+        flex-wrap: wrap;
+      }
+      h1 {
+        margin: 0;
+        font-size: 18px;
+        display: flex;
+        align-items: baseline;
+        gap: 8px;
+        min-width: 0;
+        flex: 1 1 auto;
+      }
+      h1 a {
+        color: var(--c-muted);
+        font-weight: 500;
+        font-size: 14px;
+        text-decoration: none;
+      }
+      h1 span {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
+      nav {
+        display: flex;
+        gap: 10px;
+        font-size: 13px;
+      }
+      nav a {
+        color: var(--c-accent);
+        text-decoration: none;
+        white-space: nowrap;
+      }
+      main {
+        padding: 12px 16px 24px;
+        display: grid;
+        grid-template-columns: minmax(0, 1fr) minmax(320px, 400px);
+        grid-template-areas:
+          'kpi kpi'
+          'chart log'
+          'windows log';
+        grid-template-rows: auto auto 1fr;
+        gap: 12px;
+        max-width: 1600px;
+        margin: 0 auto;
+      }
+      crest-kpi-tiles {
+        grid-area: kpi;
+      }
+      crest-concurrency-chart {
+        grid-area: chart;
+        min-width: 0;
+      }
+      crest-window-table {
+        grid-area: windows;
+        align-self: start;
+      }
+      crest-suggestion-log {
+        grid-area: log;
+        max-height: 640px;
+      }
+      @media (max-width: 900px) {
+        header {
+          padding: 8px 12px;
+        }
+        main {
+          padding: 10px 10px 20px;
+          grid-template-columns: minmax(0, 1fr);
+          grid-template-areas: 'kpi' 'chart' 'log' 'windows';
+          grid-template-rows: none;
+        }
+        crest-suggestion-log {
+          max-height: 70vh;
+        }
+      }
+    `,
+  ];
+
+  override render() {
+    const { i18n, room, token } = this;
+    const id = encodeURIComponent(this.roomId);
+    return html`
+      <header>
+        <h1>
+          <a href=${viewHref('/', token)} title=${i18n.t('nav.rooms')}>${i18n.t('app.title')}</a>
+          <span data-testid="room-name">${this.roomId}</span>
+        </h1>
+        <nav>
+          <a href=${viewHref(`/host/${id}`, token)}>${i18n.t('nav.host')}</a>
+          <a href=${viewHref(`/buyer/${id}`, token)}>${i18n.t('nav.buyer')}</a>
+        </nav>
+        <crest-connection-state .state=${this.state} .error=${this.error} .i18n=${i18n}></crest-connection-state>
+        <crest-lang-toggle .i18n=${i18n}></crest-lang-toggle>
+      </header>
+      <main>
+        <crest-kpi-tiles .metrics=${room.metrics} .i18n=${i18n}></crest-kpi-tiles>
+        <crest-concurrency-chart
+          class="card"
+          .series=${room.series}
+          .windows=${room.windows}
+          .suggestions=${room.suggestions}
+          .i18n=${i18n}
+        ></crest-concurrency-chart>
+        <crest-window-table class="card" .windows=${room.windows} .i18n=${i18n}></crest-window-table>
+        <crest-suggestion-log
+          class="card"
+          .suggestions=${room.suggestions}
+          .acks=${room.acks}
+          .ackStatus=${this.ackStatus}
+          .i18n=${i18n}
+        ></crest-suggestion-log>
+      </main>
+    `;
+  }
+}
+customElements.define('crest-operator-panel', CrestOperatorPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'crest-operator-panel': CrestOperatorPanel;
+  }
+}

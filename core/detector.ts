@@ -1,0 +1,510 @@
+/**
+ * The online highlight detector (DESIGN §4): causal, on one concurrency sample per `sampleMs` of event
+ * time. Standalone so the evaluation harness can drive it on a bare series; the room engine feeds it
+ * and turns its events into HighlightWindow records.
+ *
+ * Algorithm, per sample x (numbers from DetectorConfig):
+ *  1. despike: m = running median of the last `medianSamples` raw samples (a 1–2 sample spike never gets through);
+ *  2. level L = EWMA of m over `fastSamples`; noise σ = EWMA of |Δx| / 1.128 (clipped, so ramps and spikes
+ *     do not inflate it);
+ *  3. baseline B = rolling median of raw x over `baselineSamples`, frozen while a window is open. Right after
+ *     a window, until L falls back under B + threshold, rises are measured from the lowest L since that window
+ *     (so the tail of one highlight is not the start of the next);
+ *  4. threshold = max(minRiseAbs, minLift·B, NOISE_K·σ). `rising` is emitted once L − B ≥ threshold has held for
+ *     `confirmSamples` samples — or `jumpConfirmSamples` when the rise is a jump (≥ JUMP_FRACTION of it came within
+ *     `jumpSamples` of onset), because giveaway spikes are jumps that collapse within a minute; a run that
+ *     already fell `peakDrop` from its max before confirmation is never called;
+ *  5. onset = the last sample at/below the baseline before the rise; slope = least squares over the rise;
+ *  6. `peak` once L drops `peakDrop` of its running max (and ≥ 2σ), or after `peakFlatSamples` without growth;
+ *  7. `ended` once L is back within `endWithin` of the lift, or `flatSamples` without growth (the baseline is then
+ *     re-seeded at the new level), or on a reset (gap longer than `gapResetSamples`, stream start/end, feed change).
+ */
+import type { DetectorConfig } from './engine-config.ts';
+import {
+  createRollingMedian,
+  rollingMedianPush,
+  rollingMedianReset,
+  rollingMedianValue,
+  type RollingMedian,
+} from './rolling-median.ts';
+
+export type DetectorEventKind = 'rising' | 'update' | 'peak' | 'ended';
+/** Why a window ended: back near baseline, flat at a new level, a gap in samples, or an explicit reset. */
+export type EndReason = 'returned' | 'flat' | 'gap' | 'reset';
+
+/** One transition of the detector's window, with the numbers a HighlightWindow carries. */
+export interface DetectorEvent {
+  kind: DetectorEventKind;
+  /** Sample time of this event. */
+  ts: number;
+  onsetTs: number;
+  detectedTs: number;
+  peakTs: number | null;
+  endTs: number | null;
+  baseline: number;
+  /** Highest despiked sample so far (after `peak`: of the crest). */
+  peak: number;
+  /** Smoothed level at `ts`. */
+  level: number;
+  liftPct: number;
+  slopePerMin: number;
+  confidence: number;
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+  endReason: EndReason | null;
+}
+
+/** Phase: 0 = idle (watching), 1 = rising, 2 = peak passed. Numbers so the state stays plain JSON. */
+export type DetectorPhase = 0 | 1 | 2;
+
+interface OpenWindow {
+  onsetTs: number;
+  detectedTs: number;
+  baseline: number;
+  threshold: number;
+  /** First sample of the above-threshold run that confirmed the window (for the sustain part of confidence). */
+  aboveSinceTs: number;
+  maxLevel: number;
+  peak: number;
+  peakTs: number;
+  /** Level at the last growth step and when it happened (plateau / flat detection). */
+  growthRef: number;
+  growthTs: number;
+  slopePerMin: number;
+  confidence: number;
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+  sinceUpdate: number;
+}
+
+/** Everything the detector remembers: plain JSON, bounded (ring sizes come from the config). */
+export interface DetectorState {
+  /** Time of the last sample, -1 before the first. */
+  lastTs: number;
+  last: number;
+  /** Samples since start or the last reset. */
+  n: number;
+  spike: number[];
+  spikeHead: number;
+  m: number;
+  level: number;
+  meanAbsDiff: number;
+  base: RollingMedian;
+  /** False right after a window until the level is back under baseline + threshold; `trough` is the floor meanwhile. */
+  armed: boolean;
+  trough: number;
+  /** Last sample at/below the baseline: the onset estimate. */
+  calmTs: number;
+  /** Despiked samples since `calmTs` (ring, capped at RISE_CAP), for slope and forecast. */
+  rise: number[];
+  riseHead: number;
+  riseLen: number;
+  /** Despiked sample `jumpSamples` after calm, -1 until then. */
+  earlyM: number;
+  above: number;
+  aboveSinceTs: number;
+  /** Highest level of the current above-threshold run, and whether that run already fell from it. */
+  aboveMax: number;
+  spent: boolean;
+  phase: DetectorPhase;
+  win: OpenWindow | null;
+}
+
+/** Noise multiplier: σ is of raw samples; the smoothed level's σ is ~⅓ of it, so 1.5σ ≈ 4–5σ of the level. */
+const NOISE_K = 1.5;
+/** Share of a rise that, reached within `jumpSamples` of onset, makes it a jump. */
+const JUMP_FRACTION = 0.7;
+/** At most this many samples of a rise are kept for slope and forecast (10 min at 1 s). */
+const RISE_CAP = 600;
+/** Fewest rise samples before a forecast is given. */
+const FORECAST_MIN = 12;
+/** Forecast horizon cap, in samples. */
+const FORECAST_MAX_SAMPLES = 1_200;
+/** Per-half slope ratio bounds for the forecast (see `forecast`). */
+const R_MIN = 0.1;
+const R_MAX = 0.75;
+
+/** A fresh detector: no samples yet. */
+export function createDetector(cfg: DetectorConfig): DetectorState {
+  return {
+    lastTs: -1,
+    last: 0,
+    n: 0,
+    spike: [],
+    spikeHead: 0,
+    m: 0,
+    level: 0,
+    meanAbsDiff: 0,
+    base: createRollingMedian(cfg.baselineSamples),
+    armed: true,
+    trough: 0,
+    calmTs: -1,
+    rise: [],
+    riseHead: 0,
+    riseLen: 0,
+    earlyM: -1,
+    above: 0,
+    aboveSinceTs: -1,
+    aboveMax: 0,
+    spent: false,
+    phase: 0,
+    win: null,
+  };
+}
+
+/**
+ * Feeds one sample taken at event time `ts`; returns (and appends to `out`, when given) the transitions
+ * it caused. Samples at or before the last one are ignored; a short gap is filled by carrying the last
+ * value forward, a long one (> gapResetSamples) resets instead so a level change across it is no rise.
+ */
+export function detectorStep(
+  st: DetectorState,
+  ts: number,
+  value: number,
+  cfg: DetectorConfig,
+  out: DetectorEvent[] = [],
+): DetectorEvent[] {
+  if (st.lastTs >= 0) {
+    if (ts <= st.lastTs) return out;
+    const gap = ts - st.lastTs;
+    if (gap > cfg.gapResetSamples * cfg.sampleMs) {
+      detectorReset(st, cfg, 'gap', out);
+    } else {
+      const missing = Math.floor(gap / cfg.sampleMs) - 1;
+      for (let i = 1; i <= missing; i++) stepOne(st, st.lastTs + cfg.sampleMs, st.last, cfg, out);
+    }
+  }
+  stepOne(st, ts, value, cfg, out);
+  return out;
+}
+
+/** Ends any open window at the last sample (reason given) and forgets the level: the next sample starts afresh. */
+export function detectorReset(st: DetectorState, cfg: DetectorConfig, reason: EndReason, out: DetectorEvent[]): void {
+  if (st.win && st.lastTs >= 0) out.push(closeWindow(st, st.lastTs, reason));
+  const lastTs = st.lastTs;
+  Object.assign(st, createDetector(cfg));
+  // Keep time monotone across a reset: a later sample must still be after this one.
+  st.lastTs = lastTs;
+  st.n = 0;
+}
+
+/** True while a window is open (rising or peak). */
+export function detectorActive(st: DetectorState): boolean {
+  return st.win !== null;
+}
+
+function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, out: DetectorEvent[]): void {
+  const first = st.n === 0;
+  // 1. despike
+  const k = Math.max(1, cfg.medianSamples | 0);
+  if (first) {
+    st.spike.length = 0;
+    st.spikeHead = 0;
+  }
+  if (st.spike.length < k) st.spike.push(x);
+  else {
+    st.spike[st.spikeHead] = x;
+    st.spikeHead = st.spikeHead + 1 === k ? 0 : st.spikeHead + 1;
+  }
+  const m = smallMedian(st.spike);
+  st.m = m;
+  // 2. level and noise (noise is frozen inside a window: a rise is not noise)
+  const aFast = 2 / (Math.max(1, cfg.fastSamples) + 1);
+  const aSlow = 2 / (Math.max(1, cfg.baselineSamples) + 1);
+  if (first) {
+    st.level = m;
+    st.meanAbsDiff = 0;
+  } else {
+    st.level += aFast * (m - st.level);
+    if (st.phase === 0) {
+      const clip = Math.max(4 * st.meanAbsDiff, 0.1 * cfg.minRiseAbs, 1);
+      st.meanAbsDiff += aSlow * (Math.min(Math.abs(x - st.last), clip) - st.meanAbsDiff);
+    }
+  }
+  // 3. baseline
+  if (st.phase === 0) rollingMedianPush(st.base, x);
+  st.n++;
+  st.last = x;
+  st.lastTs = ts;
+  const level = st.level;
+  const sigma = st.meanAbsDiff / 1.128;
+  const B0 = rollingMedianValue(st.base);
+
+  if (st.phase === 0) {
+    if (!st.armed) {
+      if (level < st.trough) st.trough = level;
+      if (level - B0 < threshold(B0, sigma, cfg)) st.armed = true;
+    }
+    const B = st.armed ? B0 : Math.max(B0, st.trough);
+    const thr = threshold(B, sigma, cfg);
+    // 4. onset tracking: the rise buffer restarts at every calm sample
+    if (x <= B || st.calmTs < 0) {
+      st.calmTs = ts;
+      st.riseLen = 0;
+      st.riseHead = 0;
+      st.earlyM = -1;
+    }
+    risePush(st, m);
+    if (st.riseLen === cfg.jumpSamples + 1) st.earlyM = m;
+    if (st.n <= cfg.warmupSamples || level - B < thr) {
+      st.above = 0;
+      st.spent = false;
+      return;
+    }
+    if (st.above === 0) {
+      st.aboveSinceTs = ts;
+      st.aboveMax = level;
+    }
+    st.above++;
+    if (level > st.aboveMax) st.aboveMax = level;
+    // A rise that crests and falls before it is confirmed (a giveaway spike collapsing) is never called:
+    // `rising` after the peak would only tell the buyer to pay for the way down.
+    if (st.aboveMax - level >= Math.max(cfg.peakDrop * st.aboveMax, 2 * sigma)) st.spent = true;
+    if (st.spent) return;
+    const lift = m - B;
+    // Until `earlyM` exists the whole rise is within jumpSamples of onset: a jump by definition.
+    const jump = st.earlyM < 0 || lift <= 0 || (st.earlyM - B) / lift >= JUMP_FRACTION;
+    const need = jump ? Math.max(cfg.confirmSamples, cfg.jumpConfirmSamples) : cfg.confirmSamples;
+    if (st.above < need) return;
+    const w: OpenWindow = {
+      onsetTs: st.calmTs,
+      detectedTs: ts,
+      baseline: B,
+      threshold: thr,
+      aboveSinceTs: st.aboveSinceTs,
+      maxLevel: level,
+      peak: riseMax(st),
+      peakTs: ts,
+      growthRef: level,
+      growthTs: ts,
+      slopePerMin: 0,
+      confidence: 0,
+      forecastPeak: null,
+      forecastPeakTs: null,
+      sinceUpdate: 0,
+    };
+    w.peakTs = ts - (st.riseLen - 1 - riseArgMax(st)) * cfg.sampleMs;
+    st.win = w;
+    st.phase = 1;
+    refresh(st, ts, cfg);
+    out.push(toEvent(st, 'rising', ts, null, null));
+    return;
+  }
+
+  const w = st.win!;
+  const thr = w.threshold;
+  if (st.phase === 1) {
+    risePush(st, m);
+    if (level > w.maxLevel) w.maxLevel = level;
+    if (m > w.peak) {
+      w.peak = m;
+      w.peakTs = ts;
+    }
+    if (level >= w.growthRef + 0.25 * thr) {
+      w.growthRef = level;
+      w.growthTs = ts;
+    }
+    const drop = Math.max(cfg.peakDrop * w.maxLevel, 2 * sigma);
+    const flatFor = (ts - w.growthTs) / cfg.sampleMs;
+    if (w.maxLevel - level >= drop || flatFor >= cfg.peakFlatSamples) {
+      // Slope stays that of the rise; only confidence moves (it never falls: it uses the running max).
+      w.confidence = confidence(w, ts, cfg);
+      w.forecastPeak = null;
+      w.forecastPeakTs = null;
+      st.phase = 2;
+      out.push(toEvent(st, 'peak', ts, null, null));
+      return;
+    }
+    if (++w.sinceUpdate >= cfg.updateEverySamples) {
+      w.sinceUpdate = 0;
+      refresh(st, ts, cfg);
+      out.push(toEvent(st, 'update', ts, null, null));
+    }
+    return;
+  }
+
+  // phase 2: peak passed, waiting for the end
+  const back = level - w.baseline <= cfg.endWithin * (w.maxLevel - w.baseline);
+  const flat = (ts - w.growthTs) / cfg.sampleMs >= cfg.flatSamples;
+  if (back || flat) out.push(closeWindow(st, ts, back ? 'returned' : 'flat'));
+}
+
+function threshold(B: number, sigma: number, cfg: DetectorConfig): number {
+  return Math.max(cfg.minRiseAbs, cfg.minLift * B, NOISE_K * sigma);
+}
+
+/** Emits `ended` and leaves the detector watching again, with onset tracking restarted at `ts`. */
+function closeWindow(st: DetectorState, ts: number, reason: EndReason): DetectorEvent {
+  const ev = toEvent(st, 'ended', ts, ts, reason);
+  st.win = null;
+  st.phase = 0;
+  st.above = 0;
+  st.spent = false;
+  st.calmTs = ts;
+  st.riseLen = 0;
+  st.riseHead = 0;
+  st.earlyM = -1;
+  if (reason === 'flat') {
+    // The plateau is the new normal.
+    rollingMedianReset(st.base, st.level);
+    st.armed = true;
+  } else {
+    st.armed = false;
+    st.trough = st.level;
+  }
+  return ev;
+}
+
+/** Recomputes slope, confidence and forecast of the open window at `ts`. */
+function refresh(st: DetectorState, ts: number, cfg: DetectorConfig): void {
+  const w = st.win!;
+  const perMin = 60_000 / cfg.sampleMs;
+  w.slopePerMin = round1(fit(st, 0, st.riseLen).slope * perMin);
+  w.confidence = confidence(w, ts, cfg);
+  forecast(st, ts, cfg);
+}
+
+/**
+ * Confidence = (1 − e^(−r)) · (1 − e^(−s)), r = lift of the running max over the threshold, s = samples held
+ * above the threshold over confirmSamples. Each factor is in (0, 1) and increasing, so confidence is monotone
+ * in lift and in sustain; at the bare minimum (r = 1, s = 1) it is 0.40, at 3× both it is 0.90.
+ */
+function confidence(w: OpenWindow, ts: number, cfg: DetectorConfig): number {
+  const r = Math.max(0, w.maxLevel - w.baseline) / w.threshold;
+  const s = (ts - w.aboveSinceTs + cfg.sampleMs) / cfg.sampleMs / Math.max(1, cfg.confirmSamples);
+  return round3((1 - Math.exp(-r)) * (1 - Math.exp(-s)));
+}
+
+/**
+ * Forecast while rising. Compare the least-squares slope of the last W samples (s2) with the W before
+ * (s1), W = min(30, half the rise). Model: the slope decays geometrically, by r = s2/s1 every W samples
+ * (clamped to [0.1, 0.75]: we always assume some deceleration, since rises end), i.e. exponentially with
+ * τ = W / −ln r. The peak is where 90 % of the remaining gain is in (τ·ln 10 ahead, capped at 20 min) and
+ * its height is the fitted current level plus s2·τ·(1 − e^(−horizon/τ)). A falling or flat recent slope
+ * means the peak is now. Null below FORECAST_MIN rise samples.
+ */
+function forecast(st: DetectorState, ts: number, cfg: DetectorConfig): void {
+  const w = st.win!;
+  const n = st.riseLen;
+  if (n < FORECAST_MIN) {
+    w.forecastPeak = null;
+    w.forecastPeakTs = null;
+    return;
+  }
+  const W = Math.min(30, n >> 1);
+  const a = fit(st, n - 2 * W, W);
+  const b = fit(st, n - W, W);
+  if (b.slope <= 0) {
+    w.forecastPeak = round1(Math.max(b.end, 0));
+    w.forecastPeakTs = ts;
+    return;
+  }
+  const r = a.slope > 0 ? Math.min(R_MAX, Math.max(R_MIN, b.slope / a.slope)) : R_MAX;
+  const tau = W / -Math.log(r);
+  const horizon = Math.min(tau * Math.LN10, FORECAST_MAX_SAMPLES);
+  w.forecastPeak = round1(b.end + b.slope * tau * (1 - Math.exp(-horizon / tau)));
+  w.forecastPeakTs = ts + Math.round(horizon) * cfg.sampleMs;
+}
+
+/** Least squares over rise samples [from, from+count): slope per sample and fitted value at the last one. */
+function fit(st: DetectorState, from: number, count: number): { slope: number; end: number } {
+  if (count <= 0) return { slope: 0, end: st.m };
+  if (count === 1) return { slope: 0, end: riseAt(st, from) };
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < count; i++) {
+    const y = riseAt(st, from + i);
+    sx += i;
+    sy += y;
+    sxx += i * i;
+    sxy += i * y;
+  }
+  const den = count * sxx - sx * sx;
+  const slope = den === 0 ? 0 : (count * sxy - sx * sy) / den;
+  const mean = sy / count;
+  return { slope, end: mean + slope * (count - 1 - sx / count) };
+}
+
+function risePush(st: DetectorState, m: number): void {
+  if (st.riseLen < RISE_CAP) {
+    // Linear until full: index i is riseLen-th sample since calm.
+    if (st.rise.length > st.riseLen) st.rise[st.riseLen] = m;
+    else st.rise.push(m);
+    st.riseLen++;
+  } else {
+    st.rise[st.riseHead] = m;
+    st.riseHead = st.riseHead + 1 === RISE_CAP ? 0 : st.riseHead + 1;
+  }
+}
+
+/** i-th rise sample, oldest first. */
+function riseAt(st: DetectorState, i: number): number {
+  return st.riseLen < RISE_CAP ? st.rise[i] : st.rise[(st.riseHead + i) % RISE_CAP];
+}
+
+function riseArgMax(st: DetectorState): number {
+  let best = 0;
+  for (let i = 1; i < st.riseLen; i++) if (riseAt(st, i) > riseAt(st, best)) best = i;
+  return best;
+}
+
+function riseMax(st: DetectorState): number {
+  return st.riseLen ? riseAt(st, riseArgMax(st)) : st.m;
+}
+
+const medScratch: number[] = [];
+/** Median of a handful of values (insertion sort into a reused scratch array: no allocation). */
+function smallMedian(a: number[]): number {
+  const n = a.length;
+  medScratch.length = n;
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    let j = i - 1;
+    while (j >= 0 && medScratch[j] > v) {
+      medScratch[j + 1] = medScratch[j];
+      j--;
+    }
+    medScratch[j + 1] = v;
+  }
+  const h = n >> 1;
+  return n & 1 ? medScratch[h] : (medScratch[h - 1] + medScratch[h]) / 2;
+}
+
+function toEvent(
+  st: DetectorState,
+  kind: DetectorEventKind,
+  ts: number,
+  endTs: number | null,
+  endReason: EndReason | null,
+): DetectorEvent {
+  const w = st.win!;
+  return {
+    kind,
+    ts,
+    onsetTs: w.onsetTs,
+    detectedTs: w.detectedTs,
+    peakTs: st.phase === 2 || kind === 'ended' ? w.peakTs : null,
+    endTs,
+    baseline: round1(w.baseline),
+    peak: round1(w.peak),
+    level: round1(st.level),
+    liftPct: round1(((w.peak - w.baseline) / Math.max(w.baseline, 1)) * 100),
+    slopePerMin: w.slopePerMin,
+    confidence: w.confidence,
+    forecastPeak: w.forecastPeak,
+    forecastPeakTs: w.forecastPeakTs,
+    endReason,
+  };
+}
+
+function round1(x: number): number {
+  const r = Math.round(x * 10) / 10;
+  return r === 0 ? 0 : r; // no -0: it would not survive a JSON round trip
+}
+
+function round3(x: number): number {
+  const r = Math.round(x * 1000) / 1000;
+  return r === 0 ? 0 : r;
+}

@@ -1,0 +1,252 @@
+/**
+ * The room engine: a reducer on event time. `applyEvent` / `advanceTo` mutate a RoomState in place and
+ * append outputs (ticks, window changes, suggestions). Same events in → same outputs out, however the
+ * sequence is batched, replayed or checkpointed (the state is plain JSON and holds everything that matters).
+ *
+ * Clock rules: the watermark only moves forward. Crossing sample boundaries (every `detector.sampleMs`)
+ * feeds the detector the concurrency as it stood just before the boundary (events stamped exactly on it come
+ * after); crossing tick boundaries emits ONE tick, for the newest boundary crossed. A jump of more than
+ * `detector.gapResetSamples` samples is not replayed sample by sample: the detector gets the newest boundary
+ * only and resets on the gap.
+ */
+import type { CrestEvent } from './events.ts';
+import type { EngineConfig } from './engine-config.ts';
+import type { HighlightWindow, RoomMetrics, RoomUpdate, Suggestion } from './protocol.ts';
+import { detectorReset, detectorStep, type DetectorEvent } from './detector.ts';
+import {
+  applyToRoom,
+  concurrencyAt,
+  createRoomState as createRoom,
+  expireViewers,
+  metricsAt,
+  rememberId,
+  rotateTo,
+  runtimeOf,
+  sumLastSeconds,
+  sumSince,
+  WINDOWS_KEPT,
+  type RoomLimits,
+  type RoomRuntime,
+  type RoomState,
+} from './room-state.ts';
+import { policyOnTick, policyOnWindow } from './suggestion-policy.ts';
+
+export type { RoomState } from './room-state.ts';
+export type RoomOutput = RoomUpdate;
+export type ApplyResult = 'applied' | 'duplicate' | 'late';
+
+/** A fresh, empty room (limits: see room-state.ts; the defaults suit production). */
+export function createRoomState(room: string, cfg: EngineConfig, limits?: Partial<RoomLimits>): RoomState {
+  return createRoom(room, cfg, limits);
+}
+
+// Scratch arrays reused across calls: the core is synchronous, so no call sees another's leftovers.
+const detScratch: DetectorEvent[] = [];
+const sugScratch: Suggestion[] = [];
+
+/**
+ * Applies one validated event; pushes any outputs (ticks when event time crosses a tick boundary, window
+ * changes, suggestions) to `out`. Returns 'applied' | 'duplicate' | 'late' (late = applied to totals but
+ * behind watermark by > allowedLatenessMs, not re-windowed).
+ */
+export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out: RoomOutput[]): ApplyResult {
+  const rt = runtimeOf(st);
+  if (!rememberId(st, rt, ev.id, cfg.recentIdsKept)) {
+    st.duplicateEvents++;
+    return 'duplicate';
+  }
+  st.events++;
+  const ts = ev.ts;
+  let late = false;
+  if (st.clock < 0) start(st, ts, cfg);
+  else if (ts > st.clock) advanceClock(st, rt, ts, cfg, out);
+  else if (st.clock - ts > cfg.allowedLatenessMs) {
+    late = true;
+    st.lateEvents++;
+  }
+  const wasLive = st.live;
+  const paid = applyToRoom(st, rt, ev, cfg, late);
+  if (paid >= 0 && st.windowOpen) {
+    const w = st.windows[st.windows.length - 1];
+    if (ts >= w.onsetTs) {
+      w.gmv += paid;
+      w.orders++;
+    }
+  }
+  if (!late && st.live !== wasLive) {
+    // A stream starting or ending is a level reset: what comes after is no rise over what came before.
+    resetDetector(st, cfg, out);
+  }
+  return late ? 'late' : 'applied';
+}
+
+/**
+ * Advances the room's clock to event-time `ts` with no event (the live worker calls this from a per-shard
+ * clock record written into the stream, so quiet rooms still tick and idle viewers expire deterministically).
+ * Never moves time backwards.
+ */
+export function advanceTo(st: RoomState, ts: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  if (st.clock < 0) start(st, ts, cfg);
+  else if (ts > st.clock) advanceClock(st, runtimeOf(st), ts, cfg, out);
+}
+
+/** Current metrics for API/snapshots. */
+export function roomMetrics(st: RoomState): RoomMetrics {
+  return metricsAt(st, Math.max(0, st.clock));
+}
+
+/** Windows kept in state (bounded, e.g. last 20) and the active one. */
+export function roomWindows(st: RoomState): HighlightWindow[] {
+  return st.windows.map((w) => ({ ...w }));
+}
+
+/** The open highlight window, or null. */
+export function activeWindow(st: RoomState): HighlightWindow | null {
+  return st.windowOpen ? { ...st.windows[st.windows.length - 1] } : null;
+}
+
+function start(st: RoomState, ts: number, cfg: EngineConfig): void {
+  st.originTs = ts;
+  st.clock = ts;
+  const s = cfg.detector.sampleMs;
+  st.nextSampleTs = Math.floor(ts / s) * s + s;
+  st.lastTickTs = Math.floor(ts / cfg.tickMs) * cfg.tickMs;
+  rotateTo(st, Math.floor(ts / 1000));
+}
+
+function advanceClock(st: RoomState, rt: RoomRuntime, T: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  st.clock = T;
+  const sMs = cfg.detector.sampleMs;
+  const tick = Math.floor(T / cfg.tickMs) * cfg.tickMs;
+  let tickPending = tick > st.lastTickTs;
+  if (st.nextSampleTs <= T) {
+    let b = st.nextSampleTs;
+    const lastB = Math.floor(T / sMs) * sMs;
+    if ((lastB - b) / sMs > cfg.detector.gapResetSamples) b = lastB;
+    for (; b <= T; b += sMs) {
+      if (tickPending && tick < b) {
+        emitTick(st, rt, tick, cfg, out);
+        tickPending = false;
+      }
+      bringTo(st, rt, b, cfg);
+      sample(st, b, cfg, out);
+    }
+    st.nextSampleTs = b;
+  }
+  if (tickPending) emitTick(st, rt, tick, cfg, out);
+  bringTo(st, rt, T, cfg);
+}
+
+function bringTo(st: RoomState, rt: RoomRuntime, t: number, cfg: EngineConfig): void {
+  rotateTo(st, Math.floor(t / 1000));
+  expireViewers(st, rt, t, cfg.viewerIdleMs);
+}
+
+function sample(st: RoomState, b: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  const dcfg = cfg.detector;
+  const conc = concurrencyAt(st, b);
+  if (conc > st.peakConcurrency) st.peakConcurrency = conc;
+  st.viewerMs += conc * dcfg.sampleMs;
+  // The detector's feed: a platform count is carried forward across short silences (a missed report is not a
+  // drop to our own session count), up to the gap-reset horizon; switching feeds resets the detector.
+  let feed: 1 | 2 = 2;
+  let value = st.sessions.length;
+  if (st.onlineTs >= 0 && b - st.onlineTs <= dcfg.gapResetSamples * dcfg.sampleMs) {
+    feed = 1;
+    value = st.online;
+  }
+  const evs = detScratch;
+  evs.length = 0;
+  if (st.feed !== 0 && st.feed !== feed) detectorReset(st.detector, dcfg, 'reset', evs);
+  st.feed = feed;
+  detectorStep(st.detector, b, value, dcfg, evs);
+  handleDetectorEvents(st, evs, cfg, out);
+}
+
+function resetDetector(st: RoomState, cfg: EngineConfig, out: RoomOutput[]): void {
+  const evs = detScratch;
+  evs.length = 0;
+  detectorReset(st.detector, cfg.detector, 'reset', evs);
+  handleDetectorEvents(st, evs, cfg, out);
+}
+
+function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineConfig, out: RoomOutput[]): void {
+  for (let i = 0; i < evs.length; i++) {
+    const d = evs[i];
+    let w: HighlightWindow;
+    if (d.kind === 'rising') {
+      const fromSec = Math.floor(d.onsetTs / 1000);
+      w = {
+        id: `${st.room}:${d.onsetTs}`,
+        room: st.room,
+        state: 'rising',
+        onsetTs: d.onsetTs,
+        detectedTs: d.detectedTs,
+        peakTs: null,
+        endTs: null,
+        updatedTs: d.ts,
+        baseline: d.baseline,
+        peak: d.peak,
+        liftPct: d.liftPct,
+        slopePerMin: d.slopePerMin,
+        confidence: d.confidence,
+        // Orders between onset and detection, from the per-second ring; later ones are added as they come.
+        gmv: sumSince(st, st.gmvSec, fromSec),
+        orders: sumSince(st, st.ordersSec, fromSec),
+        forecastPeak: d.forecastPeak,
+        forecastPeakTs: d.forecastPeakTs,
+      };
+      st.windows.push(w);
+      if (st.windows.length > WINDOWS_KEPT) st.windows.shift();
+      st.windowOpen = true;
+    } else {
+      if (!st.windowOpen) continue;
+      w = st.windows[st.windows.length - 1];
+      w.state = d.kind === 'ended' ? 'ended' : d.kind === 'peak' ? 'peak' : w.state;
+      w.peakTs = d.peakTs;
+      w.endTs = d.endTs;
+      w.updatedTs = d.ts;
+      w.peak = d.peak;
+      w.liftPct = d.liftPct;
+      w.slopePerMin = d.slopePerMin;
+      w.confidence = d.confidence;
+      w.forecastPeak = d.forecastPeak;
+      w.forecastPeakTs = d.forecastPeakTs;
+      if (d.kind === 'ended') st.windowOpen = false;
+    }
+    out.push({ type: 'window', room: st.room, window: { ...w } });
+    const sugs = sugScratch;
+    sugs.length = 0;
+    policyOnWindow(st.policy, d.kind, w, concurrencyAt(st, d.ts), cfg.policy, sugs);
+    pushSuggestions(st, sugs, out);
+  }
+}
+
+function emitTick(st: RoomState, rt: RoomRuntime, t: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  bringTo(st, rt, t, cfg);
+  st.lastTickTs = t;
+  const metrics = metricsAt(st, t);
+  if (st.windowOpen) {
+    const sugs = sugScratch;
+    sugs.length = 0;
+    policyOnTick(
+      st.policy,
+      {
+        room: st.room,
+        ts: t,
+        window: st.windows[st.windows.length - 1],
+        concurrency: metrics.concurrency,
+        ordersLastMin: sumLastSeconds(st, st.ordersSec, 60),
+        ordersLast2Min: sumLastSeconds(st, st.ordersSec, 120),
+      },
+      cfg.policy,
+      sugs,
+    );
+    pushSuggestions(st, sugs, out);
+  }
+  out.push({ type: 'tick', room: st.room, tick: { room: st.room, ts: t, metrics } });
+}
+
+function pushSuggestions(st: RoomState, sugs: Suggestion[], out: RoomOutput[]): void {
+  for (let i = 0; i < sugs.length; i++) out.push({ type: 'suggestion', room: st.room, suggestion: sugs[i] });
+}

@@ -1,0 +1,515 @@
+/**
+ * One room's state (DESIGN §3, §5): viewer sessions, per-second counters, totals, the detector and the
+ * windows. It is plain JSON — checkpointed after each batch and restored with JSON.parse — and bounded:
+ *  - viewer sessions: idle expiry, plus a hard cap (`maxSessions`, default 200,000) that evicts the viewer
+ *    seen least recently (its watch time ends at its last event);
+ *  - unique / paying viewers: exact up to `exactDistinct` (default 100,000), then a HyperLogLog estimate;
+ *  - recent event ids: the last `recentIdsKept`; per-second rings of 60 s and 600 s; the last 20 windows.
+ * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap and rebuilt from
+ * the JSON on first use after a restore: plain-object keys would break on ids like "__proto__".
+ */
+import type { CrestEvent, TrafficSource } from './events.ts';
+import type { EngineConfig } from './engine-config.ts';
+import type { HighlightWindow, PerSource, RoomMetrics } from './protocol.ts';
+import { createDetector, type DetectorState } from './detector.ts';
+import {
+  createDistinctCounter,
+  distinctAdd,
+  distinctCount,
+  distinctIndex,
+  type DistinctCounter,
+} from './distinct-counter.ts';
+import { buildIdIndex, rememberIdIn, type IdIndex } from './id-index.ts';
+import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
+
+/** Source codes used inside the state (index into the per-source arrays). */
+export const SOURCES: readonly TrafficSource[] = ['follow', 'public', 'paid', 'other'];
+const SOURCE_INDEX: Record<TrafficSource, number> = { follow: 0, public: 1, paid: 2, other: 3 };
+
+/** One open viewer session. Kept in a binary min-heap on `due`. */
+export interface ViewerSession {
+  v: string;
+  /** Traffic source index (SOURCES). */
+  src: number;
+  enter: number;
+  /** Time of the viewer's last event. */
+  seen: number;
+  /** Heap key: a lower bound of `seen + viewerIdleMs`, raised lazily when it reaches the top (no re-heap per event). */
+  due: number;
+  /** Position in the heap (so a leave removes it in O(log n)). */
+  i: number;
+}
+
+export interface RoomLimits {
+  maxSessions: number;
+  exactDistinct: number;
+}
+
+export const DEFAULT_LIMITS: RoomLimits = { maxSessions: 200_000, exactDistinct: 100_000 };
+/** Highlight windows kept in the state (the open one included). */
+export const WINDOWS_KEPT = 20;
+const MIN_RING = 60;
+const ORDER_RING = 600;
+
+export interface RoomState {
+  version: 1;
+  room: string;
+  maxSessions: number;
+  /** First event time: watch sums are kept relative to it so they stay exact in doubles. -1 before any. */
+  originTs: number;
+  /** Watermark: the largest event time seen (events or advanceTo). -1 before any. */
+  clock: number;
+  nextSampleTs: number;
+  lastTickTs: number;
+  live: boolean;
+  liveTs: number;
+  recentIds: string[];
+  recentHead: number;
+  /** Latest platform count, its event time, and until when it counts as fresh (-1: never). */
+  online: number;
+  onlineTs: number;
+  onlineUntil: number;
+  /** What the detector is fed: 0 nothing yet, 1 platform count, 2 own sessions (a switch resets it). */
+  feed: 0 | 1 | 2;
+  sessions: ViewerSession[];
+  enterSumRel: number;
+  finishedSessions: number;
+  finishedWatchMs: number;
+  evictedSessions: number;
+  unique: DistinctCounter;
+  payers: DistinctCounter;
+  /** Latest second of the per-second rings (ts / 1000, floored). */
+  sec: number;
+  entriesSec: number[];
+  exitsSec: number[];
+  entriesMin: number[];
+  exitsMin: number[];
+  ordersSec: number[];
+  gmvSec: number[];
+  entriesTotal: number[];
+  exposureTotal: number[];
+  gmv: number;
+  orders: number;
+  ordersCreated: number;
+  refunds: number;
+  adSpend: number;
+  likes: number;
+  comments: number;
+  shares: number;
+  follows: number;
+  gifts: number;
+  events: number;
+  lateEvents: number;
+  duplicateEvents: number;
+  peakConcurrency: number;
+  /** ∫ concurrency dt over the samples, in viewer-ms (watch time that platform-only rooms have too). */
+  viewerMs: number;
+  detector: DetectorState;
+  windows: HighlightWindow[];
+  windowOpen: boolean;
+  policy: PolicyState;
+}
+
+/** Lookup structures derived from the state; never serialised. */
+export interface RoomRuntime {
+  /** Built on first use (it needs `recentIdsKept`), rebuilt if that setting changes. */
+  ids: IdIndex | null;
+  viewers: Map<string, ViewerSession>;
+  unique: Set<string>;
+  payers: Set<string>;
+}
+
+const runtimes = new WeakMap<RoomState, RoomRuntime>();
+
+/** A fresh room. `limits` exist for tests and tuning; the defaults are documented above. */
+export function createRoomState(room: string, cfg: EngineConfig, limits: Partial<RoomLimits> = {}): RoomState {
+  const lim = { ...DEFAULT_LIMITS, ...limits };
+  return {
+    version: 1,
+    room,
+    maxSessions: lim.maxSessions,
+    originTs: -1,
+    clock: -1,
+    nextSampleTs: -1,
+    lastTickTs: -1,
+    live: false,
+    liveTs: -1,
+    recentIds: [],
+    recentHead: 0,
+    online: 0,
+    onlineTs: -1,
+    onlineUntil: -1,
+    feed: 0,
+    sessions: [],
+    enterSumRel: 0,
+    finishedSessions: 0,
+    finishedWatchMs: 0,
+    evictedSessions: 0,
+    unique: createDistinctCounter(lim.exactDistinct),
+    payers: createDistinctCounter(lim.exactDistinct),
+    sec: -1,
+    entriesSec: new Array<number>(MIN_RING * 4).fill(0),
+    exitsSec: new Array<number>(MIN_RING * 4).fill(0),
+    entriesMin: [0, 0, 0, 0],
+    exitsMin: [0, 0, 0, 0],
+    ordersSec: new Array<number>(ORDER_RING).fill(0),
+    gmvSec: new Array<number>(ORDER_RING).fill(0),
+    entriesTotal: [0, 0, 0, 0],
+    exposureTotal: [0, 0, 0, 0],
+    gmv: 0,
+    orders: 0,
+    ordersCreated: 0,
+    refunds: 0,
+    adSpend: 0,
+    likes: 0,
+    comments: 0,
+    shares: 0,
+    follows: 0,
+    gifts: 0,
+    events: 0,
+    lateEvents: 0,
+    duplicateEvents: 0,
+    peakConcurrency: 0,
+    viewerMs: 0,
+    detector: createDetector(cfg.detector),
+    windows: [],
+    windowOpen: false,
+    policy: createPolicyState(),
+  };
+}
+
+/** The lookup structures of a state, built from its JSON on first use (e.g. after a restore). */
+export function runtimeOf(st: RoomState): RoomRuntime {
+  let rt = runtimes.get(st);
+  if (rt) return rt;
+  const viewers = new Map<string, ViewerSession>();
+  for (const s of st.sessions) viewers.set(s.v, s);
+  rt = { ids: null, viewers, unique: distinctIndex(st.unique), payers: distinctIndex(st.payers) };
+  runtimes.set(st, rt);
+  return rt;
+}
+
+/** Remembers an event id; returns false when it is among the last `kept` (a duplicate). */
+export function rememberId(st: RoomState, rt: RoomRuntime, id: string, kept: number): boolean {
+  if (rt.ids === null || rt.ids.kept !== kept) {
+    const b = buildIdIndex(st.recentIds, st.recentHead, kept);
+    rt.ids = b.index;
+    st.recentIds = b.ring;
+    st.recentHead = b.head;
+  }
+  return rememberIdIn(rt.ids, st.recentIds, st, id);
+}
+
+/** Concurrency at event time `t`: the platform count while fresh, else open viewer sessions. */
+export function concurrencyAt(st: RoomState, t: number): number {
+  return st.onlineTs >= 0 && t < st.onlineUntil ? st.online : st.sessions.length;
+}
+
+/** Moves the per-second rings to second `sec`, clearing the seconds that fell out of them. */
+export function rotateTo(st: RoomState, sec: number): void {
+  const from = st.sec;
+  if (sec <= from) return;
+  st.sec = sec;
+  if (from < 0) return;
+  if (sec - from >= MIN_RING) {
+    st.entriesSec.fill(0);
+    st.exitsSec.fill(0);
+    st.entriesMin.fill(0);
+    st.exitsMin.fill(0);
+  } else {
+    for (let s = from + 1; s <= sec; s++) {
+      const base = (s % MIN_RING) * 4;
+      for (let j = 0; j < 4; j++) {
+        st.entriesMin[j] -= st.entriesSec[base + j];
+        st.exitsMin[j] -= st.exitsSec[base + j];
+        st.entriesSec[base + j] = 0;
+        st.exitsSec[base + j] = 0;
+      }
+    }
+  }
+  if (sec - from >= ORDER_RING) {
+    st.ordersSec.fill(0);
+    st.gmvSec.fill(0);
+  } else {
+    for (let s = from + 1; s <= sec; s++) {
+      st.ordersSec[s % ORDER_RING] = 0;
+      st.gmvSec[s % ORDER_RING] = 0;
+    }
+  }
+}
+
+function countPerMin(st: RoomState, ring: number[], sums: number[], src: number, ts: number): void {
+  const s = Math.floor(ts / 1000);
+  if (s > st.sec || s <= st.sec - MIN_RING) return;
+  ring[(s % MIN_RING) * 4 + src]++;
+  sums[src]++;
+}
+
+/** Paid orders (or GMV) in the `seconds` seconds up to and including second `st.sec`. */
+export function sumLastSeconds(st: RoomState, ring: number[], seconds: number): number {
+  const n = Math.min(seconds, ORDER_RING);
+  let total = 0;
+  for (let k = 0; k < n; k++) total += ring[(((st.sec - k) % ORDER_RING) + ORDER_RING) % ORDER_RING];
+  return total;
+}
+
+/** Sum of a 600-s ring from second `fromSec` to `st.sec` (clamped to what the ring still holds). */
+export function sumSince(st: RoomState, ring: number[], fromSec: number): number {
+  return sumLastSeconds(st, ring, Math.max(0, st.sec - fromSec + 1));
+}
+
+// ---- viewer sessions -------------------------------------------------------------------------------
+
+function heapSwap(h: ViewerSession[], a: number, b: number): void {
+  const x = h[a];
+  h[a] = h[b];
+  h[b] = x;
+  h[a].i = a;
+  h[b].i = b;
+}
+
+function siftUp(h: ViewerSession[], i: number): void {
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p].due <= h[i].due) return;
+    heapSwap(h, p, i);
+    i = p;
+  }
+}
+
+function siftDown(h: ViewerSession[], i: number): void {
+  const n = h.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) return;
+    const r = l + 1;
+    const c = r < n && h[r].due < h[l].due ? r : l;
+    if (h[i].due <= h[c].due) return;
+    heapSwap(h, i, c);
+    i = c;
+  }
+}
+
+function heapRemove(h: ViewerSession[], i: number): void {
+  const last = h.pop()!;
+  if (i === h.length) return;
+  h[i] = last;
+  last.i = i;
+  siftDown(h, i);
+  siftUp(h, last.i);
+}
+
+/** Closes a session: its watch time runs from entry to `end`. */
+function finish(st: RoomState, rt: RoomRuntime, s: ViewerSession, end: number): void {
+  heapRemove(st.sessions, s.i);
+  rt.viewers.delete(s.v);
+  st.finishedSessions++;
+  st.finishedWatchMs += Math.max(0, end - s.enter);
+  st.enterSumRel -= s.enter - st.originTs;
+}
+
+/** Counts gone every viewer idle for `viewerIdleMs` at time `t`; their watch time ends at their last event. */
+export function expireViewers(st: RoomState, rt: RoomRuntime, t: number, idleMs: number): void {
+  const h = st.sessions;
+  while (h.length > 0 && h[0].due <= t) {
+    const s = h[0];
+    const due = s.seen + idleMs;
+    if (due <= t) {
+      finish(st, rt, s, s.seen);
+      countPerMin(st, st.exitsSec, st.exitsMin, s.src, due);
+    } else {
+      s.due = due;
+      siftDown(h, 0);
+    }
+  }
+}
+
+/** Over the cap: drop the viewers seen least recently (the heap top once its key is made exact). */
+function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
+  const h = st.sessions;
+  while (h.length > st.maxSessions) {
+    while (h[0].due !== h[0].seen + idleMs) {
+      h[0].due = h[0].seen + idleMs;
+      siftDown(h, 0);
+    }
+    finish(st, rt, h[0], h[0].seen);
+    st.evictedSessions++;
+  }
+}
+
+function touch(st: RoomState, rt: RoomRuntime, viewer: string, ts: number): void {
+  distinctAdd(st.unique, rt.unique, viewer);
+  const s = rt.viewers.get(viewer);
+  if (s && ts > s.seen) s.seen = ts;
+}
+
+// ---- events ----------------------------------------------------------------------------------------
+
+/**
+ * Applies an event to sessions, counters and totals (not to the clock: the engine moved it already).
+ * A late event reaches the totals and the sessions but not the per-minute rings ("not re-windowed").
+ * Returns the paid amount when this is a non-late order.paid (the engine credits the open window), else -1.
+ */
+export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg: EngineConfig, late: boolean): number {
+  const ts = ev.ts;
+  switch (ev.type) {
+    case 'room.online':
+      // Only the newest count stands; an older one arriving late is counted as an event and nothing more.
+      if (ts >= st.onlineTs) {
+        st.online = ev.count;
+        st.onlineTs = ts;
+        st.onlineUntil = ts + cfg.onlineFreshMs;
+        if (ev.count > st.peakConcurrency && !late) st.peakConcurrency = ev.count;
+      }
+      return -1;
+    case 'viewer.enter': {
+      distinctAdd(st.unique, rt.unique, ev.viewer);
+      const open = rt.viewers.get(ev.viewer);
+      if (open) {
+        // Re-entry while a session is open: the same visit (platforms repeat enters), not a new entry.
+        if (ts > open.seen) open.seen = ts;
+        return -1;
+      }
+      const src = SOURCE_INDEX[ev.source];
+      const s: ViewerSession = { v: ev.viewer, src, enter: ts, seen: ts, due: ts + cfg.viewerIdleMs, i: st.sessions.length };
+      st.sessions.push(s);
+      siftUp(st.sessions, s.i);
+      rt.viewers.set(ev.viewer, s);
+      st.enterSumRel += ts - st.originTs;
+      st.entriesTotal[src]++;
+      if (!late) countPerMin(st, st.entriesSec, st.entriesMin, src, ts);
+      if (st.sessions.length > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
+      return -1;
+    }
+    case 'viewer.leave': {
+      distinctAdd(st.unique, rt.unique, ev.viewer);
+      const s = rt.viewers.get(ev.viewer);
+      // A leave without an open session (never entered, or already idle-expired) changes nothing more.
+      if (!s) return -1;
+      finish(st, rt, s, Math.max(ts, s.seen));
+      if (!late) countPerMin(st, st.exitsSec, st.exitsMin, s.src, ts);
+      return -1;
+    }
+    case 'room.exposure':
+      st.exposureTotal[SOURCE_INDEX[ev.source]] += ev.count;
+      return -1;
+    case 'engage.like':
+      touch(st, rt, ev.viewer, ts);
+      st.likes += ev.count ?? 1;
+      return -1;
+    case 'engage.comment':
+      touch(st, rt, ev.viewer, ts);
+      st.comments += ev.count ?? 1;
+      return -1;
+    case 'engage.share':
+      touch(st, rt, ev.viewer, ts);
+      st.shares += ev.count ?? 1;
+      return -1;
+    case 'engage.follow':
+      touch(st, rt, ev.viewer, ts);
+      st.follows += ev.count ?? 1;
+      return -1;
+    case 'engage.gift':
+      touch(st, rt, ev.viewer, ts);
+      st.gifts += ev.count ?? 1;
+      return -1;
+    case 'product.click':
+      touch(st, rt, ev.viewer, ts);
+      return -1;
+    case 'product.launch':
+      return -1;
+    case 'order.created':
+      if (ev.viewer !== undefined) touch(st, rt, ev.viewer, ts);
+      st.ordersCreated++;
+      return -1;
+    case 'order.paid': {
+      if (ev.viewer !== undefined) {
+        touch(st, rt, ev.viewer, ts);
+        distinctAdd(st.payers, rt.payers, ev.viewer);
+      }
+      st.gmv += ev.amount;
+      st.orders++;
+      if (late) return -1;
+      const s = Math.floor(ts / 1000);
+      if (s <= st.sec && s > st.sec - ORDER_RING) {
+        st.ordersSec[s % ORDER_RING]++;
+        st.gmvSec[s % ORDER_RING] += ev.amount;
+      }
+      return ev.amount;
+    }
+    case 'order.refunded':
+      if (ev.viewer !== undefined) touch(st, rt, ev.viewer, ts);
+      st.refunds += ev.amount;
+      return -1;
+    case 'ad.spend':
+      st.adSpend += ev.amount;
+      return -1;
+    case 'stream.start':
+    case 'stream.end':
+      // The live flag follows the newest of them; the engine handles the detector side.
+      if (ts >= st.liveTs) {
+        st.liveTs = ts;
+        st.live = ev.type === 'stream.start';
+      }
+      return -1;
+  }
+}
+
+// ---- metrics ---------------------------------------------------------------------------------------
+
+function perSource(a: number[]): PerSource {
+  return { follow: a[0], public: a[1], paid: a[2], other: a[3] };
+}
+
+/** Live figures at event time `t` (the rings and sessions must already be brought to `t`). */
+export function metricsAt(st: RoomState, t: number): RoomMetrics {
+  const platform = st.onlineTs >= 0 && t < st.onlineUntil;
+  const concurrency = platform ? st.online : st.sessions.length;
+  const active = st.sessions.length;
+  const sessions = st.finishedSessions + active;
+  const ongoingMs = st.originTs >= 0 ? active * (t - st.originTs) - st.enterSumRel : 0;
+  const watchMs = st.finishedWatchMs + Math.max(0, ongoingMs);
+  const unique = distinctCount(st.unique);
+  const paying = distinctCount(st.payers);
+  const watchMinutes = st.viewerMs / 60_000;
+  return {
+    ts: t,
+    concurrency,
+    concurrencySource: platform ? 'platform' : 'sessions',
+    peakConcurrency: Math.max(st.peakConcurrency, concurrency),
+    entriesPerMin: perSource(st.entriesMin),
+    exitsPerMin: perSource(st.exitsMin),
+    entriesTotal: perSource(st.entriesTotal),
+    exposureTotal: perSource(st.exposureTotal),
+    uniqueViewers: unique,
+    avgWatchSec: sessions > 0 ? round1(watchMs / sessions / 1000) : 0,
+    watchMinutes: round1(watchMinutes),
+    gmv: st.gmv,
+    orders: st.orders,
+    ordersCreated: st.ordersCreated,
+    refunds: st.refunds,
+    payingViewers: paying,
+    conversion: unique > 0 ? round4(Math.min(1, paying / unique)) : 0,
+    gmvPerKWatchMin: watchMinutes > 0 ? round1(st.gmv / (watchMinutes / 1000)) : 0,
+    adSpend: st.adSpend,
+    likes: st.likes,
+    comments: st.comments,
+    shares: st.shares,
+    follows: st.follows,
+    gifts: st.gifts,
+    events: st.events,
+    lateEvents: st.lateEvents,
+    duplicateEvents: st.duplicateEvents,
+    live: st.live,
+  };
+}
+
+function round1(x: number): number {
+  const r = Math.round(x * 10) / 10;
+  return r === 0 ? 0 : r;
+}
+
+function round4(x: number): number {
+  const r = Math.round(x * 10_000) / 10_000;
+  return r === 0 ? 0 : r;
+}

@@ -1,0 +1,418 @@
+/**
+ * Webhooks end to end, without the rest of Crest: subscriptions through the real router, suggestions
+ * XADDed to the shard out streams the way the detector writes them, the real AlertWorker (BullMQ) posting
+ * to a local receiver, and the dead-letter list. Private redis-server; backoff 50 ms, 3 attempts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../config/config.ts';
+import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
+import { shardOf } from '../core/sharding.ts';
+import type { AppContext } from '../server/app-context.ts';
+import { signToken } from '../server/auth/token.ts';
+import { HttpError } from '../server/http-error.ts';
+import { createLogger, silentLogger } from '../server/logger.ts';
+import { keys } from '../server/redis-keys.ts';
+import { webhooksRouter } from '../server/routes/webhooks.ts';
+import { signPayload, signatureHeader, verifySignature } from '../server/webhook-signature.ts';
+import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../workers/alert-worker.ts';
+import { startTestRedis } from './support/redis.ts';
+
+const SECRET = 'test-token-secret-0123456789';
+const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
+const config = loadConfig({
+  CREST_SHARDS: '4',
+  CREST_WEBHOOK_ATTEMPTS: '3',
+  CREST_WEBHOOK_BACKOFF_MS: '50',
+  CREST_WEBHOOK_TIMEOUT_MS: '1000',
+});
+
+let redisProc: Awaited<ReturnType<typeof startTestRedis>>;
+let redis: Redis;
+let api: Server;
+let apiUrl = '';
+let receiver: Server;
+let receiverUrl = '';
+let worker: AlertWorker;
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+const received: Received[] = [];
+/** Per path: the statuses to answer, in order; the last one repeats. Default 200. */
+const script = new Map<string, number[]>();
+const hits = (path: string) => received.filter((r) => r.path === path);
+
+const token = (role: 'operator' | 'buyer' | 'host' | 'admin', rooms: string[] | '*', sub?: string) =>
+  signToken(SECRET, { role, rooms, sub, ttlS: 600 });
+
+async function call(method: string, path: string, tok: string | null, body?: unknown, raw?: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${apiUrl}/api/v1${path}`, {
+    method,
+    headers: { ...(tok ? { Authorization: `Bearer ${tok}` } : {}), 'Content-Type': 'application/json' },
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+async function subscribe(tok: string, body: Record<string, unknown>): Promise<{ id: string; secret: string; kinds: string[]; audience: string }> {
+  const r = await call('POST', '/webhooks', tok, body);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+
+let seq = 0;
+function suggestion(room: string, over: Partial<Suggestion> = {}): Suggestion {
+  const kind = over.kind ?? 'boost.now';
+  const ts = 1_700_000_000_000 + ++seq * 1000;
+  return {
+    // Colons on purpose: real suggestion ids have them, and BullMQ job ids may not.
+    id: `${room}:${kind}:${ts}`,
+    room,
+    audience: 'buyer',
+    kind,
+    reasonCode: 'rising',
+    params: { liftPct: 42 },
+    reason: 'viewers rising 42 % above baseline',
+    confidence: 0.8,
+    createdAt: ts,
+    expiresAt: ts + 300_000,
+    cooldownKey: `${room}:${kind}`,
+    windowId: `${room}:${ts - 20_000}`,
+    forecastPeakTs: ts + 120_000,
+    suggestedBoostMin: 10,
+    suppressed: null,
+    ...over,
+  };
+}
+
+/** What the detector does: one out-stream entry per update, on the room's shard. */
+async function emit(update: RoomUpdate): Promise<void> {
+  await redis.xadd(keys.out(shardOf(update.room, config.shards)), '*', 'r', update.room, 'u', JSON.stringify(update));
+}
+const emitSuggestion = (s: Suggestion) => emit({ type: 'suggestion', room: s.room, suggestion: s });
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function deadLetters(): Promise<DeadLetter[]> {
+  return (await redis.lrange(keys.webhookDeadLetters(), 0, -1)).map((s) => JSON.parse(s) as DeadLetter);
+}
+
+function listen(server: Server): Promise<string> {
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+const startWorker = (opts: { claimIdleMs?: number } = {}) =>
+  new AlertWorker({ redisUrl: redisProc.url, shards: config.shards, webhook: config.webhook, log, blockMs: 100, ...opts });
+
+before(async () => {
+  redisProc = await startTestRedis();
+  redis = new Redis(redisProc.url);
+
+  const ctx: AppContext = {
+    config,
+    tokenSecret: SECRET,
+    redis,
+    log,
+    counters: {},
+    // Not used by the webhooks router.
+    ingest: null as never,
+    store: null as never,
+  };
+  const app = express();
+  app.use('/api/v1', webhooksRouter(ctx));
+  // Stand-in for the lead's global handler: HttpError → its status and body, anything else → 500.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) res.status(err.status).set(err.headers).json({ error: err.body });
+    else res.status(500).json({ error: { code: 'internal', reason: String(err) } });
+  });
+  api = createServer(app);
+  apiUrl = await listen(api);
+
+  receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      const plan = script.get(path) ?? [200];
+      const status = plan.length > 1 ? plan.shift()! : plan[0]!;
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+    });
+  });
+  receiverUrl = await listen(receiver);
+
+  // History: a suggestion written before the alert worker's first start is never delivered.
+  await subscribe(token('buyer', ['history']), { url: `${receiverUrl}/history`, room: 'history' });
+  await emitSuggestion(suggestion('history'));
+
+  worker = startWorker();
+  await worker.start();
+});
+
+after(async () => {
+  await worker?.stop();
+  await redis?.quit();
+  await new Promise((r) => api?.close(r));
+  receiver?.closeAllConnections();
+  await new Promise((r) => receiver?.close(r));
+  await redisProc?.cleanup();
+});
+
+test('a buyer subscription gets one correctly signed POST per suggestion, even when the entry is read twice', { timeout: 10_000 }, async () => {
+  const sub = await subscribe(token('buyer', ['room-a']), { url: `${receiverUrl}/a`, room: 'room-a' });
+  assert.match(sub.id, /^wh_/);
+  assert.ok(sub.secret.length >= 16, 'a generated secret is returned');
+  assert.deepEqual(sub.kinds, ['boost.now', 'boost.stop']);
+  assert.equal(sub.audience, 'buyer');
+
+  const s = suggestion('room-a');
+  await emitSuggestion(s);
+  await emitSuggestion(s); // the same suggestion again, as a replayed stream range would carry it
+  const [hit] = await waitFor('delivery to /a', 5_000, () => (hits('/a').length > 0 ? hits('/a') : undefined));
+  await sleep(400);
+  assert.equal(hits('/a').length, 1, 'delivered exactly once');
+
+  const v = verifySignature(sub.secret, hit!.headers['x-crest-signature'], hit!.body);
+  assert.deepEqual(v.ok, true, JSON.stringify(v));
+  assert.match(String(hit!.headers['x-crest-signature']), /^t=\d+,v1=[0-9a-f]{64}$/);
+  assert.equal(verifySignature('some-other-secret-xxxxxxxx', hit!.headers['x-crest-signature'], hit!.body).ok, false);
+  const body = JSON.parse(hit!.body);
+  assert.equal(hit!.headers['x-crest-delivery'], deliveryIdFor(sub.id, s.id));
+  assert.equal(body.id, hit!.headers['x-crest-delivery']);
+  assert.equal(hit!.headers['x-crest-event'], 'boost.now');
+  assert.match(String(hit!.headers['content-type']), /application\/json/);
+  assert.equal(body.type, 'suggestion');
+  assert.deepEqual(body.suggestion, s);
+});
+
+test('a receiver failing twice gets the delivery on the third try, with one delivery id and growing gaps', { timeout: 10_000 }, async () => {
+  script.set('/flaky', [500, 503, 200]);
+  const sub = await subscribe(token('buyer', ['room-f']), { url: `${receiverUrl}/flaky`, room: 'room-f' });
+  await emitSuggestion(suggestion('room-f'));
+  await waitFor('three tries', 5_000, () => hits('/flaky').length >= 3 || undefined);
+  await sleep(300);
+  const tries = hits('/flaky');
+  assert.equal(tries.length, 3);
+  assert.equal(new Set(tries.map((t) => t.headers['x-crest-delivery'])).size, 1, 'same delivery id on every try');
+  for (const t of tries) assert.equal(verifySignature(sub.secret, t.headers['x-crest-signature'], t.body).ok, true);
+  // Exponential backoff from 50 ms with at most 20 % jitter: ≥ 40 ms, then ≥ 80 ms.
+  assert.ok(tries[1]!.at - tries[0]!.at >= 35, `first gap ${tries[1]!.at - tries[0]!.at} ms`);
+  assert.ok(tries[2]!.at - tries[1]!.at >= 75, `second gap ${tries[2]!.at - tries[1]!.at} ms`);
+  assert.equal((await deadLetters()).filter((d) => d.subscriptionId === sub.id).length, 0);
+});
+
+test('a receiver that always fails ends in the dead letters after `attempts`; an operator lists and replays it', { timeout: 10_000 }, async () => {
+  script.set('/down', [500]);
+  const sub = await subscribe(token('buyer', ['room-d']), { url: `${receiverUrl}/down`, room: 'room-d' });
+  const s = suggestion('room-d');
+  await emitSuggestion(s);
+  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  assert.equal(hits('/down').length, config.webhook.attempts);
+  assert.equal(dl.attempts, config.webhook.attempts);
+  assert.equal(dl.room, 'room-d');
+  assert.equal(dl.suggestionId, s.id);
+  assert.equal(dl.deliveryId, deliveryIdFor(sub.id, s.id));
+  assert.match(dl.error, /HTTP 500/);
+
+  const op = token('operator', ['room-d']);
+  assert.equal((await call('GET', '/webhooks/dead-letters?room=room-d', token('buyer', ['room-d']))).status, 403, 'buyers cannot see dead letters');
+  assert.equal((await call('GET', '/webhooks/dead-letters?room=room-x', op)).status, 403, 'nor operators of other rooms');
+  const listed = await call('GET', '/webhooks/dead-letters?room=room-d', op);
+  assert.equal(listed.status, 200);
+  assert.deepEqual(listed.json.deadLetters.map((d: DeadLetter) => d.id), [dl.id]);
+  assert.equal((await call('GET', '/webhooks/dead-letters', token('operator', ['room-other']))).json.deadLetters.length, 0);
+
+  // The receiver is fixed; the operator replays: same delivery id, and the record leaves the list.
+  script.set('/down', [200]);
+  const before = hits('/down').length;
+  const replay = await call('POST', `/webhooks/dead-letters/${dl.id}/replay`, op);
+  assert.equal(replay.status, 202, JSON.stringify(replay.json));
+  await waitFor('replayed delivery', 5_000, () => hits('/down').length > before || undefined);
+  const last = hits('/down').at(-1)!;
+  assert.equal(last.headers['x-crest-delivery'], dl.deliveryId);
+  assert.equal(verifySignature(sub.secret, last.headers['x-crest-signature'], last.body).ok, true);
+  assert.equal((await deadLetters()).some((d) => d.id === dl.id), false);
+  assert.equal((await call('POST', `/webhooks/dead-letters/${dl.id}/replay`, op)).status, 404, 'a dead letter replays once');
+});
+
+test('a 410 from the receiver is final: dead-lettered after one attempt', { timeout: 10_000 }, async () => {
+  script.set('/gone', [410]);
+  const sub = await subscribe(token('buyer', ['room-g']), { url: `${receiverUrl}/gone`, room: 'room-g' });
+  await emitSuggestion(suggestion('room-g'));
+  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  assert.equal(dl.attempts, 1);
+  assert.match(dl.error, /HTTP 410/);
+  await sleep(200);
+  assert.equal(hits('/gone').length, 1);
+});
+
+test('suppressed suggestions, other rooms, other audiences and unsubscribed kinds are not delivered', { timeout: 10_000 }, async () => {
+  await subscribe(token('buyer', ['room-b', 'room-c']), { url: `${receiverUrl}/b-buyer`, room: 'room-b', kinds: ['boost.now'] });
+  await subscribe(token('operator', ['room-b']), { url: `${receiverUrl}/b-op`, room: 'room-b', audience: 'operator', kinds: ['cue.tease', 'boost.now'] });
+
+  await emitSuggestion(suggestion('room-b', { suppressed: 'cooldown' }));
+  await emitSuggestion(suggestion('room-b', { kind: 'boost.stop', reasonCode: 'peak-passed' }));
+  await emitSuggestion(suggestion('room-c'));
+  await emitSuggestion(suggestion('room-b', { audience: 'host', kind: 'cue.tease', suppressed: 'quiet rule' }));
+  const cue = suggestion('room-b', { audience: 'host', kind: 'cue.tease' });
+  await emitSuggestion(cue);
+  await emit({ type: 'ack', room: 'room-b', ack: { suggestionId: 'x', room: 'room-b', by: 'op', role: 'operator', at: 1 } });
+  await redis.xadd(keys.out(shardOf('room-b', config.shards)), '*', 'r', 'room-b', 'u', '{not json');
+  const sentinel = suggestion('room-b');
+  await emitSuggestion(sentinel);
+
+  await waitFor('sentinel to both', 5_000, () => (hits('/b-buyer').length >= 1 && hits('/b-op').length >= 2) || undefined);
+  await sleep(400);
+  const ids = (path: string) => hits(path).map((h) => JSON.parse(h.body).suggestion.id).sort();
+  assert.deepEqual(ids('/b-buyer'), [sentinel.id], 'the buyer gets only its own unsuppressed kind in its room');
+  assert.deepEqual(ids('/b-op'), [cue.id, sentinel.id].sort(), 'an operator subscription gets every audience, never suppressed ones');
+  assert.equal(hits('/b-op').find((h) => JSON.parse(h.body).suggestion.id === cue.id)!.headers['x-crest-event'], 'cue.tease');
+});
+
+test('history from before the first start is never delivered', { timeout: 10_000 }, async () => {
+  await emitSuggestion(suggestion('history'));
+  await waitFor('the new one', 5_000, () => hits('/history').length >= 1 || undefined);
+  await sleep(200);
+  assert.equal(hits('/history').length, 1);
+});
+
+test('bad subscription bodies get 400 naming the field', { timeout: 10_000 }, async () => {
+  const op = token('operator', '*');
+  const ok = { url: `${receiverUrl}/x`, room: 'room-a' };
+  const cases: [unknown, string][] = [
+    [{ room: 'room-a' }, 'url'],
+    [{ ...ok, url: 'ftp://127.0.0.1/x' }, 'url'],
+    [{ ...ok, url: 'not a url' }, 'url'],
+    [{ ...ok, url: 'http://user:pw@127.0.0.1/x' }, 'url'],
+    [{ ...ok, url: 'http://169.254.169.254/latest' }, 'url'],
+    [{ ...ok, url: 42 }, 'url'],
+    [{ url: ok.url }, 'room'],
+    [{ ...ok, room: 'bad room!' }, 'room'],
+    [{ ...ok, audience: 'viewer' }, 'audience'],
+    [{ ...ok, kinds: ['boost.now', 'nope'] }, 'kinds.1'],
+    [{ ...ok, kinds: [] }, 'kinds'],
+    [{ ...ok, kinds: ['cue.tease'] }, 'kinds.0'],
+    [{ ...ok, secret: 'short' }, 'secret'],
+    [{ ...ok, extra: true }, 'extra'],
+    [[ok], 'body'],
+  ];
+  for (const [body, field] of cases) {
+    const r = await call('POST', '/webhooks', op, body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
+    assert.equal(r.json.error.code, 'invalid');
+    assert.equal(r.json.error.field, field, `${JSON.stringify(body)} → ${JSON.stringify(r.json)}`);
+    assert.ok(r.json.error.reason.length > 0);
+  }
+  for (const raw of ['{"url":', 'nope', '"a string"']) {
+    const r = await call('POST', '/webhooks', op, undefined, raw);
+    assert.equal(r.status, 400, `${raw} → ${r.status} ${JSON.stringify(r.json)}`);
+    assert.equal(r.json.error.field, 'body');
+  }
+  const big = await call('POST', '/webhooks', op, { ...ok, secret: 'x'.repeat(70_000) });
+  assert.equal(big.status, 413);
+  assert.equal(big.json.error.field, 'body');
+  // A secret of our own is kept as given.
+  const own = await subscribe(op, { ...ok, secret: 'my-own-secret-0123456789' });
+  assert.equal(own.secret, 'my-own-secret-0123456789');
+});
+
+test('access: another room is 403, buyers only subscribe to the buyer audience, hosts and anonymous callers are refused', { timeout: 10_000 }, async () => {
+  const body = { url: `${receiverUrl}/x`, room: 'room-a' };
+  const other = await call('POST', '/webhooks', token('buyer', ['room-z']), body);
+  assert.equal(other.status, 403);
+  assert.equal(other.json.error.field, 'room');
+  const aud = await call('POST', '/webhooks', token('buyer', ['room-a']), { ...body, audience: 'host' });
+  assert.equal(aud.status, 403);
+  assert.equal(aud.json.error.field, 'audience');
+  assert.equal((await call('POST', '/webhooks', token('host', ['room-a']), body)).status, 403);
+  assert.equal((await call('POST', '/webhooks', null, body)).status, 401);
+  assert.equal((await call('GET', '/webhooks?room=room-z', token('buyer', ['room-a']))).status, 403);
+  assert.equal((await call('POST', '/webhooks', token('admin', '*'), { ...body, audience: 'operator' })).status, 201, 'admin passes');
+});
+
+test('listing hides secrets and other buyers\' subscriptions; deleting one stops its deliveries', { timeout: 10_000 }, async () => {
+  const mine = token('buyer', ['room-l'], 'buyer-1');
+  const theirs = token('buyer', ['room-l'], 'buyer-2');
+  const sub = await subscribe(mine, { url: `${receiverUrl}/l`, room: 'room-l' });
+  await subscribe(theirs, { url: `${receiverUrl}/l2`, room: 'room-l' });
+
+  const list = await call('GET', '/webhooks?room=room-l', mine);
+  assert.equal(list.status, 200);
+  assert.deepEqual(list.json.webhooks.map((w: { id: string }) => w.id), [sub.id]);
+  assert.equal(JSON.stringify(list.json).includes(sub.secret), false);
+  assert.equal('secret' in list.json.webhooks[0], false);
+  assert.equal((await call('GET', '/webhooks?room=room-l', token('operator', ['room-l']))).json.webhooks.length, 2);
+  assert.equal((await call('GET', '/webhooks', token('operator', ['room-a']))).json.webhooks.some((w: { room: string }) => w.room === 'room-l'), false);
+
+  assert.equal((await call('DELETE', `/webhooks/${sub.id}`, theirs)).status, 404, 'another buyer cannot delete it');
+  assert.equal((await call('DELETE', `/webhooks/${sub.id}`, mine)).status, 204);
+  assert.equal((await call('DELETE', `/webhooks/${sub.id}`, mine)).status, 404);
+  await emitSuggestion(suggestion('room-l'));
+  await waitFor('the remaining subscription', 5_000, () => hits('/l2').length >= 1 || undefined);
+  await sleep(200);
+  assert.equal(hits('/l').length, 0);
+});
+
+test('signature verification rejects a tampered body, a stale or future timestamp, and malformed headers', () => {
+  const secret = 'whsec_0123456789abcdef';
+  const body = '{"id":"d1","type":"suggestion"}';
+  const now = 1_700_000_000;
+  const header = signatureHeader(secret, now, body);
+  assert.equal(header, `t=${now},v1=${signPayload(secret, now, body).slice('sha256='.length)}`);
+  assert.match(signPayload(secret, now, body), /^sha256=[0-9a-f]{64}$/);
+  assert.deepEqual(verifySignature(secret, header, body, { nowSec: now + 10 }), { ok: true, timestampSec: now });
+  assert.deepEqual(verifySignature(secret, header, Buffer.from(body), { nowSec: now }), { ok: true, timestampSec: now });
+  assert.deepEqual(verifySignature(secret, header, body.replace('d1', 'd2'), { nowSec: now }), { ok: false, reason: 'mismatch' });
+  assert.deepEqual(verifySignature(secret, header, body, { nowSec: now + 301 }), { ok: false, reason: 'stale' });
+  assert.deepEqual(verifySignature(secret, header, body, { nowSec: now - 301 }), { ok: false, reason: 'stale' });
+  assert.deepEqual(verifySignature(secret, header, body, { nowSec: now + 301, toleranceSec: 600 }).ok, true);
+  // Re-signing the same body with a new timestamp needs the secret: swapping t alone breaks the match.
+  assert.deepEqual(verifySignature(secret, header.replace(`t=${now}`, `t=${now + 1000}`), body, { nowSec: now + 1000 }), { ok: false, reason: 'mismatch' });
+  for (const bad of [undefined, '', 'v1=abc', `t=${now}`, `t=x,v1=${'0'.repeat(64)}`, ['a', 'b']]) {
+    assert.deepEqual(verifySignature(secret, bad, body, { nowSec: now }), { ok: false, reason: 'malformed' }, String(bad));
+  }
+  // Several v1 entries (secret rotation): one match is enough.
+  const rotated = `t=${now},v1=${'0'.repeat(64)},v1=${signPayload(secret, now, body).slice(7)}`;
+  assert.equal(verifySignature(secret, rotated, body, { nowSec: now }).ok, true);
+});
+
+// Last: replaces the shared worker.
+test('entries a crashed worker read but never acknowledged are delivered by its successor', { timeout: 10_000 }, async () => {
+  await subscribe(token('buyer', ['room-r']), { url: `${receiverUrl}/r`, room: 'room-r' });
+  await worker.stop();
+  const s = suggestion('room-r');
+  await emitSuggestion(s);
+  // The predecessor reads the entry, then dies before enqueueing and XACK.
+  const stream = keys.out(shardOf('room-r', config.shards));
+  const got = (await redis.xreadgroup('GROUP', ALERT_GROUP, 'crashed-consumer', 'COUNT', 10, 'STREAMS', stream, '>')) as [string, unknown[]][] | null;
+  assert.equal(got?.[0]?.[1].length, 1);
+  await sleep(250);
+  assert.equal(hits('/r').length, 0);
+
+  worker = startWorker({ claimIdleMs: 200 });
+  await worker.start();
+  await waitFor('delivery by the successor', 5_000, () => hits('/r').length >= 1 || undefined);
+  await sleep(300);
+  assert.equal(hits('/r').length, 1);
+  assert.equal(JSON.parse(hits('/r')[0]!.body).suggestion.id, s.id);
+  const pending = (await redis.xpending(stream, ALERT_GROUP)) as [number, ...unknown[]];
+  assert.equal(pending[0], 0, 'nothing left pending');
+});
