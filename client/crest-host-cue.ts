@@ -13,13 +13,18 @@ import './crest-lang-toggle.ts';
 
 const CUE_KINDS = new Set(['cue.tease', 'cue.launch', 'cue.hold', 'cue.countdown']);
 
-/** Newest unexpired, unsuppressed host cue at event time `now` (suggestions are newest first). */
+/**
+ * Newest unexpired, unsuppressed host cue at event time `now` (suggestions are newest first). A countdown
+ * is over once its moment has come, even if it has not expired: the cue before it shows again.
+ */
 export function currentCue(suggestions: readonly Suggestion[], now: number): Suggestion | null {
-  return (
-    suggestions.find(
-      (s) => s.audience === 'host' && CUE_KINDS.has(s.kind) && s.suppressed === null && s.expiresAt > now,
-    ) ?? null
-  );
+  const live = (s: Suggestion): boolean =>
+    s.audience === 'host' &&
+    CUE_KINDS.has(s.kind) &&
+    s.suppressed === null &&
+    s.expiresAt > now &&
+    !(s.kind === 'cue.countdown' && Number(s.params.atTs ?? Infinity) <= now);
+  return suggestions.find(live) ?? null;
 }
 
 function clock(ms: number): string {

@@ -81,11 +81,15 @@ export function parseEvent(input: unknown): ParseResult {
     return { ok: false, error: { field: 'type', reason: 'is required' } };
   }
   if (r.success) return { ok: true, event: r.data };
-  return { ok: false, error: firstFieldError(r.error) };
+  return { ok: false, error: firstFieldError(r.error, input) };
 }
 
-/** Turns a zod error into the one field error we report (the first issue: the most useful one). */
-export function firstFieldError(err: z.ZodError): FieldError {
+/**
+ * Turns a zod error into the one field error we report (the first issue: the most useful one). Pass the
+ * input when you have it: zod 4 does not say "received undefined" for a missing enum field, so absence is
+ * read from the input itself.
+ */
+export function firstFieldError(err: z.ZodError, input?: unknown): FieldError {
   const issue = err.issues[0];
   if (!issue) return { field: '', reason: 'invalid' };
   const path = issue.path.map(String).join('.');
@@ -96,12 +100,21 @@ export function firstFieldError(err: z.ZodError): FieldError {
       reason: `unknown field${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')} (not in contract v1)`,
     };
   }
-  const missing = /received undefined/.test(issue.message);
+  const missing = /received undefined/.test(issue.message) || (input !== undefined && valueAt(input, issue.path) === undefined);
   if (issue.code === 'invalid_union' && path === 'type') {
     const reason = missing ? 'is required' : `unknown event type; expected one of ${EVENT_TYPES.join(', ')}`;
     return { field: 'type', reason };
   }
   if (issue.code === 'invalid_type' && path === '') return { field: '', reason: 'an event must be a JSON object' };
-  if (issue.code === 'invalid_type' && missing) return { field: path, reason: 'is required' };
+  if (missing && path !== '') return { field: path, reason: 'is required' };
   return { field: path, reason: issue.message };
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }

@@ -44,3 +44,24 @@ test('replay: one alarm per window at the row that produced it; forecast judged 
   assert.deepEqual(errs[0], { heightAbsPct: 25, timeRows: 3 });
   assert.equal(errs.length, 2);
 });
+
+test('replay: with advanceTo, an alarm raised when the clock passes row i is attributed to row i (no one-row lag)', () => {
+  let last = 0;
+  let open = false;
+  const eng: EngineApi = {
+    createRoomState: () => ({}),
+    applyEvent(_s, ev: CrestEvent) {
+      if (ev.type === 'room.online') last = ev.count;
+      return 'applied';
+    },
+    advanceTo(_s, ts, _cfg, out) {
+      if (!open && last > 150) {
+        open = true;
+        const w = { id: `w${ts}`, state: 'rising', onsetTs: ts, forecastPeak: null, forecastPeakTs: null } as unknown as HighlightWindow;
+        out.push({ type: 'window', room: 'r', window: w });
+      }
+    },
+  };
+  const run = replayCounts(eng, engineConfig('balanced'), 'r', [100, 100, 200, 200]);
+  assert.deepEqual(run.alarms.map((a) => a.row), [2]);
+});
