@@ -161,6 +161,9 @@ export class CrestConcurrencyChart extends LitElement {
         background: #fff;
         border: 1.5px solid currentColor;
       }
+      .no-data .plot {
+        visibility: hidden;
+      }
       .empty {
         position: absolute;
         inset: 0;
@@ -218,7 +221,7 @@ export class CrestConcurrencyChart extends LitElement {
           <span class="ended">${i18n.t('legend.ended')}</span>
         </div>
       </div>
-      <div class="wrap">
+      <div class="wrap ${hasData ? '' : 'no-data'}">
         <div class="plot"></div>
         <div class="over">
           ${hasData

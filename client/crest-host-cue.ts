@@ -118,6 +118,11 @@ export class CrestHostCue extends LitElement {
         text-wrap: balance;
         max-width: 100%;
       }
+      @media (orientation: portrait) {
+        .cue {
+          font-size: max(12vw, 40px);
+        }
+      }
       .cue.tease {
         color: #fcd34d;
       }

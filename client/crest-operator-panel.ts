@@ -104,6 +104,15 @@ export class CrestOperatorPanel extends LitElement {
       crest-kpi-tiles {
         grid-area: kpi;
       }
+      .banner {
+        margin: 12px 16px 0;
+        padding: 12px 14px;
+        border-radius: var(--radius);
+        background: #fef2f2;
+        border: 1px solid #fecaca;
+        color: var(--c-stop);
+        font-weight: 600;
+      }
       crest-concurrency-chart {
         grid-area: chart;
         min-width: 0;
@@ -149,6 +158,11 @@ export class CrestOperatorPanel extends LitElement {
         <crest-connection-state .state=${this.state} .error=${this.error} .i18n=${i18n}></crest-connection-state>
         <crest-lang-toggle .i18n=${i18n}></crest-lang-toggle>
       </header>
+      ${this.state === 'error'
+        ? html`<div class="banner" role="alert">
+            ${i18n.t('conn.error', { reason: i18n.error(this.error ?? 'error') })}
+          </div>`
+        : null}
       <main>
         <crest-kpi-tiles .metrics=${room.metrics} .i18n=${i18n}></crest-kpi-tiles>
         <crest-concurrency-chart

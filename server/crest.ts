@@ -10,7 +10,7 @@ import type { CrestConfig } from '../config/config.ts';
 import type { Role } from '../core/protocol.ts';
 import { AlertWorker } from '../workers/alert-worker.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
-import { startDemoSimulator, DEMO_ROOMS } from '../workers/demo-simulator.ts';
+import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
 import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
 import { randomSecret, signToken } from './auth/token.ts';
@@ -91,7 +91,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
 
     const demoRooms: string[] = [];
     if (config.roles.has('demo')) {
-      const rooms = DEMO_ROOMS.slice(0, config.demoRooms);
+      const rooms = pickDemoRooms(config.demoRooms);
       demoRooms.push(...rooms.map((r) => r.room));
       const sim = startDemoSimulator({
         rooms,

@@ -124,7 +124,7 @@ export class DetectorWorker {
     const [cursor, active] = await this.redis.hmget(keys.checkpoint(shard), CHECKPOINT_FIELDS.cursor, CHECKPOINT_FIELDS.active);
     const rt: ShardRuntime = { shard, cursor: cursor ?? '0-0', active: new Set(active ? (JSON.parse(active) as string[]) : []), rooms: new Map(), lastClockAt: 0 };
     await this.loadRooms(rt, [...rt.active]);
-    this.opts.log.info('detector took shard', { worker: this.id, shard, cursor: rt.cursor, activeRooms: rt.active.size });
+    this.opts.log.debug('detector took shard', { worker: this.id, shard, cursor: rt.cursor, activeRooms: rt.active.size });
     return rt;
   }
 

@@ -46,7 +46,7 @@ function bestBaseline(set: SetResult, m: MetricRow): { name: string; value: numb
 
 export function formatSetTable(set: SetResult): string {
   const dets = set.detectors;
-  const w0 = Math.max(24, ...set.items.map((i) => i.name.length + 1));
+  const w0 = Math.max(26, ...set.items.map((i) => `${i.name} (${i.n})`.length + 1));
   const cw = Math.max(13, ...dets.map((d) => d.length + 1));
   const lines: string[] = [];
   const row = (first: string, cells: string[], extra = '') =>

@@ -65,7 +65,6 @@ const SOURCES: readonly TrafficSource[] = ['follow', 'public', 'paid', 'other'];
 const FOLLOW = 0;
 const PUBLIC = 1;
 const PAID = 2;
-const OTHER = 3;
 /** Share of baseline arrivals per source (follow, public, paid, other). */
 const BASE_MIX = [0.25, 0.55, 0.1, 0.1];
 /** Mean watch time per source, seconds: fans stay, bought traffic bounces. */

@@ -1,0 +1,368 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { engineConfig } from '../config/config.ts';
+import type { CrestEvent } from './events.ts';
+import type { EngineConfig } from './engine-config.ts';
+import type { Tick } from './protocol.ts';
+import {
+  advanceTo,
+  applyEvent,
+  createRoomState,
+  roomMetrics,
+  roomWindows,
+  type RoomOutput,
+  type RoomState,
+} from './engine.ts';
+
+const T0 = 1_700_000_000_000;
+const ROOM = 'r1';
+const cfg = engineConfig();
+
+type Body = CrestEvent extends infer E ? (E extends CrestEvent ? Omit<E, 'id' | 'room' | 'ts'> : never) : never;
+
+/** A room plus a tiny event builder: times in seconds after T0, ids unique unless given. */
+function room(c: EngineConfig = cfg, limits?: Parameters<typeof createRoomState>[2]) {
+  const st = createRoomState(ROOM, c, limits);
+  const out: RoomOutput[] = [];
+  let n = 0;
+  return {
+    st,
+    out,
+    ev(sec: number, body: Body, id = `e${n++}`): CrestEvent {
+      return { id, room: ROOM, ts: T0 + Math.round(sec * 1000), ...body } as CrestEvent;
+    },
+    apply(sec: number, body: Body, id?: string) {
+      return applyEvent(st, this.ev(sec, body, id), c, out);
+    },
+    at(sec: number) {
+      advanceTo(st, T0 + Math.round(sec * 1000), c, out);
+      return roomMetrics(st);
+    },
+  };
+}
+
+describe('concurrency', () => {
+  test('counts viewers entered and not left', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.apply(1, { type: 'viewer.enter', viewer: 'b', source: 'follow' });
+    r.apply(2, { type: 'viewer.enter', viewer: 'c', source: 'follow' });
+    assert.equal(roomMetrics(r.st).concurrency, 3);
+    assert.equal(roomMetrics(r.st).concurrencySource, 'sessions');
+    r.apply(3, { type: 'viewer.leave', viewer: 'b' });
+    const m = roomMetrics(r.st);
+    assert.equal(m.concurrency, 2);
+    assert.deepEqual(m.entriesTotal, { follow: 2, public: 0, paid: 1, other: 0 });
+    assert.deepEqual(m.entriesPerMin, { follow: 2, public: 0, paid: 1, other: 0 });
+    assert.deepEqual(m.exitsPerMin, { follow: 1, public: 0, paid: 0, other: 0 });
+    assert.equal(m.uniqueViewers, 3);
+  });
+
+  test('a viewer idle for viewerIdleMs is counted gone; any viewer event keeps them', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.apply(0, { type: 'viewer.enter', viewer: 'b', source: 'paid' });
+    r.apply(100, { type: 'engage.comment', viewer: 'b' });
+    assert.equal(r.at(119.999).concurrency, 2);
+    assert.equal(r.at(120).concurrency, 1, 'a expires exactly viewerIdleMs after its last event');
+    assert.equal(r.at(219.999).concurrency, 1);
+    const m = r.at(220);
+    assert.equal(m.concurrency, 0);
+    // Watch time of idle-expired viewers ends at their last event: a 0 s, b 100 s.
+    assert.equal(m.avgWatchSec, 50);
+  });
+
+  test('avgWatchSec counts finished and ongoing sessions', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'public' });
+    r.apply(0, { type: 'viewer.enter', viewer: 'b', source: 'public' });
+    r.apply(30, { type: 'viewer.leave', viewer: 'a' });
+    r.apply(60, { type: 'engage.like', viewer: 'b' });
+    // a: 30 s finished, b: 60 s ongoing
+    assert.equal(roomMetrics(r.st).avgWatchSec, 45);
+  });
+
+  test('a fresh room.online count wins; after onlineFreshMs the sessions count is back', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.apply(1, { type: 'room.online', count: 500 });
+    let m = roomMetrics(r.st);
+    assert.equal(m.concurrency, 500);
+    assert.equal(m.concurrencySource, 'platform');
+    m = r.at(1 + cfg.onlineFreshMs / 1000 - 0.001);
+    assert.equal(m.concurrency, 500);
+    m = r.at(1 + cfg.onlineFreshMs / 1000);
+    assert.equal(m.concurrency, 1);
+    assert.equal(m.concurrencySource, 'sessions');
+    assert.equal(m.peakConcurrency, 500);
+  });
+
+  test('an older room.online arriving out of order does not replace a newer one', () => {
+    const r = room();
+    r.apply(5, { type: 'room.online', count: 300 });
+    r.apply(4, { type: 'room.online', count: 100 });
+    assert.equal(roomMetrics(r.st).concurrency, 300);
+  });
+
+  test('the session cap evicts the viewer seen least recently', () => {
+    const r = room(cfg, { maxSessions: 3 });
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.apply(1, { type: 'viewer.enter', viewer: 'b', source: 'paid' });
+    r.apply(2, { type: 'viewer.enter', viewer: 'c', source: 'paid' });
+    r.apply(3, { type: 'engage.like', viewer: 'a' });
+    r.apply(4, { type: 'viewer.enter', viewer: 'd', source: 'paid' });
+    assert.equal(roomMetrics(r.st).concurrency, 3);
+    assert.equal(r.st.evictedSessions, 1);
+    // b was the least recently seen: its leave now finds no session
+    r.apply(5, { type: 'viewer.leave', viewer: 'b' });
+    assert.equal(roomMetrics(r.st).concurrency, 3);
+    r.apply(6, { type: 'viewer.leave', viewer: 'a' });
+    assert.equal(roomMetrics(r.st).concurrency, 2);
+  });
+});
+
+describe('money, funnel and engagement', () => {
+  test('GMV counts paid orders; refunds apart; conversion = paying / unique', () => {
+    const r = room();
+    for (const v of ['a', 'b', 'c', 'd']) r.apply(0, { type: 'viewer.enter', viewer: v, source: 'public' });
+    r.apply(1, { type: 'order.created', order: 'o1', viewer: 'a', amount: 1000 });
+    r.apply(2, { type: 'order.paid', order: 'o1', viewer: 'a', amount: 1000 });
+    r.apply(3, { type: 'order.paid', order: 'o2', viewer: 'a', amount: 500 });
+    r.apply(4, { type: 'order.paid', order: 'o3', viewer: 'b', amount: 250 });
+    r.apply(5, { type: 'order.refunded', order: 'o3', viewer: 'b', amount: 250 });
+    r.apply(6, { type: 'ad.spend', amount: 9000 });
+    r.apply(7, { type: 'engage.like', viewer: 'c', count: 5 });
+    r.apply(7, { type: 'engage.like', viewer: 'c' });
+    r.apply(8, { type: 'room.exposure', source: 'public', count: 1234 });
+    const m = roomMetrics(r.st);
+    assert.equal(m.gmv, 1750);
+    assert.equal(m.orders, 3);
+    assert.equal(m.ordersCreated, 1);
+    assert.equal(m.refunds, 250);
+    assert.equal(m.payingViewers, 2);
+    assert.equal(m.uniqueViewers, 4);
+    assert.equal(m.conversion, 0.5);
+    assert.equal(m.adSpend, 9000);
+    assert.equal(m.likes, 6);
+    assert.equal(m.exposureTotal.public, 1234);
+    assert.ok(m.watchMinutes > 0 && m.gmvPerKWatchMin > 0);
+  });
+
+  test('the live flag follows stream.start / stream.end', () => {
+    const r = room();
+    r.apply(0, { type: 'stream.start' });
+    assert.equal(roomMetrics(r.st).live, true);
+    r.apply(10, { type: 'stream.end' });
+    assert.equal(roomMetrics(r.st).live, false);
+  });
+
+  test('unique viewers switch to an estimate past the exact cap and stay close', () => {
+    const r = room(cfg, { exactDistinct: 1000 });
+    for (let i = 0; i < 20_000; i++) r.apply(i / 1000, { type: 'engage.like', viewer: `viewer-${i}` });
+    const u = roomMetrics(r.st).uniqueViewers;
+    assert.ok(Math.abs(u - 20_000) / 20_000 < 0.06, `estimate ${u}`);
+    assert.equal(r.st.unique.exact, null);
+  });
+});
+
+describe('duplicates and late events', () => {
+  test('an id seen among the last recentIdsKept is dropped and counted', () => {
+    const r = room();
+    assert.equal(r.apply(0, { type: 'order.paid', order: 'o1', amount: 100 }, 'x'), 'applied');
+    assert.equal(r.apply(1, { type: 'order.paid', order: 'o1', amount: 100 }, 'x'), 'duplicate');
+    const m = roomMetrics(r.st);
+    assert.equal(m.gmv, 100);
+    assert.equal(m.duplicateEvents, 1);
+    assert.equal(m.events, 1);
+  });
+
+  test('dedupe is bounded: an id older than the last recentIdsKept is accepted again', () => {
+    const small = { ...cfg, recentIdsKept: 4 };
+    const r = room(small);
+    r.apply(0, { type: 'engage.like', viewer: 'a' }, 'first');
+    for (let i = 0; i < 4; i++) r.apply(0, { type: 'engage.like', viewer: 'a' }, `k${i}`);
+    assert.equal(r.apply(0, { type: 'engage.like', viewer: 'a' }, 'k0'), 'duplicate');
+    assert.equal(r.apply(0, { type: 'engage.like', viewer: 'a' }, 'first'), 'applied');
+    assert.equal(r.st.recentIds.length, 4);
+  });
+
+  test('dedupe survives a JSON round trip, ids like __proto__ included', () => {
+    const r = room();
+    r.apply(0, { type: 'stream.start' }, '__proto__');
+    r.apply(0, { type: 'stream.start' }, 'constructor');
+    const back = JSON.parse(JSON.stringify(r.st)) as RoomState;
+    const out: RoomOutput[] = [];
+    for (const id of ['__proto__', 'constructor']) {
+      assert.equal(applyEvent(back, r.ev(1, { type: 'stream.end' }, id), cfg, out), 'duplicate');
+    }
+    assert.equal(applyEvent(back, r.ev(1, { type: 'stream.end' }, 'toString'), cfg, out), 'applied');
+  });
+
+  test('an event behind the watermark by more than allowedLatenessMs is late: in totals, not in the last minute, not moving time', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.apply(100, { type: 'room.online', count: 10 });
+    const lateSec = 100 - cfg.allowedLatenessMs / 1000 - 1;
+    const okSec = 100 - cfg.allowedLatenessMs / 1000 + 1;
+    assert.equal(r.apply(lateSec, { type: 'viewer.enter', viewer: 'b', source: 'follow' }), 'late');
+    assert.equal(r.apply(lateSec, { type: 'order.paid', order: 'o', amount: 700 }), 'late');
+    assert.equal(r.apply(okSec, { type: 'viewer.enter', viewer: 'c', source: 'follow' }), 'applied');
+    const m = roomMetrics(r.st);
+    assert.equal(m.ts, T0 + 100_000, 'time did not move back');
+    assert.equal(m.lateEvents, 2);
+    assert.equal(m.gmv, 700);
+    assert.equal(m.entriesTotal.follow, 2);
+    assert.equal(m.entriesPerMin.follow, 1, 'only the in-time entry is in the last minute');
+  });
+});
+
+describe('ticks', () => {
+  function ticks(out: RoomOutput[]): Tick[] {
+    return out.flatMap((o) => (o.type === 'tick' ? [o.tick] : []));
+  }
+
+  test('one tick per second of event time, at the boundary, with metrics as of that boundary', () => {
+    const r = room();
+    for (let ms = 0; ms <= 5000; ms += 250) r.apply(ms / 1000, { type: 'room.online', count: ms });
+    const t = ticks(r.out);
+    assert.deepEqual(t.map((x) => x.ts - T0), [1000, 2000, 3000, 4000, 5000]);
+    // The event stamped on the boundary comes after it.
+    assert.deepEqual(t.map((x) => x.metrics.concurrency), [750, 1750, 2750, 3750, 4750]);
+    assert.ok(t.every((x) => x.metrics.ts === x.ts && x.room === ROOM));
+  });
+
+  test('a jump of many seconds emits one tick, for the newest boundary', () => {
+    const r = room();
+    r.apply(0.5, { type: 'room.online', count: 1 });
+    r.apply(3_600.5, { type: 'room.online', count: 2 });
+    assert.deepEqual(ticks(r.out).map((x) => x.ts - T0), [3_600_000]);
+  });
+
+  test('advanceTo ticks a quiet room and never moves time back', () => {
+    const r = room();
+    r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.at(2.5);
+    r.at(1);
+    assert.equal(roomMetrics(r.st).ts, T0 + 2500);
+    assert.deepEqual(ticks(r.out).map((x) => x.ts - T0), [1000, 2000]);
+  });
+});
+
+// ---- properties ------------------------------------------------------------------------------------
+
+const VIEWERS = ['a', 'b', 'c', 'd', '__proto__'];
+const SOURCES = ['follow', 'public', 'paid', 'other'] as const;
+
+/** Random but plausible traffic: a concurrency curve with bumps plus viewer, order and stream events. */
+const arbEvents = fc
+  .record({
+    base: fc.integer({ min: 20, max: 2000 }),
+    bumps: fc.array(fc.record({ at: fc.integer({ min: 0, max: 900 }), len: fc.integer({ min: 5, max: 300 }), lift: fc.double({ min: -0.5, max: 3, noNaN: true }) }), { maxLength: 4 }),
+    extras: fc.array(
+      fc.record({
+        at: fc.integer({ min: 0, max: 1_000_000 }),
+        kind: fc.integer({ min: 0, max: 9 }),
+        v: fc.constantFrom(...VIEWERS),
+        src: fc.constantFrom(...SOURCES),
+        amount: fc.integer({ min: 1, max: 100_000 }),
+        back: fc.integer({ min: 0, max: 60_000 }),
+      }),
+      { maxLength: 150 },
+    ),
+    step: fc.integer({ min: 200, max: 3000 }),
+    dupEvery: fc.integer({ min: 0, max: 50 }),
+  })
+  .map(({ base, bumps, extras, step, dupEvery }) => {
+    const evs: CrestEvent[] = [];
+    let n = 0;
+    const id = () => `e${n++}`;
+    for (let ms = 0; ms <= 1_000_000; ms += step) {
+      const s = ms / 1000;
+      let level = base;
+      for (const b of bumps) if (s >= b.at && s < b.at + b.len) level += base * b.lift * Math.sin((Math.PI * (s - b.at)) / b.len);
+      evs.push({ id: id(), room: ROOM, ts: T0 + ms, type: 'room.online', count: Math.max(0, Math.round(level)) });
+    }
+    for (const x of extras) {
+      // "back" puts some events behind the watermark: some in time, some late
+      const ts = T0 + Math.max(0, x.at - x.back);
+      const common = { id: id(), room: ROOM, ts };
+      const e: CrestEvent =
+        x.kind === 0 ? { ...common, type: 'viewer.enter', viewer: x.v, source: x.src }
+        : x.kind === 1 ? { ...common, type: 'viewer.leave', viewer: x.v }
+        : x.kind === 2 ? { ...common, type: 'order.paid', order: `o${n}`, viewer: x.v, amount: x.amount }
+        : x.kind === 3 ? { ...common, type: 'engage.like', viewer: x.v, count: 2 }
+        : x.kind === 4 ? { ...common, type: 'stream.start' }
+        : x.kind === 5 ? { ...common, type: 'stream.end' }
+        : x.kind === 6 ? { ...common, type: 'order.refunded', order: 'o', amount: x.amount }
+        : x.kind === 7 ? { ...common, type: 'room.exposure', source: x.src, count: x.amount }
+        : x.kind === 8 ? { ...common, type: 'ad.spend', amount: x.amount }
+        : { ...common, type: 'order.created', order: 'o', amount: x.amount };
+      evs.push(e);
+    }
+    // Arrival order: by time with the "back" events slotted where they were generated (out of order).
+    const order = evs.map((e, i) => ({ e, key: i < evs.length - extras.length ? e.ts : T0 + extras[i - (evs.length - extras.length)].at }));
+    order.sort((a, b) => a.key - b.key);
+    const arrived = order.map((o) => o.e);
+    if (dupEvery > 0) for (let i = dupEvery; i < arrived.length; i += dupEvery) arrived.splice(i, 0, arrived[i - dupEvery]);
+    return arrived;
+  });
+
+/** Runs events (with optional clock advances between them) and returns every output and the final metrics. */
+function runAll(evs: CrestEvent[], split = -1): { out: RoomOutput[]; metrics: unknown; windows: unknown } {
+  let st = createRoomState(ROOM, cfg);
+  const out: RoomOutput[] = [];
+  evs.forEach((e, i) => {
+    if (i === split) st = JSON.parse(JSON.stringify(st)) as RoomState;
+    applyEvent(st, e, cfg, out);
+  });
+  return { out: JSON.parse(JSON.stringify(out)), metrics: roomMetrics(st), windows: roomWindows(st) };
+}
+
+describe('determinism (what makes checkpoint/restore exact)', () => {
+  test('the same events twice give identical outputs', () => {
+    fc.assert(
+      fc.property(arbEvents, (evs) => {
+        assert.deepStrictEqual(runAll(evs), runAll(evs));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  test('a JSON round trip of the state at any point changes no output', () => {
+    fc.assert(
+      fc.property(arbEvents, fc.double({ min: 0, max: 1, noNaN: true }), (evs, f) => {
+        const split = Math.floor(f * evs.length);
+        assert.deepStrictEqual(runAll(evs, split), runAll(evs));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('the property run exercised windows and suggestions, not just ticks', () => {
+    const seen = { window: 0, suggestion: 0 };
+    fc.assert(
+      fc.property(arbEvents, (evs) => {
+        for (const o of runAll(evs).out) if (o.type === 'window' || o.type === 'suggestion') seen[o.type]++;
+      }),
+      { numRuns: 25, seed: 42 },
+    );
+    assert.ok(seen.window > 0 && seen.suggestion > 0, JSON.stringify(seen));
+  });
+
+  test('advancing the clock in between (as a clock record would) changes only ticks', () => {
+    fc.assert(
+      fc.property(arbEvents, fc.integer({ min: 1, max: 30 }), (evs, every) => {
+        const plain = runAll(evs).out.filter((o) => o.type !== 'tick');
+        const st = createRoomState(ROOM, cfg);
+        const out: RoomOutput[] = [];
+        evs.forEach((e, i) => {
+          if (i % every === 0) advanceTo(st, Math.max(T0, e.ts - 1), cfg, out);
+          applyEvent(st, e, cfg, out);
+        });
+        assert.deepStrictEqual(JSON.parse(JSON.stringify(out.filter((o) => o.type !== 'tick'))), plain);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
