@@ -93,6 +93,12 @@ async function start(args: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
+    // A part that cannot close cleanly (say, Redis already gone) must not keep the process alive.
+    const force = setTimeout(() => {
+      log.warn('parts did not stop within 10 s; exiting anyway');
+      void redis?.stop().finally(() => process.exit(1));
+    }, 10_000);
+    force.unref();
     await crest.stop();
     await redis?.stop();
     process.exit(0);
@@ -134,6 +140,7 @@ async function worker(args: string[]): Promise<void> {
   const crest = await startCrest(config, { log });
   log.info(`crest ${part} running`, crest.url ? { url: crest.url } : {});
   const shutdown = async () => {
+    setTimeout(() => process.exit(1), 10_000).unref();
     await crest.stop();
     process.exit(0);
   };

@@ -16,7 +16,8 @@ const BUDGET = 60 * 1024;
 
 /**
  * Squeezes the whitespace out of Lit's css`…` blocks (esbuild keeps template literals verbatim).
- * Only whitespace runs and the space around braces and semicolons go, so selectors keep their meaning.
+ * Only whitespace runs, the space around { } ; , > and after a colon go (never before a colon: `.a :hover`
+ * means something else than `.a:hover`), so selectors keep their meaning.
  */
 const minifyLitCss = {
   name: 'minify-lit-css',
@@ -27,7 +28,8 @@ const minifyLitCss = {
         const min = body
           .replace(/\/\*[^]*?\*\//g, '')
           .replace(/\s+/g, ' ')
-          .replace(/\s*([{};])\s*/g, '$1')
+          .replace(/\s*([{};,>])\s*/g, '$1')
+          .replace(/:\s+/g, ':')
           .replace(/;}/g, '}')
           .trim();
         return `css\`${min}\``;

@@ -27,6 +27,7 @@ type CrestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const JOIN_TIMEOUT_MS = 10_000;
 const JOIN_RETRY_MS = 2_000;
+const JOIN_UNAVAILABLE_RETRY_MS = 5_000;
 const ACK_TIMEOUT_MS = 10_000;
 const SERVER_DISCONNECT_RETRY_MS = 1_000;
 
@@ -153,6 +154,8 @@ export class ConnectionController implements ReactiveController {
       }
       if (!res.ok) {
         this.set('error', res.error.code);
+        // 'unavailable' is the server's own trouble (Redis down, say): worth another try. 'forbidden' is not.
+        if (res.error.code === 'unavailable') this.joinRetry = setTimeout(() => this.join(), JOIN_UNAVAILABLE_RETRY_MS);
         return;
       }
       const snap = res.snapshot;

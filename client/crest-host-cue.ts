@@ -165,7 +165,7 @@ export class CrestHostCue extends LitElement {
         paint-order: stroke fill;
         text-shadow:
           0 0.03em 0.1em rgb(0 0 0 / 0.85),
-          0 0 0.4em rgb(0 0 0 / 0.5);
+          0 0 0.3em rgb(0 0 0 / 0.35);
       }
       :host([transparent]) .bar {
         -webkit-text-stroke: 0.06em #000;

@@ -141,7 +141,7 @@ export class CrestKpiTiles extends LitElement {
     return html`<div class="card tile" data-testid=${testid}>
       <span class="k" title=${label}>${label}</span>
       <span class="v num" title=${value}>${value}</span>
-      ${sub ? html`<span class="s num" title=${sub}>${sub}</span>` : null}
+      ${sub && sub !== value ? html`<span class="s num" title=${sub}>${sub}</span>` : null}
     </div>`;
   }
 }

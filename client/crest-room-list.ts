@@ -76,9 +76,15 @@ export class CrestRoomList extends LitElement {
         max-width: 1280px;
         margin: 0 auto;
       }
-      .row {
+      /* One grid for the whole table (rows are subgrids), so columns line up whatever each row holds. */
+      .tbl {
         display: grid;
         grid-template-columns: minmax(150px, 1.3fr) 96px 150px 130px minmax(170px, 1.6fr) auto;
+      }
+      .row {
+        grid-column: 1 / -1;
+        display: grid;
+        grid-template-columns: subgrid;
         grid-template-areas: 'room viewers hl gmv last links';
         align-items: center;
         gap: 8px 16px;
@@ -92,7 +98,7 @@ export class CrestRoomList extends LitElement {
         padding-top: 10px;
         padding-bottom: 10px;
       }
-      .head > * {
+      .row.head > * {
         font-size: 12px;
         font-weight: 500;
         color: var(--c-muted);
@@ -187,6 +193,9 @@ export class CrestRoomList extends LitElement {
         .head {
           display: none;
         }
+        .tbl {
+          grid-template-columns: minmax(0, 1fr);
+        }
         .row {
           grid-template-columns: 1fr 1fr 1fr;
           grid-template-areas:
@@ -195,6 +204,7 @@ export class CrestRoomList extends LitElement {
             'last last last'
             'links links links';
           padding: 12px;
+          align-items: start;
         }
         .viewers,
         .gmv {
@@ -223,7 +233,7 @@ export class CrestRoomList extends LitElement {
         <crest-lang-toggle .i18n=${i18n}></crest-lang-toggle>
       </header>
       <main>
-        <div class="card" role="table">
+        <div class="card tbl" role="table">
           <div class="row head" role="row">
             <div class="room" role="columnheader">${i18n.t('rooms.col.room')}</div>
             <div class="viewers" role="columnheader">${i18n.t('rooms.col.viewers')}</div>

@@ -122,6 +122,13 @@ export class CrestSuggestionLog extends LitElement {
         gap: 2px;
         align-self: center;
       }
+      /* "Acknowledged by … at …" is long: it gets its own line under the reason. */
+      .act.done {
+        grid-column: 2 / -1;
+        grid-row: auto;
+        align-items: flex-start;
+        text-align: left;
+      }
       .acked {
         color: var(--c-go);
         font-size: 12px;
@@ -172,7 +179,7 @@ export class CrestSuggestionLog extends LitElement {
                   ? html`<span class="sup" data-testid="suppressed-reason"
                       >${i18n.t('log.suppressed', { reason: i18n.suppressed(sg.suppressed) })}</span
                     >`
-                  : html`<span class="act"
+                  : html`<span class="act ${this.acks.has(sg.id) ? 'done' : ''}"
                       >${renderAck(i18n, this.acks.get(sg.id), this.ackStatus.get(sg.id), () =>
                         this.dispatchEvent(ackEvent(sg.id)),
                       )}</span

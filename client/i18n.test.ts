@@ -15,8 +15,16 @@ describe('i18n', () => {
     assert.equal(createI18n('en').reason(base), 'Viewers up 42.3% over baseline');
   });
 
-  it('falls back to the English reason when a parameter is missing', () => {
-    assert.equal(createI18n('zh-CN').reason({ ...base, params: {} }), base.reason);
+  it('picks the first wording whose parameters the suggestion carries', () => {
+    const boost = { ...base, params: { liftPct: 42, baseline: 1200, forSec: 35, boostMin: 6 } };
+    assert.equal(createI18n('zh-CN').reason(boost), '在线人数比基线 1,200 高 42%，已持续 35 秒');
+    const launch = { ...base, kind: 'cue.launch' as const, reasonCode: 'near-peak' as const, params: { peak: 2100, concurrency: 2050 } };
+    assert.equal(createI18n('en').reason(launch), 'Viewers at their peak (2,100, now 2,050)');
+  });
+
+  it('falls back to the English reason in English, and to a plain wording in Chinese', () => {
+    assert.equal(createI18n('en').reason({ ...base, params: {} }), base.reason);
+    assert.equal(createI18n('zh-CN').reason({ ...base, params: {} }), '在线人数正在上涨');
   });
 
   it('formats money from minor units in RMB by default, in both languages', () => {

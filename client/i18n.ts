@@ -22,6 +22,10 @@ const en = {
   'err.no-token': 'no token — open this page with ?token=…',
   'err.not-found': 'not found',
   'err.timeout': 'no answer from the server',
+  'err.token-missing': 'no token — open this page with ?token=…',
+  'err.token-invalid': 'the token is not valid',
+  'err.token-expired': 'the token has expired',
+  'err.unavailable': 'the server cannot load this room right now; retrying',
   'err.offline': 'not connected',
   'sup.cooldown': 'cooldown',
   'sup.quiet': 'quiet period',
@@ -56,8 +60,8 @@ const en = {
   'kpi.gmv': 'GMV',
   'kpi.orders': 'Orders',
   'kpi.conversion': 'Conversion',
-  'kpi.conversionSub': '{paying} paying / {unique} viewers',
-  'kpi.gmvPerKMin': 'GMV / 1,000 watch-min',
+  'kpi.conversionSub': '{paying} / {unique} paid',
+  'kpi.gmvPerKMin': 'GMV / 1k watch-min',
   'kpi.waiting': 'Waiting for the first tick…',
   'src.follow': 'Follow',
   'src.public': 'Public',
@@ -113,13 +117,17 @@ const en = {
   'cue.idle': 'Keep going',
   'cue.viewers': '{n} watching',
 
-  'reason.rising': 'Viewers up {liftPct}% over baseline',
-  'reason.near-peak': 'Peak expected in ~{minToPeak} min',
-  'reason.peak-passed': 'Peak has passed — viewers are leaving',
-  'reason.falling-after-peak': 'Viewers falling after the peak',
-  'reason.conversion-collapsing': 'Conversion is collapsing',
-  'reason.planned-moment': 'Planned moment coming up',
-  'reason.plan-flat': 'Planned moment is near but viewers are flat',
+  // Reasons: alternatives split by '|', tried in order; the first whose {params} the suggestion carries
+  // wins. English has no parameter-free alternative, so it falls back to the server's own `reason`.
+  'reason.rising':
+    'Viewers up {liftPct}% over baseline {baseline} for {forSec} s|Viewers up {liftPct}% (now {concurrency})|Viewers up {liftPct}% over baseline',
+  'reason.near-peak':
+    'Peak expected in ~{peakInSec} s at about {forecastPeak} viewers|Viewers at their peak ({peak}, now {concurrency})',
+  'reason.peak-passed': 'Peak passed at {peak} viewers (+{liftPct}%)',
+  'reason.falling-after-peak': 'Viewers falling from {peak} (now {concurrency})',
+  'reason.conversion-collapsing': 'Paid orders fell to {ordersPerMin}/min from {bestOrdersPerMin}/min',
+  'reason.planned-moment': 'Planned moment for {product} coming up',
+  'reason.plan-flat': 'Planned moment for {product} is near but viewers are flat',
 
   'buyer.title': 'Boost alerts',
   'buyer.empty': 'No alerts yet — we will tell you when to boost.',
@@ -149,6 +157,10 @@ const zh: Record<MessageKey, string> = {
   'err.no-token': '缺少令牌，请用 ?token=… 打开本页',
   'err.not-found': '未找到',
   'err.timeout': '服务器无响应',
+  'err.token-missing': '缺少令牌，请用 ?token=… 打开本页',
+  'err.token-invalid': '令牌无效',
+  'err.token-expired': '令牌已过期',
+  'err.unavailable': '服务器暂时无法加载该直播间，正在重试',
   'err.offline': '未连接',
   'sup.cooldown': '冷却期内',
   'sup.quiet': '静默时段',
@@ -183,7 +195,7 @@ const zh: Record<MessageKey, string> = {
   'kpi.gmv': '成交额',
   'kpi.orders': '订单数',
   'kpi.conversion': '转化率',
-  'kpi.conversionSub': '{paying} 人下单 / {unique} 位观众',
+  'kpi.conversionSub': '{paying} / {unique} 人下单',
   'kpi.gmvPerKMin': '千分钟观看成交额',
   'kpi.waiting': '等待首个数据…',
   'src.follow': '关注',
@@ -240,13 +252,15 @@ const zh: Record<MessageKey, string> = {
   'cue.idle': '保持节奏',
   'cue.viewers': '{n} 人在线',
 
-  'reason.rising': '在线人数比基线高 {liftPct}%',
-  'reason.near-peak': '预计约{minToPeak}分钟后到达峰值',
-  'reason.peak-passed': '峰值已过，观众正在离开',
-  'reason.falling-after-peak': '峰值过后人数回落',
-  'reason.conversion-collapsing': '转化率大幅下滑',
-  'reason.planned-moment': '计划高光时刻即将到来',
-  'reason.plan-flat': '计划时刻临近，但人气持平',
+  'reason.rising':
+    '在线人数比基线 {baseline} 高 {liftPct}%，已持续 {forSec} 秒|在线人数上涨 {liftPct}%（当前 {concurrency}）|在线人数比基线高 {liftPct}%|在线人数正在上涨',
+  'reason.near-peak':
+    '预计约{peakInSec}秒后到达峰值，约 {forecastPeak} 人|人气到达峰值（峰值 {peak}，当前 {concurrency}）|即将到达峰值',
+  'reason.peak-passed': '峰值已过（峰值 {peak} 人，+{liftPct}%）|峰值已过，观众正在离开',
+  'reason.falling-after-peak': '人数从峰值 {peak} 回落（当前 {concurrency}）|峰值过后人数回落',
+  'reason.conversion-collapsing': '成交从每分钟 {bestOrdersPerMin} 单降到 {ordersPerMin} 单|转化大幅下滑',
+  'reason.planned-moment': '计划高光时刻（{product}）即将到来|计划高光时刻即将到来',
+  'reason.plan-flat': '计划高光时刻（{product}）临近，但人气持平|计划时刻临近，但人气持平',
 
   'buyer.title': '投流提醒',
   'buyer.empty': '暂无提醒——该投流时会第一时间通知你。',
@@ -372,12 +386,16 @@ export function createI18n(lang: Lang, currency = 'CNY'): I18n {
     windowState: (s) => table[`state.${s}` as const],
     source: (s) => table[`src.${s}` as const],
     reason: (s) => {
-      const template: string | undefined = table[`reason.${s.reasonCode}` as const];
-      if (template === undefined) return s.reason;
-      const params: Params = { ...s.params };
-      // Percentages and rates read better rounded; the server sends raw numbers.
-      for (const [k, v] of Object.entries(params)) if (typeof v === 'number') params[k] = num(v, 1);
-      return fill(template, params) ?? (s.reason || fill(template, {}) || template);
+      const templates: string | undefined = table[`reason.${s.reasonCode}` as const];
+      if (templates === undefined) return s.reason || table[`kind.${s.kind}` as const];
+      const params: Params = {};
+      // Numbers in the reader's format (1,234 / 42.3); the server sends raw numbers.
+      for (const [k, v] of Object.entries(s.params)) params[k] = typeof v === 'number' ? num(v, 1) : v;
+      for (const t of templates.split('|')) {
+        const text = fill(t, params);
+        if (text !== null) return text;
+      }
+      return s.reason || table[`kind.${s.kind}` as const];
     },
     error: (code) => lookup(table, `err.${code}`) ?? code,
     suppressed: (reason) => lookup(table, `sup.${reason}`) ?? reason,

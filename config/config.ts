@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import type { EngineConfig } from '../core/engine-config.ts';
+import { ROOM_ID_PATTERN } from '../core/events.ts';
+import { parseSourceRules, type SourceRule } from '../workers/connectors/tiktok-mapping.ts';
 import { DETECTOR_PROFILE_NAMES, DETECTOR_PROFILES, type DetectorProfileName } from './detector-profiles.ts';
 
 const bool = z
@@ -23,7 +25,7 @@ const envSchema = z.object({
   CREST_DETECTOR_PROFILE: z.enum(DETECTOR_PROFILE_NAMES as [DetectorProfileName, ...DetectorProfileName[]]).default('balanced'),
   CREST_DEMO: bool.default(true),
   CREST_DEMO_ROOMS: int(1, 1000).default(3),
-  /** Which parts this process runs: comma list of api, detector, alerts, demo (or all). */
+  /** Which parts this process runs: comma list of api, detector, alerts, demo, connectors (or all). */
   CREST_ROLES: z.string().default('all'),
   CREST_DATA_DIR: z.string().default('.crest-data'),
   CREST_MAX_EVENTS_PER_REQUEST: int(1, 100_000).default(5_000),
@@ -42,6 +44,17 @@ const envSchema = z.object({
   CREST_WEBHOOK_BACKOFF_MS: int(10, 600_000).default(1_000),
   CREST_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
   CREST_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** TikTok LIVE connectors the `connectors` part runs: comma list of room=@account. Needs the optional tiktok-live-connector package. */
+  CREST_TIKTOK_ROOMS: z.string().default(''),
+  /** Extra enter-source rules, tried before the built-in table: comma list of pattern=source (follow, public, paid, other). */
+  CREST_TIKTOK_SOURCES: z.string().default(''),
+  /** Euler Stream sign-server API key, handed to tiktok-live-connector as signApiKey (optional). */
+  CREST_TIKTOK_SIGN_API_KEY: z.string().min(1).optional(),
+  /** First reconnect delay of a platform connector; doubles per failure up to the max. */
+  CREST_CONNECTOR_BACKOFF_MS: int(100, 600_000).default(2_000),
+  CREST_CONNECTOR_BACKOFF_MAX_MS: int(1_000, 3_600_000).default(120_000),
+  /** Consecutive failed connection attempts before a connector gives up with status error (0 = never). */
+  CREST_CONNECTOR_MAX_ATTEMPTS: int(0, 1_000_000).default(50),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -55,7 +68,7 @@ export interface CrestConfig {
   tokenTtlS: number;
   demo: boolean;
   demoRooms: number;
-  roles: ReadonlySet<'api' | 'detector' | 'alerts' | 'demo'>;
+  roles: ReadonlySet<(typeof ALL_ROLES)[number]>;
   dataDir: string;
   maxEventsPerRequest: number;
   maxBodyBytes: number;
@@ -67,13 +80,15 @@ export interface CrestConfig {
   webhook: { attempts: number; backoffMs: number; timeoutMs: number };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   engine: EngineConfig;
+  tiktok: { rooms: { room: string; account: string }[]; sourceRules: SourceRule[]; signApiKey: string | undefined };
+  connector: { backoffMs: number; backoffMaxMs: number; maxAttempts: number };
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ALL_ROLES = ['api', 'detector', 'alerts', 'demo'] as const;
+const ALL_ROLES = ['api', 'detector', 'alerts', 'demo', 'connectors'] as const;
 
 /** Parses an environment (process.env by default) into a frozen config; throws ConfigError naming the key. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CrestConfig {
@@ -92,6 +107,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     else throw new ConfigError(`CREST_ROLES: unknown part "${role}"; expected all or ${ALL_ROLES.join(', ')}`);
   }
   if (!e.CREST_DEMO) roles.delete('demo');
+  let sourceRules: SourceRule[];
+  try {
+    sourceRules = parseSourceRules(e.CREST_TIKTOK_SOURCES);
+  } catch (err) {
+    throw new ConfigError(`CREST_TIKTOK_SOURCES: ${(err as Error).message}`);
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -113,7 +134,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhook: { attempts: e.CREST_WEBHOOK_ATTEMPTS, backoffMs: e.CREST_WEBHOOK_BACKOFF_MS, timeoutMs: e.CREST_WEBHOOK_TIMEOUT_MS },
     logLevel: e.CREST_LOG_LEVEL,
     engine: engineConfig(e.CREST_DETECTOR_PROFILE, e),
+    tiktok: { rooms: parseConnectorRooms('CREST_TIKTOK_ROOMS', e.CREST_TIKTOK_ROOMS), sourceRules, signApiKey: e.CREST_TIKTOK_SIGN_API_KEY },
+    connector: { backoffMs: e.CREST_CONNECTOR_BACKOFF_MS, backoffMaxMs: e.CREST_CONNECTOR_BACKOFF_MAX_MS, maxAttempts: e.CREST_CONNECTOR_MAX_ATTEMPTS },
   });
+}
+
+/** `room=@account,room2=account2` → pairs; a room appears once. */
+function parseConnectorRooms(key: string, text: string): { room: string; account: string }[] {
+  const out: { room: string; account: string }[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const room = eq > 0 ? item.slice(0, eq).trim() : '';
+    const account = eq > 0 ? item.slice(eq + 1).trim().replace(/^@/, '') : '';
+    if (!ROOM_ID_PATTERN.test(room) || !account) throw new ConfigError(`${key}: "${item}" is not room=@account (room: 1–64 of A-Z a-z 0-9 _ . -)`);
+    if (out.some((r) => r.room === room)) throw new ConfigError(`${key}: room "${room}" is listed twice`);
+    out.push({ room, account });
+  }
+  return out;
 }
 
 /** Engine settings for a profile; the environment may override the non-detector parts. */

@@ -242,6 +242,7 @@ describe('ticks', () => {
   test('advanceTo ticks a quiet room and never moves time back', () => {
     const r = room();
     r.apply(0, { type: 'viewer.enter', viewer: 'a', source: 'paid' });
+    r.at(1.5);
     r.at(2.5);
     r.at(1);
     assert.equal(roomMetrics(r.st).ts, T0 + 2500);

@@ -231,3 +231,54 @@ export interface IngestResult {
   duplicates: { index: number; id: string }[];
   errors: { index: number; field: string; reason: string }[];
 }
+
+/** Where a platform connector stands (DESIGN §2 connectors): shown in the operator panel. */
+export type ConnectorStatus = 'connecting' | 'connected' | 'retrying' | 'ended' | 'error' | 'stopped';
+
+/**
+ * One connector's state, as written to Redis (`crest:connectors`, field = room) and answered by
+ * `GET /api/v1/connectors`. Times are wall-clock ms since epoch.
+ */
+export interface ConnectorState {
+  platform: 'tiktok';
+  room: string;
+  /** The platform account watched (TikTok: the @handle without '@'). */
+  account: string;
+  status: ConnectorStatus;
+  /** Why it is retrying, ended or in error (null while connected). */
+  reason: string | null;
+  /** When `status` last changed. */
+  since: number;
+  updatedAt: number;
+  /** Consecutive failed connection attempts (0 once connected). */
+  attempt: number;
+  nextRetryAt: number | null;
+  /** The platform's id of the live session, once known. */
+  platformRoomId: string | null;
+  counts: ConnectorCounts;
+  /** Traffic-source values no rule matched (mapped to `other`), with how often: grow the table from these. */
+  unknownSources: Record<string, number>;
+}
+
+export interface ConnectorCounts {
+  /** Platform messages received (of the kinds mapped). */
+  received: number;
+  /** Contract-v1 events produced. */
+  mapped: number;
+  accepted: number;
+  duplicate: number;
+  rejected: number;
+  /** Messages deliberately not turned into events (a gift streak still running, a subscription notice...). */
+  skipped: number;
+  /** Messages whose shape was not what the connector expects: logged and dropped. */
+  unexpected: number;
+  /** Entries whose traffic source matched no rule (counted as `other`). */
+  unknownSource: number;
+  /** Batches submitted again after ingest failed or pushed back. */
+  submitRetries: number;
+}
+
+/** Answer of `GET /api/v1/connectors`. `stale`: no update for over a minute (the connector process may be gone). */
+export interface ConnectorsResponse {
+  connectors: (ConnectorState & { stale: boolean })[];
+}

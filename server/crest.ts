@@ -1,6 +1,6 @@
 /**
  * Composes one Crest process from its parts (API + gateway, detector worker, alert worker, demo
- * simulator), each switchable by config, and stops them in the reverse order.
+ * simulator, platform connectors), each switchable by config, and stops them in the reverse order.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import type { Role } from '../core/protocol.ts';
 import { AlertWorker } from '../workers/alert-worker.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
+import { startConnectors } from '../workers/connectors/connector-runner.ts';
 import { createApp } from './app.ts';
 import type { AppContext } from './app-context.ts';
 import { randomSecret, signToken } from './auth/token.ts';
@@ -102,6 +103,17 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         log: (msg) => log.debug(msg),
       });
       stops.push(() => sim.stop());
+    }
+
+    if (config.roles.has('connectors') && config.tiktok.rooms.length > 0) {
+      try {
+        const connectors = await startConnectors({ rooms: config.tiktok.rooms, config, ingest, redis, log });
+        stops.push(() => connectors.stop());
+      } catch (err) {
+        // A connector problem (e.g. the optional package is not installed) is shown in the panel and the
+        // log; it never stops the rest of Crest.
+        log.error('TikTok connectors not started', { error: (err as Error).message });
+      }
     }
 
     return {

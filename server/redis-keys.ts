@@ -26,6 +26,8 @@ export const keys = {
   /** Webhook subscriptions (not per shard: read by the alert worker for any room). */
   webhooks: () => 'crest:webhooks',
   webhookDeadLetters: () => 'crest:webhooks:dead',
+  /** Platform connector states: room → ConnectorState JSON (not per shard: read by the API for any room). */
+  connectors: () => 'crest:connectors',
 } as const;
 
 export const CHECKPOINT_FIELDS = {

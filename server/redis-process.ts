@@ -74,8 +74,13 @@ export class RedisProcess {
       '--loglevel', 'warning',
       ...(this.opts.args ?? []),
     ];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C reaches only us, and we stop Redis last, after every
+    // client has closed. If we die without stopping it, the exit hook still takes it down.
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
+    const killOnExit = () => child.kill('SIGTERM');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitForPort(this.port, 10_000, () => (child.exitCode !== null ? `redis-server exited: ${stderr}` : null));

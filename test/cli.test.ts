@@ -44,7 +44,8 @@ test('a bad setting names the key and exits 1', () => {
 
 test('crest start runs everything, prints working links, and Ctrl-C stops it and its Redis', async () => {
   const data = mkdtempSync(join(tmpdir(), 'crest-data-'));
-  const child = spawn(process.execPath, [CLI, 'start'], { env: cleanEnv({ PORT: '0', CREST_DATA_DIR: data, CREST_LOG_LEVEL: 'warn' }) });
+  // Its own process group, so Ctrl-C can be sent the way a terminal sends it: to the whole group.
+  const child = spawn(process.execPath, [CLI, 'start'], { env: cleanEnv({ PORT: '0', CREST_DATA_DIR: data, CREST_LOG_LEVEL: 'warn' }), detached: true });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -65,7 +66,7 @@ test('crest start runs everything, prints working links, and Ctrl-C stops it and
     assert.ok(rooms.length >= 3);
   } finally {
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     const code = await exited;
     assert.equal(code, 0, out);
     // The private redis-server went with it: its port no longer answers.

@@ -107,6 +107,17 @@ function cursor(room: Room, ts: number): string {
   return `${ts}-${room.seq++}`;
 }
 
+// The parameter shapes core/suggestion-policy.ts emits.
+const PARAMS: Record<SuggestionKind, Record<string, number | string>> = {
+  'boost.now': { liftPct: 64, baseline: 820, forSec: 35, boostMin: 6, peakInMin: 4.2 },
+  'boost.stop': { peak: 1520, liftPct: 90 },
+  'cue.tease': { liftPct: 64, concurrency: 1340 },
+  'cue.launch': { peakInSec: 45, forecastPeak: 1500 },
+  'cue.hold': { peak: 1520, concurrency: 1210 },
+  'cue.countdown': {},
+  'plan.at-risk': {},
+};
+
 function suggestion(room: Room, ts: number, audience: Audience, kind: SuggestionKind, extra: Partial<Suggestion> = {}): Suggestion {
   const codes: Record<SuggestionKind, Suggestion['reasonCode']> = {
     'boost.now': 'rising',
@@ -123,7 +134,7 @@ function suggestion(room: Room, ts: number, audience: Audience, kind: Suggestion
     audience,
     kind,
     reasonCode: codes[kind],
-    params: { liftPct: 42.3, minToPeak: 4 },
+    params: PARAMS[kind],
     reason: kind === 'boost.now' ? 'Concurrency up 42% over baseline and still rising' : `English reason for ${kind}`,
     confidence: 0.82,
     createdAt: ts,

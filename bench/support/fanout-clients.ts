@@ -1,0 +1,76 @@
+/**
+ * The fan-out bench's client side, in its own process (never the server's): opens N socket.io clients
+ * (websocket transport), each joined to one room, and stamps every `room:tick` on receipt.
+ * IPC from the parent: {cmd:'connect', url, token, clients, rooms} → {connected, seconds};
+ * {cmd:'measure'} starts the sample; {cmd:'report'} → {received, lags summary, loop delay}; {cmd:'close'}.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../core/protocol.ts';
+import { summarize } from './common.ts';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+const sockets: ClientSocket[] = [];
+let measuring = false;
+let measureStart = 0;
+let received = 0;
+const lags: number[] = [];
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+function onTick(msg: { tick: { ts: number } }): void {
+  if (!measuring) return;
+  received++;
+  lags.push(Date.now() - msg.tick.ts);
+}
+
+async function openOne(url: string, token: string, room: string): Promise<void> {
+  const s: ClientSocket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  sockets.push(s);
+  await new Promise<void>((ok, fail) => {
+    s.once('connect', () => ok());
+    s.once('connect_error', (e) => fail(e));
+  });
+  const r = await s.timeout(60_000).emitWithAck('room:join', { room });
+  if (!r.ok) throw new Error(`join ${room}: ${r.error.reason}`);
+  s.on('room:tick', onTick);
+}
+
+process.on('message', async (m: { cmd: string; url: string; token: string; clients: number; rooms: number }) => {
+  if (m.cmd === 'connect') {
+    const t0 = Date.now();
+    const PARALLEL = 100;
+    let next = 0;
+    const lane = async () => {
+      while (next < m.clients) {
+        const i = next++;
+        await openOne(m.url, m.token, `room-${i % m.rooms}`);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: PARALLEL }, lane));
+      process.send!({ connected: sockets.filter((s) => s.connected).length, seconds: (Date.now() - t0) / 1000 });
+    } catch (err) {
+      process.send!({ error: (err as Error).message, connected: sockets.filter((s) => s.connected).length });
+    }
+  } else if (m.cmd === 'measure') {
+    measuring = true;
+    measureStart = Date.now();
+    loopDelay.enable();
+  } else if (m.cmd === 'report') {
+    measuring = false;
+    loopDelay.disable();
+    const seconds = (Date.now() - measureStart) / 1000;
+    process.send!({
+      received,
+      seconds,
+      stillConnected: sockets.filter((s) => s.connected).length,
+      lag: summarize(lags),
+      loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      rss: process.memoryUsage().rss,
+    });
+  } else if (m.cmd === 'close') {
+    for (const s of sockets) s.disconnect();
+    process.exit(0);
+  }
+});
+process.send!({ ready: true });

@@ -1,0 +1,77 @@
+/**
+ * Starts bench/support/crest-child.ts as a separate process with a given Crest configuration and talks to
+ * it over IPC. `CREST_BENCH_PROF=dir` adds --cpu-prof so a bench run also profiles the server it measures.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signToken } from '../../server/auth/token.ts';
+import type { Role } from '../../core/protocol.ts';
+
+export const BENCH_SECRET = 'bench-secret-0123456789abcdef';
+
+export interface CrestChild {
+  child: ChildProcess;
+  pid: number;
+  url: string;
+  token(role: Role, rooms?: string[] | '*'): string;
+  request<T = Record<string, unknown>>(cmd: 'mem' | 'stats'): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function spawnCrest(opts: { redisUrl: string; roles: string; env?: Record<string, string>; profileName?: string }): Promise<CrestChild> {
+  const profDir = process.env.CREST_BENCH_PROF;
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  if (profDir && opts.profileName) // One folder per profiled run: the main thread and tsx's loader thread each write a profile there.
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', join(profDir, opts.profileName));
+  const child = fork(fileURLToPath(new URL('./crest-child.ts', import.meta.url)), [], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      REDIS_URL: opts.redisUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CREST_ROLES: opts.roles,
+      CREST_DEMO: '0',
+      CREST_TOKEN_SECRET: BENCH_SECRET,
+      CREST_LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+  });
+  let nextId = 1;
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  const ready = new Promise<string>((ok, fail) => {
+    child.once('exit', (code) => fail(new Error(`Crest child exited early (code ${code})`)));
+    child.on('message', (m: Record<string, unknown>) => {
+      if (m.ready) ok(String(m.url ?? ''));
+      const w = typeof m.id === 'number' ? waiting.get(m.id) : undefined;
+      if (w) {
+        waiting.delete(m.id as number);
+        w(m);
+      }
+    });
+  });
+  const url = await ready;
+  const request = <T>(cmd: string) =>
+    new Promise<T>((ok) => {
+      const id = nextId++;
+      waiting.set(id, (m) => ok(m as T));
+      child.send({ id, cmd });
+    });
+  return {
+    child,
+    pid: child.pid!,
+    url,
+    token: (role, rooms = '*') => signToken(BENCH_SECRET, { role, rooms, ttlS: 3600 }),
+    request,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.send({ id: nextId++, cmd: 'stop' });
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
