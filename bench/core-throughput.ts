@@ -1,6 +1,6 @@
 /**
  * Detector-core throughput with no I/O, on one core: events through applyEvent (core/engine.ts).
- *   node --import tsx bench/core-throughput.ts [--quick] [--events 5000000] [--rooms 100] [--interval-ms 100] [--json FILE]
+ *   node --import tsx bench/core-throughput.ts [--quick] [--events 3000000] [--rooms 100] [--interval-ms 100] [--json FILE]
  * Three figures:
  *  - room.online: each room gets one event per `interval-ms` of event time (a random walk with a highlight
  *    now and then), so every room also crosses a sample and a tick boundary once per second: ticks,
@@ -112,7 +112,7 @@ export function mixRun(events: number, roomCount: number, intervalMs: number, as
 }
 
 export async function runCore(): Promise<PartResult> {
-  const events = argNumber('events', QUICK ? 1_000_000 : 5_000_000);
+  const events = argNumber('events', QUICK ? 1_000_000 : 3_000_000);
   const roomCount = argNumber('rooms', 100);
   const interval = argNumber('interval-ms', 100);
   const online = onlineRun(events, roomCount, interval);

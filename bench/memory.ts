@@ -9,7 +9,7 @@
  * (the same validation + dedupe + Lua append the HTTP API uses) from this process; a phase ends when the
  * detector has processed everything (@processed = @added on every shard).
  * Also: the checkpoint JSON per room (HSTRLEN of r:<room>) and Redis used_memory per room.
- *   node --import tsx bench/memory.ts [--quick] [--rooms 10000] [--events-per-room 60] [--json FILE]
+ *   node --import tsx bench/memory.ts [--quick] [--rooms 10000] [--events-per-room 30] [--json FILE]
  */
 import { Redis } from 'ioredis';
 import { keys, CHECKPOINT_FIELDS } from '../server/redis-keys.ts';
@@ -59,7 +59,7 @@ async function usedMemory(redis: Redis): Promise<number> {
 
 export async function runMemory(): Promise<PartResult> {
   const roomCount = argNumber('rooms', QUICK ? 1_000 : 10_000);
-  const perRoom = argNumber('events-per-room', QUICK ? 30 : 60);
+  const perRoom = argNumber('events-per-room', 30);
   let redis: BenchRedis | null = null;
   let crest: CrestChild | null = null;
   try {

@@ -1,5 +1,5 @@
 /**
- * `crest <command>`: start, worker, token, simulate. Errors a user can fix print one sentence and
+ * `crest <command>`: start, worker, token, simulate, connect, record, replay. Errors a user can fix print one sentence and
  * exit 1; nothing here prints a stack trace for a missing redis-server or a bad setting.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,18 +12,28 @@ import { randomSecret, signToken } from '../server/auth/token.ts';
 import { startCrest } from '../server/crest.ts';
 import { createLogger } from '../server/logger.ts';
 import { RedisNotInstalledError, RedisProcess } from '../server/redis-process.ts';
+import { CommandUsageError } from '../workers/command-usage-error.ts';
+import { TikTokPackageMissingError } from '../workers/connectors/tiktok-package.ts';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 
 const HELP = `crest — real-time monitor for livestream-commerce rooms
 
   crest start [--no-demo]             Redis (private unless REDIS_URL), API, gateway, workers, demo rooms
-  crest worker <api|detector|alerts|demo>
+  crest worker <api|detector|alerts|demo|connectors>
                                       one part alone, against REDIS_URL
   crest token --role R [--rooms a,b] [--ttl seconds] [--sub name]
                                       print an access token (role: ${ROLES.join(', ')}; rooms default *)
   crest simulate --scenario NAME [--seed N] [--room R] [--minutes M]
                                       print a simulated room as NDJSON events (labels on stderr)
+  crest connect tiktok --room ROOM --user @handle
+                                      feed a TikTok LIVE room in (needs REDIS_URL and the optional
+                                      package tiktok-live-connector, AGPL-3.0, installed by you)
+  crest record --room ROOM --out FILE.ndjson.gz [--from-start] [--until-end]
+                                      write a room's accepted events to gzip NDJSON (needs REDIS_URL)
+  crest replay FILE [--speed N] [--room RENAME] [--shift-to-now] [--url URL --token T]
+                                      post a recording back at N× speed (0 = flat out), in-process on
+                                      REDIS_URL or over HTTP with --url and an ingest token
 
 Settings come from the environment; see the README's configuration table.`;
 
@@ -40,6 +50,17 @@ async function main(argv: string[]): Promise<void> {
       return token(rest);
     case 'simulate':
       return simulate(rest);
+    case 'connect':
+      await (await import('../workers/connect-command.ts')).connectCommand(rest);
+      return;
+    case 'record':
+      await (await import('../workers/record-command.ts')).recordCommand(rest);
+      return;
+    case 'replay': {
+      const sum = await (await import('../workers/replay-command.ts')).replayCommand(rest);
+      if (sum.rejected > 0) process.exitCode = 1;
+      return;
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -130,7 +151,7 @@ async function start(args: string[]): Promise<void> {
 
 async function worker(args: string[]): Promise<void> {
   const part = args[0];
-  if (!part || !['api', 'detector', 'alerts', 'demo'].includes(part)) throw new UsageError('usage: crest worker <api|detector|alerts|demo>');
+  if (!part || !['api', 'detector', 'alerts', 'demo', 'connectors'].includes(part)) throw new UsageError('usage: crest worker <api|detector|alerts|demo|connectors>');
   const env = { ...process.env, CREST_ROLES: part, CREST_DEMO: part === 'demo' ? '1' : process.env.CREST_DEMO };
   const base = loadConfig(env);
   if (!base.redisUrl) throw new UsageError('crest worker needs REDIS_URL pointing at the Redis that `crest start` (or your deployment) uses');
@@ -181,7 +202,13 @@ async function simulate(args: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof RedisNotInstalledError || err instanceof ConfigError || err instanceof UsageError) {
+  if (
+    err instanceof RedisNotInstalledError ||
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof CommandUsageError ||
+    err instanceof TikTokPackageMissingError
+  ) {
     console.error(`crest: ${err.message}`);
   } else {
     console.error(`crest: ${err instanceof Error ? err.message : String(err)}`);

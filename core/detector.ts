@@ -12,7 +12,7 @@
  *     (so the tail of one highlight is not the start of the next);
  *  4. threshold = max(minRiseAbs, minLift·B, NOISE_K·σ). `rising` is emitted once L − B ≥ threshold has held for
  *     `confirmSamples` samples — or `jumpConfirmSamples` when the rise is a jump (≥ JUMP_FRACTION of it came within
- *     `jumpSamples` of onset), because giveaway spikes are jumps that collapse within a minute; a run that
+ *     some `jumpSamples` samples), because giveaway spikes are jumps that collapse within a minute; a run that
  *     already fell `peakDrop` from its max before confirmation is never called;
  *  5. onset = the last sample at/below the baseline before the rise; slope = least squares over the rise;
  *  6. `peak` once L drops `peakDrop` of its running max (and ≥ 2σ), or after `peakFlatSamples` without growth;
@@ -99,8 +99,8 @@ export interface DetectorState {
   rise: number[];
   riseHead: number;
   riseLen: number;
-  /** Despiked sample `jumpSamples` after calm, -1 until then. */
-  earlyM: number;
+  /** Largest rise of the despiked level over any `jumpSamples` samples since calm. */
+  maxJump: number;
   above: number;
   aboveSinceTs: number;
   /** Highest level of the current above-threshold run, and whether that run already fell from it. */
@@ -112,7 +112,7 @@ export interface DetectorState {
 
 /** Noise multiplier: σ is of raw samples; the smoothed level's σ is ~⅓ of it, so 1.5σ ≈ 4–5σ of the level. */
 const NOISE_K = 1.5;
-/** Share of a rise that, reached within `jumpSamples` of onset, makes it a jump. */
+/** Share of a rise that, gained within any `jumpSamples` samples, makes it a jump. */
 const JUMP_FRACTION = 0.7;
 /** At most this many samples of a rise are kept for slope and forecast (10 min at 1 s). */
 const RISE_CAP = 600;
@@ -142,7 +142,7 @@ export function createDetector(cfg: DetectorConfig): DetectorState {
     rise: [],
     riseHead: 0,
     riseLen: 0,
-    earlyM: -1,
+    maxJump: 0,
     above: 0,
     aboveSinceTs: -1,
     aboveMax: 0,
@@ -242,10 +242,13 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       st.calmTs = ts;
       st.riseLen = 0;
       st.riseHead = 0;
-      st.earlyM = -1;
+      st.maxJump = 0;
     }
     risePush(st, m);
-    if (st.riseLen === cfg.jumpSamples + 1) st.earlyM = m;
+    if (st.riseLen > cfg.jumpSamples) {
+      const jump = m - riseAt(st, st.riseLen - 1 - cfg.jumpSamples);
+      if (jump > st.maxJump) st.maxJump = jump;
+    }
     if (st.n <= cfg.warmupSamples || level - B < thr) {
       st.above = 0;
       st.spent = false;
@@ -262,8 +265,8 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     if (st.aboveMax - level >= Math.max(cfg.peakDrop * st.aboveMax, 2 * sigma)) st.spent = true;
     if (st.spent) return;
     const lift = m - B;
-    // Until `earlyM` exists the whole rise is within jumpSamples of onset: a jump by definition.
-    const jump = st.earlyM < 0 || lift <= 0 || (st.earlyM - B) / lift >= JUMP_FRACTION;
+    // A rise younger than jumpSamples is all jump by definition.
+    const jump = st.riseLen <= cfg.jumpSamples || lift <= 0 || st.maxJump >= JUMP_FRACTION * lift;
     const need = jump ? Math.max(cfg.confirmSamples, cfg.jumpConfirmSamples) : cfg.confirmSamples;
     if (st.above < need) return;
     const w: OpenWindow = {
@@ -343,7 +346,7 @@ function closeWindow(st: DetectorState, ts: number, reason: EndReason): Detector
   st.calmTs = ts;
   st.riseLen = 0;
   st.riseHead = 0;
-  st.earlyM = -1;
+  st.maxJump = 0;
   if (reason === 'flat') {
     // The plateau is the new normal.
     rollingMedianReset(st.base, st.level);

@@ -28,7 +28,7 @@ export interface DetectorConfig {
   medianSamples: number;
   /** Samples after a start or reset before a rise may be called: the baseline needs something to stand on. */
   warmupSamples: number;
-  /** A rise that got most of its height within this many samples of its onset is a jump (giveaway-like)... */
+  /** A rise that got most of its height within any this many samples is a jump (giveaway-like)... */
   jumpSamples: number;
   /** ...and must then hold for this many samples instead of `confirmSamples` before `rising` is emitted. */
   jumpConfirmSamples: number;

@@ -1,0 +1,256 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { DETECTOR_PROFILES } from '../config/detector-profiles.ts';
+import { createDetector, detectorStep, type DetectorEvent, type DetectorState } from './detector.ts';
+import type { DetectorConfig } from './engine-config.ts';
+
+const cfg: DetectorConfig = DETECTOR_PROFILES.balanced;
+const T0 = 1_700_000_000_000;
+
+/** Seeded noise so scripted series are reproducible (the detector itself has no randomness). */
+function noise(seed: number): (amp: number) => number {
+  let s = seed >>> 0;
+  return (amp) => {
+    let sum = 0;
+    for (let i = 0; i < 3; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      sum += s / 2 ** 32;
+    }
+    return Math.round((sum - 1.5) * 2 * amp); // roughly bell-shaped in [-3amp, 3amp]
+  };
+}
+
+function run(series: number[], c: DetectorConfig = cfg, st: DetectorState = createDetector(c), from = 0): DetectorEvent[] {
+  const out: DetectorEvent[] = [];
+  for (let i = 0; i < series.length; i++) detectorStep(st, T0 + (from + i) * c.sampleMs, series[i], c, out);
+  return out;
+}
+
+const transitions = (evs: DetectorEvent[]) => evs.filter((e) => e.kind !== 'update');
+const sec = (ts: number | null) => (ts === null ? null : (ts - T0) / 1000);
+
+/** flat 200 → ramp to 500 over 120 s (onset at 300 s) → plateau 60 s → decay to 210 over 120 s → flat. */
+function scriptedRise(seed = 1): number[] {
+  const n = noise(seed);
+  const s: number[] = [];
+  for (let i = 0; i < 300; i++) s.push(200 + n(6));
+  for (let i = 0; i < 120; i++) s.push(200 + 300 * Math.sin(((i / 120) * Math.PI) / 2) + n(6));
+  for (let i = 0; i < 60; i++) s.push(500 + n(6));
+  for (let i = 0; i < 120; i++) s.push(500 - 290 * (i / 120) + n(6));
+  for (let i = 0; i < 300; i++) s.push(210 + n(6));
+  return s;
+}
+
+describe('detector on a scripted rise', () => {
+  for (const seed of [1, 2, 3]) {
+    test(`emits rising → peak → ended with sane numbers (noise seed ${seed})`, () => {
+      const evs = transitions(run(scriptedRise(seed)));
+      assert.deepEqual(evs.map((e) => e.kind), ['rising', 'peak', 'ended']);
+      const [rising, peak, ended] = evs;
+      assert.equal(new Set(evs.map((e) => e.onsetTs)).size, 1, 'one window, one onset');
+      // onset near the true onset (300 s) and before detection; detection within 40 s of onset
+      assert.ok(sec(rising.onsetTs)! >= 290 && sec(rising.onsetTs)! <= 312, `onset ${sec(rising.onsetTs)}`);
+      assert.ok(rising.onsetTs < rising.detectedTs);
+      assert.ok(sec(rising.detectedTs)! - 300 <= 40, `detected ${sec(rising.detectedTs)}`);
+      assert.ok(Math.abs(rising.baseline - 200) <= 8, `baseline ${rising.baseline}`);
+      assert.ok(rising.slopePerMin > 60, `slope ${rising.slopePerMin}`);
+      assert.ok(rising.confidence > 0 && rising.confidence <= 1);
+      // the peak: after the plateau starts, near 500, lift ≈ 150 %
+      assert.ok(sec(peak.peakTs)! >= 400 && sec(peak.peakTs)! <= 480, `peakTs ${sec(peak.peakTs)}`);
+      assert.ok(sec(peak.ts)! > sec(peak.peakTs)! && sec(peak.ts)! < 540, `peak emitted ${sec(peak.ts)}`);
+      assert.ok(Math.abs(peak.peak - 500) <= 20, `peak ${peak.peak}`);
+      assert.ok(peak.liftPct > 130 && peak.liftPct < 170, `lift ${peak.liftPct}`);
+      assert.ok(peak.confidence >= rising.confidence, 'confidence never falls');
+      // the end: back near baseline during the decay
+      assert.equal(ended.endReason, 'returned');
+      assert.ok(sec(ended.endTs)! > 540 && sec(ended.endTs)! <= 620, `end ${sec(ended.endTs)}`);
+      assert.equal(ended.peakTs, peak.peakTs);
+    });
+  }
+
+  test('the forecast while rising lands near the real peak', () => {
+    const rising = run(scriptedRise()).find((e) => e.kind === 'rising')!;
+    assert.notEqual(rising.forecastPeak, null);
+    assert.ok(Math.abs(rising.forecastPeak! - 500) < 150, `forecast ${rising.forecastPeak}`);
+    assert.ok(rising.forecastPeakTs! > rising.ts);
+    assert.ok(sec(rising.forecastPeakTs)! >= 380 && sec(rising.forecastPeakTs)! <= 480, `at ${sec(rising.forecastPeakTs)}`);
+  });
+
+  test('updates while rising carry a fresh slope and forecast; none after the peak', () => {
+    const evs = run(scriptedRise());
+    const peakAt = evs.findIndex((e) => e.kind === 'peak');
+    const updates = evs.filter((e) => e.kind === 'update');
+    assert.ok(updates.length >= 3);
+    assert.ok(evs.slice(peakAt).every((e) => e.kind !== 'update'));
+  });
+
+  test('a sustained step up is called (late, as a jump) and ends flat at the new level without a second window', () => {
+    const n = noise(9);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(200 + n(6));
+    for (let i = 0; i < 900; i++) s.push(600 + n(6));
+    const evs = transitions(run(s));
+    assert.deepEqual(evs.map((e) => e.kind), ['rising', 'peak', 'ended']);
+    assert.ok(sec(evs[0].ts)! - 300 >= cfg.jumpConfirmSamples, 'a jump waits jumpConfirmSamples');
+    assert.equal(evs[2].endReason, 'flat');
+  });
+});
+
+describe('detector robustness', () => {
+  test('no window on flat noise', () => {
+    for (const [seed, level, amp] of [[1, 200, 10], [2, 50, 5], [3, 5000, 150], [4, 1000, 40]]) {
+      const n = noise(seed);
+      const s = Array.from({ length: 4000 }, () => Math.max(0, level + n(amp)));
+      assert.deepEqual(run(s), [], `level ${level} ± ${amp}`);
+    }
+  });
+
+  test('a single-sample spike (even ×10) does not trigger', () => {
+    const n = noise(5);
+    const s = Array.from({ length: 600 }, () => 200 + n(6));
+    s[350] = 2000;
+    assert.deepEqual(run(s), []);
+    s[351] = 2000; // two samples: still under the despiking median
+    assert.deepEqual(run(s), []);
+  });
+
+  test('a giveaway spike that collapses within a minute does not trigger', () => {
+    const n = noise(6);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(200 + n(6));
+    for (let i = 0; i < 30; i++) s.push(600 + n(6));
+    for (let i = 0; i < 30; i++) s.push(600 - 13 * i + n(6));
+    for (let i = 0; i < 300; i++) s.push(210 + n(6));
+    assert.deepEqual(run(s), []);
+  });
+
+  test('a rise smaller than minRiseAbs / minLift is not a highlight', () => {
+    const n = noise(7);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(1000 + n(5));
+    for (let i = 0; i < 60; i++) s.push(1000 + i * 2 + n(5)); // +12 %, under minLift 15 %
+    for (let i = 0; i < 300; i++) s.push(1120 + n(5));
+    assert.deepEqual(run(s), []);
+  });
+
+  test('a long gap resets instead of carrying forward: a new level after it is no rise', () => {
+    const n = noise(8);
+    const st = createDetector(cfg);
+    const before = Array.from({ length: 300 }, () => 200 + n(6));
+    const after = Array.from({ length: 300 }, () => 800 + n(6));
+    const out = [...run(before, cfg, st, 0), ...run(after, cfg, st, 300 + 10 * cfg.gapResetSamples)];
+    assert.deepEqual(out, []);
+  });
+
+  test('a long gap ends an open window at the last sample before it', () => {
+    const st = createDetector(cfg);
+    const s = scriptedRise().slice(0, 400);
+    const first = transitions(run(s, cfg, st));
+    assert.deepEqual(first.map((e) => e.kind), ['rising']);
+    const later = run([200], cfg, st, 400 + 2 * cfg.gapResetSamples);
+    assert.equal(later[0].kind, 'ended');
+    assert.equal(later[0].endReason, 'gap');
+    assert.equal(sec(later[0].endTs), 399);
+  });
+
+  test('a short gap is carried forward: same events as feeding the last value', () => {
+    const s = scriptedRise(4);
+    const withGap = createDetector(cfg);
+    const outGap: DetectorEvent[] = [];
+    s.forEach((v, i) => {
+      if (i >= 320 && i < 330) return; // 10 samples missing
+      detectorStep(withGap, T0 + i * 1000, v, cfg, outGap);
+    });
+    const filled = s.map((v, i) => (i >= 320 && i < 330 ? s[319] : v));
+    assert.deepEqual(outGap, run(filled));
+  });
+
+  test('samples at or before the last one are ignored', () => {
+    const st = createDetector(cfg);
+    run(scriptedRise().slice(0, 100), cfg, st);
+    const snapshot = JSON.stringify(st);
+    detectorStep(st, T0 + 50_000, 99_999, cfg);
+    assert.equal(JSON.stringify(st), snapshot);
+  });
+});
+
+describe('detector properties', () => {
+  const arbSeries = fc
+    .record({
+      base: fc.integer({ min: 0, max: 3000 }),
+      amp: fc.integer({ min: 0, max: 50 }),
+      seed: fc.integer(),
+      bumps: fc.array(fc.noBias(fc.record({ at: fc.integer({ min: 0, max: 1500 }), len: fc.integer({ min: 3, max: 400 }), liftPct: fc.integer({ min: -80, max: 400 }) })), { maxLength: 5 }),
+      len: fc.integer({ min: 1, max: 2000 }),
+    })
+    .map(({ base, amp, seed, bumps, len }) => {
+      const n = noise(seed);
+      return Array.from({ length: len }, (_, i) => {
+        let v = base + n(amp);
+        for (const b of bumps) if (i >= b.at && i < b.at + b.len) v += ((base * b.liftPct) / 100) * Math.sin((Math.PI * (i - b.at)) / b.len);
+        return Math.max(0, Math.round(v));
+      });
+    });
+
+  test('causal: appending future samples never changes earlier outputs', () => {
+    fc.assert(
+      fc.property(arbSeries, fc.integer({ min: 0, max: 2000 }), (series, cut) => {
+        const k = Math.min(cut, series.length);
+        const prefix = run(series.slice(0, k));
+        const whole = run(series);
+        assert.deepStrictEqual(whole.filter((e) => e.ts < T0 + k * cfg.sampleMs), prefix);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('a JSON round trip of the detector state at any point changes nothing', () => {
+    fc.assert(
+      fc.property(arbSeries, fc.integer({ min: 0, max: 2000 }), (series, cut) => {
+        const k = Math.min(cut, series.length);
+        const st = createDetector(cfg);
+        const a = run(series.slice(0, k), cfg, st);
+        const restored = JSON.parse(JSON.stringify(st)) as DetectorState;
+        const b = run(series.slice(k), cfg, restored, k);
+        assert.deepStrictEqual([...a, ...b], run(series));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('windows are well formed: rising first, then peak, then ended; onset ≤ detection ≤ peak ≤ end; confidence in 0..1', () => {
+    let windows = 0;
+    fc.assert(
+      fc.property(arbSeries, (series) => {
+        let open: DetectorEvent | null = null;
+        let phase = 0;
+        for (const e of run(series)) {
+          assert.ok(e.confidence >= 0 && e.confidence <= 1);
+          if (e.kind === 'rising') {
+            assert.equal(phase, 0);
+            open = e;
+            phase = 1;
+            windows++;
+            assert.ok(e.onsetTs <= e.detectedTs && e.detectedTs === e.ts);
+          } else {
+            assert.ok(open && e.onsetTs === open.onsetTs);
+            if (e.kind === 'update') assert.equal(phase, 1);
+            if (e.kind === 'peak') {
+              assert.equal(phase, 1);
+              phase = 2;
+              assert.ok(e.peakTs! >= e.onsetTs && e.peakTs! <= e.ts);
+            }
+            if (e.kind === 'ended') {
+              assert.ok(e.endTs! >= e.detectedTs);
+              phase = 0;
+              open = null;
+            }
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+    assert.ok(windows > 0, 'the generator produced windows');
+  });
+});

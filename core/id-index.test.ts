@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { buildIdIndex, rememberIdIn } from './id-index.ts';
+import { createDistinctCounter, distinctAdd, distinctCount, distinctIndex } from './distinct-counter.ts';
+
+test('the id index answers exactly like "among the last `kept` remembered ids", across rebuilds', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 16 }),
+      fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', '__proto__', 'constructor'), { maxLength: 200 }),
+      fc.integer({ min: 1, max: 50 }),
+      (kept, ids, rebuildEvery) => {
+        const st = { recentIds: [] as string[], recentHead: 0 };
+        let index = buildIdIndex(st.recentIds, 0, kept).index;
+        const model: string[] = [];
+        ids.forEach((id, i) => {
+          const expectNew = !model.includes(id);
+          assert.equal(rememberIdIn(index, st.recentIds, st, id), expectNew, `step ${i} id ${id}`);
+          if (expectNew) {
+            model.push(id);
+            if (model.length > kept) model.shift();
+          }
+          if (i % rebuildEvery === 0) {
+            const b = buildIdIndex(JSON.parse(JSON.stringify(st.recentIds)), st.recentHead, kept);
+            index = b.index;
+            st.recentIds = b.ring;
+            st.recentHead = b.head;
+          }
+        });
+        assert.deepEqual([...st.recentIds].sort(), [...model].sort());
+      },
+    ),
+  );
+});
+
+test('shrinking recentIdsKept keeps the newest ids', () => {
+  const ring = ['a', 'b', 'c', 'd'];
+  // head 2: arrival order c, d, a, b
+  const b = buildIdIndex(ring, 2, 2);
+  assert.deepEqual(b.ring, ['a', 'b']);
+});
+
+test('distinct counter: exact to the cap, then an estimate within a few percent', () => {
+  const dc = createDistinctCounter(100);
+  const ix = distinctIndex(dc);
+  for (let i = 0; i < 100; i++) distinctAdd(dc, ix, `v${i % 50}`);
+  assert.equal(distinctCount(dc), 50);
+  for (let i = 0; i < 50_000; i++) distinctAdd(dc, ix, `viewer:${i}`);
+  const est = distinctCount(dc);
+  assert.ok(Math.abs(est - 50_050) / 50_050 < 0.05, `estimate ${est}`);
+  assert.equal(dc.exact, null);
+});
