@@ -10,6 +10,7 @@ import { HttpError } from './http-error.ts';
 import { eventsRouter } from './routes/events.ts';
 import { roomsRouter } from './routes/rooms.ts';
 import { webhooksRouter } from './routes/webhooks.ts';
+import { connectorsRouter } from './routes/connectors.ts';
 
 export const CLIENT_DIR = fileURLToPath(new URL('../dist/client/', import.meta.url));
 /** Paths the single-page client routes itself. */
@@ -48,6 +49,7 @@ export function createApp(ctx: AppContext): express.Express {
   api.use(eventsRouter(ctx));
   api.use(roomsRouter(ctx));
   api.use(webhooksRouter(ctx));
+  api.use(connectorsRouter(ctx));
   api.use((req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

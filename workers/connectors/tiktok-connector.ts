@@ -118,7 +118,7 @@ export class TikTokConnector {
     await this.loop;
   }
 
-  /** Disconnects, sends what is queued (one try), and marks the state stopped unless it already ended. */
+  /** Disconnects, sends what is queued (a few tries), and marks the state stopped unless it already ended. */
   async stop(): Promise<void> {
     if (this.stopped) return this.loop ?? undefined;
     this.stopped = true;
