@@ -35,7 +35,7 @@ async function open(path: string, token: string, viewport = { width: 1280, heigh
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${crest.url}${path}${path.includes('?') ? '&' : '?'}token=${token}`);
-  await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   assert.deepEqual(errors, []);
   return page;
 }
@@ -59,7 +59,7 @@ test('a rise shows as a shaded window on the operator panel, a tease cue for the
   for (let i = 0; i < upToRise.length; i += 500) assert.equal((await crest.post(upToRise.slice(i, i + 500))).status, 200);
   await waitFor('cue.tease committed', 15_000, () => suggestionsOf('cue.tease'));
 
-  await host.locator('[data-testid="host-cue"][data-kind="cue.tease"]').waitFor({ timeout: 10_000 });
+  await host.locator('[data-testid="host-cue"][data-kind="cue.tease"]').waitFor({ timeout: 20_000 });
   const cueText = await host.locator('[data-testid="host-cue"]').innerText();
   assert.match(cueText, /tease/i);
   const cueSize = await host.locator('[data-testid="host-cue"]').evaluate((el) => {
@@ -68,21 +68,21 @@ test('a rise shows as a shaded window on the operator panel, a tease cue for the
   });
   assert.ok(cueSize >= 60, `cue font ${cueSize}px is readable from 2 m`);
 
-  await buyer.locator('[data-testid="buyer-alert"][data-kind="boost.now"]').first().waitFor({ timeout: 10_000 });
+  await buyer.locator('[data-testid="buyer-alert"][data-kind="boost.now"]').first().waitFor({ timeout: 20_000 });
   assert.match(await buyer.locator('[data-testid="buyer-alert"][data-kind="boost.now"]').first().innerText(), /\d+\s*%/);
 
   const band = operator.locator('[data-testid="window-band"]').first();
-  await band.waitFor({ timeout: 10_000 });
+  await band.waitFor({ timeout: 20_000 });
   const box = await band.boundingBox();
   assert.ok(box && box.width > 2 && box.height > 20, `band is visible: ${JSON.stringify(box)}`);
-  await operator.locator('[data-testid="suggestion-row"][data-kind="boost.now"]').first().waitFor({ timeout: 10_000 });
-  await operator.locator('[data-testid="suggestion-row"][data-kind="cue.tease"]').first().waitFor({ timeout: 10_000 });
+  await operator.locator('[data-testid="suggestion-row"][data-kind="boost.now"]').first().waitFor({ timeout: 20_000 });
+  await operator.locator('[data-testid="suggestion-row"][data-kind="cue.tease"]').first().waitFor({ timeout: 20_000 });
   const concurrency = Number(await operator.locator('[data-testid="kpi-concurrency"]').getAttribute('data-value'));
   assert.ok(concurrency > 200, `concurrency tile shows the rise (${concurrency})`);
 
   // Acknowledge from the buyer feed; the operator's log shows who did it.
   await buyer.locator('[data-testid="ack-button"]').first().click();
-  await operator.locator('[data-testid="suggestion-row"][data-kind="boost.now"][data-acked]').first().waitFor({ timeout: 10_000 });
+  await operator.locator('[data-testid="suggestion-row"][data-kind="boost.now"][data-acked]').first().waitFor({ timeout: 20_000 });
 
   if (SHOTS) {
     mkdirSync(SHOTS, { recursive: true });
@@ -111,6 +111,6 @@ test('the views switch to Simplified Chinese and fit a phone screen', async () =
 test('a host token for another room sees an error, not the room', async () => {
   const page = await browser.newPage();
   await page.goto(`${crest.url}/host/${ROOM}?token=${crest.token('host', ['elsewhere'])}`);
-  await page.locator('[data-testid="connection-state"][data-state="error"]').first().waitFor({ timeout: 10_000 });
+  await page.locator('[data-testid="connection-state"][data-state="error"]').first().waitFor({ timeout: 20_000 });
   assert.equal(await page.locator('[data-testid="host-cue"][data-kind="cue.tease"]').count(), 0);
 });
