@@ -55,7 +55,7 @@ export class Gateway {
     this.tail.on('error', (e) => ctx.log.debug('gateway redis', { error: e.message }));
     io.use((socket, next) => {
       try {
-        const claims = verifyToken(ctx.tokenSecret, readToken(socket));
+        const claims = verifyToken(ctx.tokenSecrets, readToken(socket));
         if (claims.role === 'ingest') return next(new Error('forbidden'));
         socket.data = { role: claims.role, rooms: claims.rooms, sub: claims.sub };
         next();
@@ -145,6 +145,9 @@ export class Gateway {
       case 'ack':
         target.emit('suggestion:acked', { room: u.room, ack: u.ack });
         return true;
+      case 'plan':
+        target.emit('plan:update', { room: u.room, cursor, planId: u.planId, plan: u.plan });
+        return true;
       case 'suggestion':
         if (!visibleTo(u.suggestion, role)) return false;
         target.emit('suggestion:new', { room: u.room, cursor, suggestion: u.suggestion });
@@ -163,6 +166,9 @@ export class Gateway {
         break;
       case 'ack':
         this.io.to(ticksRoom(room)).emit('suggestion:acked', { room, ack: u.ack });
+        break;
+      case 'plan':
+        this.io.to(ticksRoom(room)).emit('plan:update', { room, cursor, planId: u.planId, plan: u.plan });
         break;
       case 'suggestion': {
         const msg = { room, cursor, suggestion: u.suggestion };
@@ -232,6 +238,6 @@ function readToken(socket: CrestSocket): string | undefined {
 function parse<T>(schema: z.ZodType<T>, raw: unknown): { value: T } | { error: ErrorBody } {
   const r = schema.safeParse(raw);
   if (r.success) return { value: r.data };
-  const fe = firstFieldError(r.error);
+  const fe = firstFieldError(r.error, raw);
   return { error: { code: 'invalid', field: fe.field, reason: fe.reason } };
 }

@@ -46,7 +46,7 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
   const expected = new Map(rooms.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));
   const batches: Record<string, unknown>[][] = [];
   let seq = 0;
-  for (let b = 0; b < 40; b++) {
+  for (let b = 0; b < 70; b++) {
     const batch: Record<string, unknown>[] = [];
     for (let i = 0; i < 100; i++) {
       const room = rooms[(b * 100 + i) % rooms.length]!;
@@ -65,23 +65,50 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
     batches.push(batch);
   }
 
-  let detector = startDetector();
-  for (let b = 0; b < batches.length; b++) {
-    const res = await crest.post(batches[b]!);
-    assert.equal(res.status, 200);
-    // Kill the current detector at a few points while events are flowing, and start another.
-    if (b === 10 || b === 22 || b === 31) {
-      await new Promise((r) => setTimeout(r, 30 + b * 3));
-      detector.kill('SIGKILL');
-      detector = startDetector();
+  const redis = new Redis(crest.redisUrl);
+  const counters = async () => {
+    let added = 0;
+    let processed = 0;
+    for (let s = 0; s < crest.config.shards; s++) {
+      const [a, p] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
+      added += Number(a ?? 0);
+      processed += Number(p ?? 0);
     }
+    return { added, processed };
+  };
+  // Events keep flowing at a steady pace while detectors are killed underneath.
+  let sending = true;
+  const sender = (async () => {
+    for (const batch of batches) {
+      const res = await crest.post(batch);
+      assert.equal(res.status, 200);
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    sending = false;
+  })();
+  let detector = startDetector();
+  let kills = 0;
+  let killedWithBacklog = 0;
+  while (sending) {
+    // Kill only a detector that is demonstrably working: its checkpoints have moved since it started.
+    const before = (await counters()).processed;
+    const progressed = await waitFor('detector progress', 20_000, async () => ((await counters()).processed > before ? true : sending ? undefined : false));
+    if (!progressed) break;
+    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 80)));
+    const { added, processed } = await counters();
+    detector.kill('SIGKILL');
+    kills++;
+    if (added > processed) killedWithBacklog++;
+    detector = startDetector();
   }
+  await sender;
+  assert.ok(kills >= 2, `killed ${kills} working detectors`);
+  assert.ok(killedWithBacklog >= 1, 'at least one kill landed while events were waiting');
   // Resending a batch (a client retry after a timeout) must not double count either.
   const resend = await (await crest.post(batches[5]!)).json();
   assert.equal(resend.duplicate, 100);
 
   // Wait until every accepted event is covered by a checkpoint, then compare: an overshoot fails too.
-  const redis = new Redis(crest.redisUrl);
   await waitFor('detector caught up', 30_000, async () => {
     for (let s = 0; s < crest.config.shards; s++) {
       const [added, processed] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
