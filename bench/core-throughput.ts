@@ -36,7 +36,7 @@ function makeRooms(n: number): RoomState[] {
 /** Times `apply` over `total` events produced `CHUNK` at a time by `fill` (untimed). */
 function timed<T>(total: number, fill: (from: number, n: number, into: T[]) => void, apply: (item: T, i: number, out: RoomOutput[]) => void): CoreRun {
   const out: RoomOutput[] = [];
-  const outputs = { tick: 0, window: 0, suggestion: 0, ack: 0 };
+  const outputs: Record<RoomOutput['type'], number> = { tick: 0, window: 0, suggestion: 0, ack: 0, plan: 0 };
   const chunk: T[] = new Array(CHUNK);
   let made = 0;
   let ms = 0;

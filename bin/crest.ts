@@ -1,5 +1,5 @@
 /**
- * `crest <command>`: start, worker, token, simulate, connect, record, replay. Errors a user can fix print one sentence and
+ * `crest <command>`: start, worker, token, simulate, connect, record, replay, report. Errors a user can fix print one sentence and
  * exit 1; nothing here prints a stack trace for a missing redis-server or a bad setting.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,8 @@ const HELP = `crest — real-time monitor for livestream-commerce rooms
   crest replay FILE [--speed N] [--room RENAME] [--shift-to-now] [--url URL --token T]
                                       post a recording back at N× speed (0 = flat out), in-process on
                                       REDIS_URL or over HTTP with --url and an ingest token
+  crest report --room R [--format html|json|csv] [--out FILE] [--tz ZONE] [--plans FILE.json]
+                                      the room's post-stream report from REDIS_URL (stdout without --out)
 
 Settings come from the environment; see the README's configuration table.`;
 
@@ -55,6 +57,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'record':
       await (await import('../workers/record-command.ts')).recordCommand(rest);
+      return;
+    case 'report':
+      await (await import('../workers/report-command.ts')).reportCommand(rest);
       return;
     case 'replay': {
       const sum = await (await import('../workers/replay-command.ts')).replayCommand(rest);

@@ -34,10 +34,82 @@ const minifyLitCss = {
           .trim();
         return `css\`${min}\``;
       });
-      return { contents, loader: 'ts' };
+      return { contents: squeezeHtml(contents), loader: 'ts' };
     });
   },
 };
+
+/**
+ * Collapses a line break and the indentation after it to one space in the text of Lit's html`…` templates
+ * (HTML renders any whitespace run as one space; no template here relies on pre-formatted text). Walks the
+ * source so `${…}` expressions, strings and nested templates are copied intact (nested html`` squeezed too).
+ */
+function squeezeHtml(src) {
+  let i = 0;
+  let out = '';
+  // Copies a template literal body from just after its opening backtick through its closing one.
+  const template = (squeeze) => {
+    while (i < src.length) {
+      const c = src[i];
+      if (c === '\\') {
+        out += c + src[i + 1];
+        i += 2;
+      } else if (c === '`') {
+        out += c;
+        i++;
+        return;
+      } else if (c === '$' && src[i + 1] === '{') {
+        out += '${';
+        i += 2;
+        code(true);
+      } else if (squeeze && c === '\n') {
+        while (/\s/.test(src[i])) i++;
+        if (!out.endsWith(' ')) out += ' ';
+      } else {
+        out += c;
+        i++;
+      }
+    }
+  };
+  // Copies code up to the `}` closing a `${` (inExpr) or to the end of the file.
+  const code = (inExpr) => {
+    let depth = 0;
+    while (i < src.length) {
+      const c = src[i];
+      if (c === '`') {
+        const squeeze = /\bhtml$/.test(src.slice(Math.max(0, i - 4), i));
+        out += c;
+        i++;
+        template(squeeze);
+      } else if (c === "'" || c === '"') {
+        const end = src.indexOf(c, i + 1);
+        let j = end;
+        while (j > 0 && src[j - 1] === '\\' && src.slice(i, j).match(/\\+$/)[0].length % 2 === 1) j = src.indexOf(c, j + 1);
+        out += src.slice(i, j + 1);
+        i = j + 1;
+      } else if (c === '/' && src[i + 1] === '/') {
+        const end = src.indexOf('\n', i);
+        out += src.slice(i, end < 0 ? src.length : end);
+        i = end < 0 ? src.length : end;
+      } else if (c === '/' && src[i + 1] === '*') {
+        const end = src.indexOf('*/', i + 2) + 2;
+        out += src.slice(i, end);
+        i = end;
+      } else {
+        if (c === '{') depth++;
+        if (c === '}' && depth-- === 0 && inExpr) {
+          out += c;
+          i++;
+          return;
+        }
+        out += c;
+        i++;
+      }
+    }
+  };
+  code(false);
+  return out;
+}
 
 /** @type {import('esbuild').BuildOptions} */
 const options = {

@@ -11,6 +11,7 @@ import {
   EMPTY_ROOM,
   addAck,
   addSuggestion,
+  applyPlan,
   applySnapshot,
   applyTick,
   upsertWindow,
@@ -97,6 +98,9 @@ export class ConnectionController implements ReactiveController {
     });
     socket.on('suggestion:new', (msg) => {
       if (msg.room === this.roomId) this.update(addSuggestion(withCursor(this.room, msg.cursor), msg.suggestion));
+    });
+    socket.on('plan:update', (msg) => {
+      if (msg.room === this.roomId) this.update(applyPlan(withCursor(this.room, msg.cursor), msg.planId, msg.plan));
     });
     socket.on('suggestion:acked', (msg) => {
       if (msg.room === this.roomId) this.update(addAck(this.room, msg.ack));

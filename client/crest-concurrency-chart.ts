@@ -7,20 +7,24 @@
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import type { HighlightWindow, SeriesPoint, Suggestion } from '../core/protocol.ts';
+import type { HighlightWindow, PlannedMoment, SeriesPoint, Suggestion } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
 import { shared, tokens } from './theme.ts';
 
 const PLOT_HEIGHT = 240;
 const MIN_SPAN_MS = 60_000;
+/** Planned moments up to this far past the newest point widen the chart so their markers show ahead. */
+const PLAN_AHEAD_MS = 15 * 60_000;
 
 export class CrestConcurrencyChart extends LitElement {
   static override properties = {
     series: { attribute: false },
     windows: { attribute: false },
     suggestions: { attribute: false },
+    plans: { attribute: false },
     i18n: { attribute: false },
   };
+  declare plans: readonly PlannedMoment[];
   declare series: readonly SeriesPoint[];
   declare windows: readonly HighlightWindow[];
   declare suggestions: readonly Suggestion[];
@@ -34,6 +38,7 @@ export class CrestConcurrencyChart extends LitElement {
     this.series = [];
     this.windows = [];
     this.suggestions = [];
+    this.plans = [];
   }
 
   static override styles = [
@@ -154,6 +159,12 @@ export class CrestConcurrencyChart extends LitElement {
       .mk.buyer {
         color: var(--c-aud-buyer);
       }
+      .mk.plan {
+        color: var(--c-accent);
+      }
+      .mk.plan::after {
+        border-radius: 0;
+      }
       .mk.suppressed {
         color: var(--c-faint);
       }
@@ -202,8 +213,10 @@ export class CrestConcurrencyChart extends LitElement {
   private range(): [number, number] {
     const s = this.series;
     if (s.length === 0) return [0, MIN_SPAN_MS];
-    const max = s[s.length - 1].ts;
-    return [Math.min(s[0].ts, max - MIN_SPAN_MS), max];
+    const last = s[s.length - 1].ts;
+    let max = last;
+    for (const p of this.plans) if (p.at > max && p.at <= last + PLAN_AHEAD_MS) max = p.at;
+    return [Math.min(s[0].ts, last - MIN_SPAN_MS), max];
   }
 
   override render() {
@@ -254,6 +267,19 @@ export class CrestConcurrencyChart extends LitElement {
                     ></div>`,
               )
             : null}
+          ${hasData
+            ? this.plans.map((p) =>
+                p.at < x0 || p.at > x1
+                  ? null
+                  : html`<div
+                      class="mk plan"
+                      data-testid="plan-marker"
+                      data-plan-id=${p.id}
+                      style="left:${pct(p.at)}%"
+                      title="${i18n.time(p.at)} · ${p.name ?? p.sku}"
+                    ></div>`,
+              )
+            : null}
         </div>
         ${hasData ? null : html`<div class="empty">${i18n.t('chart.empty')}</div>`}
       </div>
@@ -268,7 +294,7 @@ export class CrestConcurrencyChart extends LitElement {
 
   override updated(changed: PropertyValues<this>): void {
     if (!this.plot || changed.has('i18n')) this.createPlot();
-    else if (changed.has('series')) this.plot.setData(this.data());
+    else if (changed.has('series') || changed.has('plans')) this.plot.setData(this.data());
   }
 
   override disconnectedCallback(): void {

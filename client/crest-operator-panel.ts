@@ -9,6 +9,7 @@ import './crest-concurrency-chart.ts';
 import './crest-connection-state.ts';
 import './crest-kpi-tiles.ts';
 import './crest-lang-toggle.ts';
+import './crest-plan-editor.ts';
 import './crest-suggestion-log.ts';
 import './crest-window-table.ts';
 
@@ -95,8 +96,9 @@ export class CrestOperatorPanel extends LitElement {
         grid-template-areas:
           'kpi kpi'
           'chart log'
-          'windows log';
-        grid-template-rows: auto auto 1fr;
+          'windows log'
+          'plans log';
+        grid-template-rows: auto auto auto 1fr;
         gap: 12px;
         max-width: 1600px;
         margin: 0 auto;
@@ -121,6 +123,10 @@ export class CrestOperatorPanel extends LitElement {
         grid-area: windows;
         align-self: start;
       }
+      crest-plan-editor {
+        grid-area: plans;
+        align-self: start;
+      }
       crest-suggestion-log {
         grid-area: log;
         max-height: 640px;
@@ -132,7 +138,7 @@ export class CrestOperatorPanel extends LitElement {
         main {
           padding: 10px 10px 20px;
           grid-template-columns: minmax(0, 1fr);
-          grid-template-areas: 'kpi' 'chart' 'log' 'windows';
+          grid-template-areas: 'kpi' 'chart' 'log' 'windows' 'plans';
           grid-template-rows: none;
         }
         crest-suggestion-log {
@@ -170,9 +176,11 @@ export class CrestOperatorPanel extends LitElement {
           .series=${room.series}
           .windows=${room.windows}
           .suggestions=${room.suggestions}
+          .plans=${room.plans}
           .i18n=${i18n}
         ></crest-concurrency-chart>
         <crest-window-table class="card" .windows=${room.windows} .i18n=${i18n}></crest-window-table>
+        <crest-plan-editor class="card" .roomId=${this.roomId} .token=${token} .plans=${room.plans} .i18n=${i18n}></crest-plan-editor>
         <crest-suggestion-log
           class="card"
           .suggestions=${room.suggestions}

@@ -129,6 +129,16 @@ const en = {
   'reason.planned-moment': 'Planned moment for {product} coming up',
   'reason.plan-flat': 'Planned moment for {product} is near but viewers are flat',
 
+  'plans.title': 'Planned moments',
+  'plans.sku': 'SKU',
+  'plans.name': 'Product',
+  'plans.welfare': 'Giveaway',
+  'plans.leadMin': '{n} min lead',
+  'plans.budget': 'Ad budget',
+  'plans.edit': 'Edit',
+  'plans.delete': 'Delete',
+  'plans.import': 'Import',
+
   'buyer.title': 'Boost alerts',
   'buyer.empty': 'No alerts yet — we will tell you when to boost.',
   'buyer.confidence': 'Confidence',
@@ -261,6 +271,16 @@ const zh: Record<MessageKey, string> = {
   'reason.conversion-collapsing': '成交从每分钟 {bestOrdersPerMin} 单降到 {ordersPerMin} 单|转化大幅下滑',
   'reason.planned-moment': '计划高光时刻（{product}）即将到来|计划高光时刻即将到来',
   'reason.plan-flat': '计划高光时刻（{product}）临近，但人气持平|计划时刻临近，但人气持平',
+
+  'plans.title': '计划高光',
+  'plans.sku': '商品编号',
+  'plans.name': '商品名',
+  'plans.welfare': '福利',
+  'plans.leadMin': '提前{n}分钟',
+  'plans.budget': '投流预算',
+  'plans.edit': '编辑',
+  'plans.delete': '删除',
+  'plans.import': '导入',
 
   'buyer.title': '投流提醒',
   'buyer.empty': '暂无提醒——该投流时会第一时间通知你。',

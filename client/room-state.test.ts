@@ -6,6 +6,7 @@ import {
   SERIES_SPAN_MS,
   addAck,
   addSuggestion,
+  applyPlan,
   applySnapshot,
   applyTick,
   compareCursor,
@@ -36,7 +37,7 @@ function win(state: HighlightWindow['state'], updatedTs: number): HighlightWindo
 }
 
 function snapshot(over: Partial<RoomSnapshot>): RoomSnapshot {
-  return { room: 'r', metrics: null, windows: [], suggestions: [], acks: [], series: [], cursor: `${T0}-0`, ...over };
+  return { room: 'r', metrics: null, windows: [], suggestions: [], acks: [], series: [], plans: [], cursor: `${T0}-0`, ...over };
 }
 
 describe('room-state', () => {
@@ -97,5 +98,22 @@ describe('room-state', () => {
     assert.deepEqual(s.series.map((p) => p.ts), [T0, T0 + 1000, T0 + 5000]);
     assert.equal(s.cursor, `${T0 + 5000}-3`, 'the newer cursor wins');
     assert.equal(s.windows.length, 1);
+  });
+});
+
+describe('room-state plans', () => {
+  const plan = (id: string, at: number, version = 1) => ({
+    id, room: 'r', version, at, sku: 's', name: null, welfare: null, leadMin: 10, budget: null, updatedAt: 0, updatedBy: 'op',
+  });
+  it('keeps plans by time, never lets an older version replace a newer one, and drops deleted ones', () => {
+    let s = applyPlan(EMPTY_ROOM, 'b', plan('b', T0 + 2));
+    s = applyPlan(s, 'a', plan('a', T0 + 1));
+    assert.deepEqual(s.plans.map((p) => p.id), ['a', 'b']);
+    s = applyPlan(s, 'a', plan('a', T0 + 3, 2));
+    assert.deepEqual(s.plans.map((p) => [p.id, p.version]), [['b', 1], ['a', 2]]);
+    assert.equal(applyPlan(s, 'a', plan('a', T0 + 1, 1)), s, 'replayed older version: unchanged');
+    s = applyPlan(s, 'b', null);
+    assert.deepEqual(s.plans.map((p) => p.id), ['a']);
+    assert.deepEqual(applySnapshot(s, snapshot({ plans: [] })).plans, [], 'the snapshot is the stored truth');
   });
 });

@@ -8,6 +8,7 @@
 import type {
   Ack,
   HighlightWindow,
+  PlannedMoment,
   RoomMetrics,
   RoomSnapshot,
   SeriesPoint,
@@ -24,6 +25,8 @@ export interface RoomState {
   /** Newest first. */
   suggestions: readonly Suggestion[];
   acks: ReadonlyMap<string, Ack>;
+  /** Planned moments, by time. */
+  plans: readonly PlannedMoment[];
   /** Last out-stream id seen: passed back as `since` when re-joining. */
   cursor: string | null;
 }
@@ -39,6 +42,7 @@ export const EMPTY_ROOM: RoomState = {
   windows: [],
   suggestions: [],
   acks: new Map(),
+  plans: [],
   cursor: null,
 };
 
@@ -117,6 +121,16 @@ export function addAck(s: RoomState, ack: Ack): RoomState {
   return { ...s, acks };
 }
 
+/** A plan created or edited (`plan`), or deleted (null). An older version never replaces a newer one. */
+export function applyPlan(s: RoomState, id: string, plan: PlannedMoment | null): RoomState {
+  const old = s.plans.find((p) => p.id === id);
+  if (plan && old && old.version >= plan.version) return s;
+  if (!plan && !old) return s;
+  const plans = s.plans.filter((p) => p.id !== id);
+  if (plan) plans.push(plan);
+  return { ...s, plans: plans.sort((a, b) => a.at - b.at) };
+}
+
 /**
  * Folds a join snapshot in. Always a merge: live messages can arrive while the join is in flight, and a
  * re-join with `since` gets replayed messages the client may already hold. (A resync starts from
@@ -128,6 +142,8 @@ export function applySnapshot(prev: RoomState, snap: RoomSnapshot): RoomState {
     ...prev,
     series: mergeSeries(prev.series, snap.series),
     metrics: newer ? snap.metrics : prev.metrics,
+    // The stored list is the truth at join time (deletions included); older snapshots may lack it.
+    plans: snap.plans ?? prev.plans,
   };
   for (const w of snap.windows) s = upsertWindow(s, w);
   for (const sg of snap.suggestions) s = addSuggestion(s, sg);

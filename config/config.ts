@@ -21,17 +21,32 @@ const envSchema = z.object({
   CREST_SHARDS: int(1, 1024).default(8),
   /** Secret that signs access tokens. Unset: a random one per start (tokens die with the process). */
   CREST_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * The secret the current secret replaced, during a rotation: tokens it signed are still accepted until
+   * they expire (new tokens are signed with CREST_TOKEN_SECRET only). Unset once the old tokens are gone.
+   */
+  CREST_TOKEN_SECRET_PREVIOUS: z.string().min(16, 'must be at least 16 characters').optional(),
   CREST_TOKEN_TTL_S: int(60, 365 * 86400).default(12 * 3600),
+  /**
+   * API requests per second per token (sub + role), a token bucket with a burst of 2 s' worth. Ingest
+   * tokens are exempt (the detector backlog limit, 429 on CREST_MAX_LAG, protects the store). 0 = off.
+   */
+  CREST_RATE_LIMIT_PER_S: int(0, 1_000_000).default(50),
+  /**
+   * Origins allowed to call the API and open sockets from a browser, comma list of exact origins
+   * (https://ops.example.com). Unset: same origin only (no CORS headers are sent).
+   */
+  CREST_CORS_ORIGINS: z.string().default(''),
   CREST_DETECTOR_PROFILE: z.enum(DETECTOR_PROFILE_NAMES as [DetectorProfileName, ...DetectorProfileName[]]).default('balanced'),
   CREST_DEMO: bool.default(true),
   CREST_DEMO_ROOMS: int(1, 1000).default(3),
-  /** Which parts this process runs: comma list of api, detector, alerts, demo, connectors (or all). */
+  /** Which parts this process runs: comma list of api, detector, alerts, plans, demo, connectors (or all). */
   CREST_ROLES: z.string().default('all'),
   CREST_DATA_DIR: z.string().default('.crest-data'),
   CREST_MAX_EVENTS_PER_REQUEST: int(1, 100_000).default(5_000),
   CREST_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Processed events older than this are trimmed from the shard streams (never unprocessed ones). */
-  CREST_EVENT_RETENTION_MS: int(10_000, 30 * 86_400_000).default(3_600_000),
+  CREST_EVENT_RETENTION_MS: int(1_000, 30 * 86_400_000).default(3_600_000),
   CREST_OUT_STREAM_MAXLEN: int(1000, 100_000_000).default(200_000),
   CREST_DEDUPE_HORIZON_S: int(60, 30 * 86400).default(86_400),
   /** Ingest answers 429 when a shard's unprocessed backlog exceeds this many events. */
@@ -40,6 +55,11 @@ const envSchema = z.object({
   CREST_VIEWER_IDLE_MS: int(1_000, 3_600_000).default(120_000),
   CREST_ALLOWED_LATENESS_MS: int(0, 3_600_000).default(30_000),
   CREST_COOLDOWN_MS: int(0, 3_600_000).default(120_000),
+  /**
+   * Host countdown cues before each planned moment, minutes before it (comma list, largest first or not;
+   * decimals allowed, e.g. 0.5 = 30 s). Default T−10, T−5, T−1.
+   */
+  CREST_PLAN_COUNTDOWN_MIN: z.string().default('10,5,1'),
   CREST_WEBHOOK_ATTEMPTS: int(1, 50).default(8),
   CREST_WEBHOOK_BACKOFF_MS: int(10, 600_000).default(1_000),
   CREST_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5_000),
@@ -65,7 +85,11 @@ export interface CrestConfig {
   redisUrl: string | undefined;
   shards: number;
   tokenSecret: string | undefined;
+  /** Accepted for verification only (rotation); never signs. */
+  tokenSecretPrevious: string | undefined;
   tokenTtlS: number;
+  rateLimitPerS: number;
+  corsOrigins: readonly string[];
   demo: boolean;
   demoRooms: number;
   roles: ReadonlySet<(typeof ALL_ROLES)[number]>;
@@ -78,6 +102,8 @@ export interface CrestConfig {
   maxLag: number;
   leaseMs: number;
   webhook: { attempts: number; backoffMs: number; timeoutMs: number };
+  /** Planned moments: countdown offsets in minutes before each moment, largest first. */
+  plans: { countdownMin: readonly number[] };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   engine: EngineConfig;
   tiktok: { rooms: { room: string; account: string }[]; sourceRules: SourceRule[]; signApiKey: string | undefined };
@@ -88,7 +114,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ALL_ROLES = ['api', 'detector', 'alerts', 'demo', 'connectors'] as const;
+const ALL_ROLES = ['api', 'detector', 'alerts', 'plans', 'demo', 'connectors'] as const;
 
 /** Parses an environment (process.env by default) into a frozen config; throws ConfigError naming the key. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CrestConfig {
@@ -119,7 +145,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     shards: e.CREST_SHARDS,
     tokenSecret: e.CREST_TOKEN_SECRET,
+    tokenSecretPrevious: e.CREST_TOKEN_SECRET_PREVIOUS,
     tokenTtlS: e.CREST_TOKEN_TTL_S,
+    rateLimitPerS: e.CREST_RATE_LIMIT_PER_S,
+    corsOrigins: parseOrigins(e.CREST_CORS_ORIGINS),
     demo: e.CREST_DEMO,
     demoRooms: e.CREST_DEMO_ROOMS,
     roles,
@@ -131,12 +160,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dedupeHorizonS: e.CREST_DEDUPE_HORIZON_S,
     maxLag: e.CREST_MAX_LAG,
     leaseMs: e.CREST_LEASE_MS,
+    plans: { countdownMin: parseCountdown(e.CREST_PLAN_COUNTDOWN_MIN) },
     webhook: { attempts: e.CREST_WEBHOOK_ATTEMPTS, backoffMs: e.CREST_WEBHOOK_BACKOFF_MS, timeoutMs: e.CREST_WEBHOOK_TIMEOUT_MS },
     logLevel: e.CREST_LOG_LEVEL,
     engine: engineConfig(e.CREST_DETECTOR_PROFILE, e),
     tiktok: { rooms: parseConnectorRooms('CREST_TIKTOK_ROOMS', e.CREST_TIKTOK_ROOMS), sourceRules, signApiKey: e.CREST_TIKTOK_SIGN_API_KEY },
     connector: { backoffMs: e.CREST_CONNECTOR_BACKOFF_MS, backoffMaxMs: e.CREST_CONNECTOR_BACKOFF_MAX_MS, maxAttempts: e.CREST_CONNECTOR_MAX_ATTEMPTS },
   });
+}
+
+/** Comma list of exact origins (scheme://host[:port], no path); '*' is refused: name the origins. */
+function parseOrigins(text: string): string[] {
+  const out: string[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let u: URL | null = null;
+    try {
+      u = new URL(item);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== item.replace(/\/$/, '')) {
+      throw new ConfigError(`CREST_CORS_ORIGINS: "${item}" is not an origin like https://ops.example.com (scheme, host, optional port; no path, no *)`);
+    }
+    out.push(u.origin);
+  }
+  return out;
+}
+
+/** `10,5,1` → [10, 5, 1]: distinct positive minutes (≤ 24 h), largest first. */
+function parseCountdown(text: string): number[] {
+  const out = new Set<number>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const n = Number(item);
+    if (!Number.isFinite(n) || n <= 0 || n > 1440) throw new ConfigError(`CREST_PLAN_COUNTDOWN_MIN: "${item}" is not a number of minutes above 0 and at most 1440`);
+    out.add(n);
+  }
+  return [...out].sort((a, b) => b - a);
 }
 
 /** `room=@account,room2=account2` → pairs; a room appears once. */

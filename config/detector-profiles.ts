@@ -12,22 +12,44 @@ const balanced: DetectorConfig = {
   minLift: 0.15,
   minRiseAbs: 20,
   confirmSamples: 8,
+  confirmLift: 0.2,
+  minRiseSamples: 30,
+  spreadK: 2.5,
   peakDrop: 0.08,
   endWithin: 0.2,
   flatSamples: 180,
   medianSamples: 5,
   warmupSamples: 30,
-  jumpSamples: 5,
-  jumpConfirmSamples: 45,
+  jumpStep: 0.15,
+  jumpConfirmSamples: 40,
   peakFlatSamples: 60,
   gapResetSamples: 60,
   updateEverySamples: 10,
 };
 
 export const DETECTOR_PROFILES = {
-  sensitive: { ...balanced, profile: 'sensitive', minLift: 0.08, minRiseAbs: 10, confirmSamples: 5, jumpConfirmSamples: 30 },
+  sensitive: {
+    ...balanced,
+    profile: 'sensitive',
+    minLift: 0.08,
+    minRiseAbs: 10,
+    confirmSamples: 5,
+    confirmLift: 0.15,
+    minRiseSamples: 30,
+    spreadK: 2,
+    jumpConfirmSamples: 36,
+  },
   balanced,
-  conservative: { ...balanced, profile: 'conservative', minLift: 0.25, minRiseAbs: 40, confirmSamples: 15, jumpConfirmSamples: 60 },
+  conservative: {
+    ...balanced,
+    profile: 'conservative',
+    minLift: 0.25,
+    minRiseAbs: 40,
+    confirmSamples: 15,
+    confirmLift: 0.3,
+    minRiseSamples: 40,
+    jumpConfirmSamples: 45,
+  },
 } as const satisfies Record<string, DetectorConfig>;
 
 export type DetectorProfileName = keyof typeof DETECTOR_PROFILES;

@@ -125,6 +125,45 @@ describe('detector robustness', () => {
     assert.deepEqual(run(s), []);
   });
 
+  test('a giveaway crowd arriving in platform-count steps and leaving at the draw ~40 s later is not called', () => {
+    // Platform counts every 5 s (carried forward in between), as the engine sees them: +13 % of the room per update
+    // for 35 s, the draw at 40 s, gone 10 s later. As fast as a steep build-up, but made of jumps: it must hold.
+    const n = noise(11);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(300 + n(4));
+    let v = 300;
+    for (let i = 0; i < 40; i++) {
+      if (i % 5 === 0 && i < 35) v += 40 + n(4);
+      s.push(v);
+    }
+    for (let i = 0; i < 10; i++) s.push(i < 5 ? Math.round(v - (v - 300) * 0.6) : 310 + n(4));
+    for (let i = 0; i < 300; i++) s.push(305 + n(4));
+    assert.deepEqual(transitions(run(s)), []);
+  });
+
+  test('a platform count jump on top of an already busier room waits jumpConfirmSamples from the jump itself', () => {
+    const n = noise(12);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(300 + n(4));
+    for (let i = 0; i < 200; i++) s.push(336 + n(4)); // +12 %: busier, under the threshold, for minutes
+    for (let i = 0; i < 25; i++) s.push(780 + n(4)); // ×2.3 for 25 s: a platform glitch
+    for (let i = 0; i < 300; i++) s.push(336 + n(4));
+    assert.deepEqual(transitions(run(s)), []);
+  });
+
+  test('a feed that wanders a lot needs a bigger rise: its usual swings are not called, a much larger rise is', () => {
+    const n = noise(13);
+    const s: number[] = [];
+    // Swings of +35 % (well over minLift) every 200 samples, 14 cycles, then a sustained +150 % build-up. The first
+    // swings are called (nothing is known yet, and the spread is not learnt inside a window); later ones are not.
+    for (let c = 0; c < 14; c++) for (let i = 0; i < 200; i++) s.push((i < 100 ? 1000 : 1350) + n(20));
+    const before = transitions(run(s)).filter((e) => e.kind === 'rising' && e.ts >= T0 + 1600 * cfg.sampleMs);
+    assert.deepEqual(before, [], 'usual swings after the spread is learnt');
+    for (let i = 0; i < 240; i++) s.push(1000 + 1500 * Math.min(1, i / 120) + n(20));
+    const after = transitions(run(s)).filter((e) => e.kind === 'rising' && e.ts >= T0 + 2800 * cfg.sampleMs);
+    assert.equal(after.length, 1, 'the big build-up is called');
+  });
+
   test('a rise smaller than minRiseAbs / minLift is not a highlight', () => {
     const n = noise(7);
     const s: number[] = [];
@@ -164,6 +203,18 @@ describe('detector robustness', () => {
     });
     const filled = s.map((v, i) => (i >= 320 && i < 330 ? s[319] : v));
     assert.deepEqual(outGap, run(filled));
+  });
+
+  test('a state checkpointed without the rise age, jump and spread fields carries on without NaN', () => {
+    const st = createDetector(cfg);
+    run(Array.from({ length: 200 }, () => 200), cfg, st);
+    const old = JSON.parse(JSON.stringify(st)) as Partial<DetectorState>;
+    delete old.lowTs;
+    delete old.jumpTs;
+    delete old.spread;
+    const evs = run(scriptedRise().slice(200), cfg, old as DetectorState, 200);
+    assert.ok(evs.some((e) => e.kind === 'rising'));
+    assert.ok(evs.every((e) => Number.isFinite(e.confidence) && Number.isFinite(e.baseline)));
   });
 
   test('samples at or before the last one are ignored', () => {

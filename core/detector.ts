@@ -6,14 +6,18 @@
  * Algorithm, per sample x (numbers from DetectorConfig):
  *  1. despike: m = running median of the last `medianSamples` raw samples (a 1–2 sample spike never gets through);
  *  2. level L = EWMA of m over `fastSamples`; noise σ = EWMA of |Δx| / 1.128 (clipped, so ramps and spikes
- *     do not inflate it);
+ *     do not inflate it); spread S = EWMA of |x − B| over `baselineSamples` (clipped at 4 S), learnt while idle:
+ *     how far a quiet room wanders around its baseline (daily swings, bursty feeds);
  *  3. baseline B = rolling median of raw x over `baselineSamples`, frozen while a window is open. Right after
  *     a window, until L falls back under B + threshold, rises are measured from the lowest L since that window
  *     (so the tail of one highlight is not the start of the next);
- *  4. threshold = max(minRiseAbs, minLift·B, NOISE_K·σ). `rising` is emitted once L − B ≥ threshold has held for
- *     `confirmSamples` samples — or `jumpConfirmSamples` when the rise is a jump (≥ JUMP_FRACTION of it came within
- *     some `jumpSamples` samples), because giveaway spikes are jumps that collapse within a minute; a run that
- *     already fell `peakDrop` from its max before confirmation is never called;
+ *  4. threshold = max(minRiseAbs, minLift·B, NOISE_K·σ, spreadK·S). `rising` is emitted once L − B ≥ threshold
+ *     has held for `confirmSamples` samples, the despiked lift m − B is at least `confirmLift`·B and the rise is
+ *     `minRiseSamples` old (counted from the last sample m was at/below B): a giveaway crowd pours in within
+ *     ~30 s and leaves right after the draw, a build-up keeps going. A rise that contains a jump (one step of m
+ *     of at least `jumpStep`·B: a crowd, a platform count jump) must also have held `jumpConfirmSamples` since
+ *     its first jump, because such steps collapse within a minute. A run that already fell `peakDrop` from its
+ *     max before confirmation is never called;
  *  5. onset = the last sample at/below the baseline before the rise; slope = least squares over the rise;
  *  6. `peak` once L drops `peakDrop` of its running max (and ≥ 2σ), or after `peakFlatSamples` without growth;
  *  7. `ended` once L is back within `endWithin` of the lift, or `flatSamples` without growth (the baseline is then
@@ -99,8 +103,12 @@ export interface DetectorState {
   rise: number[];
   riseHead: number;
   riseLen: number;
-  /** Largest rise of the despiked level over any `jumpSamples` samples since calm. */
-  maxJump: number;
+  /** Last sample at which the despiked level m was at/below the baseline: the rise's age counts from here. */
+  lowTs: number;
+  /** First sample since `lowTs` at which m stepped up by ≥ jumpStep·B in one sample (-1: the rise has no jump). */
+  jumpTs: number;
+  /** Mean |x − B| while idle (EWMA over baselineSamples, clipped): the room's wander around its baseline. */
+  spread: number;
   above: number;
   aboveSinceTs: number;
   /** Highest level of the current above-threshold run, and whether that run already fell from it. */
@@ -112,12 +120,14 @@ export interface DetectorState {
 
 /** Noise multiplier: σ is of raw samples; the smoothed level's σ is ~⅓ of it, so 1.5σ ≈ 4–5σ of the level. */
 const NOISE_K = 1.5;
-/** Share of a rise that, gained within any `jumpSamples` samples, makes it a jump. */
-const JUMP_FRACTION = 0.7;
 /** At most this many samples of a rise are kept for slope and forecast (10 min at 1 s). */
 const RISE_CAP = 600;
 /** Fewest rise samples before a forecast is given. */
 const FORECAST_MIN = 12;
+/** The forecast peak is where 75 % of the remaining gain is in: τ·ln(1/(1 − 0.75)) ahead. At 90 % (τ·ln 10) the
+ * forecast peak came systematically late in `npm run eval` (the slope ratio is clamped at R_MAX, so an
+ * accelerating build-up reads as a slow decay), the later the rise is confirmed. */
+const FORECAST_LN = Math.log(4);
 /** Forecast horizon cap, in samples. */
 const FORECAST_MAX_SAMPLES = 1_200;
 /** Per-half slope ratio bounds for the forecast (see `forecast`). */
@@ -142,7 +152,9 @@ export function createDetector(cfg: DetectorConfig): DetectorState {
     rise: [],
     riseHead: 0,
     riseLen: 0,
-    maxJump: 0,
+    lowTs: -1,
+    jumpTs: -1,
+    spread: 0,
     above: 0,
     aboveSinceTs: -1,
     aboveMax: 0,
@@ -164,6 +176,12 @@ export function detectorStep(
   cfg: DetectorConfig,
   out: DetectorEvent[] = [],
 ): DetectorEvent[] {
+  // A state checkpointed by the previous version has no rise age, jump or spread yet: start them afresh.
+  if (st.spread === undefined) {
+    st.lowTs = -1;
+    st.jumpTs = -1;
+    st.spread = 0;
+  }
   if (st.lastTs >= 0) {
     if (ts <= st.lastTs) return out;
     const gap = ts - st.lastTs;
@@ -207,6 +225,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     st.spikeHead = st.spikeHead + 1 === k ? 0 : st.spikeHead + 1;
   }
   const m = smallMedian(st.spike);
+  const dm = first ? 0 : m - st.m;
   st.m = m;
   // 2. level and noise (noise is frozen inside a window: a rise is not noise)
   const aFast = 2 / (Math.max(1, cfg.fastSamples) + 1);
@@ -229,26 +248,33 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
   const level = st.level;
   const sigma = st.meanAbsDiff / 1.128;
   const B0 = rollingMedianValue(st.base);
+  if (st.phase === 0) {
+    const clip = Math.max(4 * st.spread, 0.1 * cfg.minRiseAbs, 1);
+    st.spread += aSlow * (Math.min(Math.abs(x - B0), clip) - st.spread);
+  }
+  const wander = cfg.spreadK * st.spread;
 
   if (st.phase === 0) {
     if (!st.armed) {
       if (level < st.trough) st.trough = level;
-      if (level - B0 < threshold(B0, sigma, cfg)) st.armed = true;
+      if (level - B0 < threshold(B0, sigma, wander, cfg)) st.armed = true;
     }
     const B = st.armed ? B0 : Math.max(B0, st.trough);
-    const thr = threshold(B, sigma, cfg);
+    const thr = threshold(B, sigma, wander, cfg);
     // 4. onset tracking: the rise buffer restarts at every calm sample
     if (x <= B || st.calmTs < 0) {
       st.calmTs = ts;
       st.riseLen = 0;
       st.riseHead = 0;
-      st.maxJump = 0;
     }
+    // The rise's age and its jump are those of the despiked level: one low raw sample does not make a collapsing
+    // jump a fresh rise.
+    if (m <= B || st.lowTs < 0) {
+      st.lowTs = ts;
+      st.jumpTs = -1;
+    }
+    if (st.jumpTs < 0 && dm >= cfg.jumpStep * Math.max(B, 1)) st.jumpTs = ts;
     risePush(st, m);
-    if (st.riseLen > cfg.jumpSamples) {
-      const jump = m - riseAt(st, st.riseLen - 1 - cfg.jumpSamples);
-      if (jump > st.maxJump) st.maxJump = jump;
-    }
     if (st.n <= cfg.warmupSamples || level - B < thr) {
       st.above = 0;
       st.spent = false;
@@ -264,11 +290,10 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     // `rising` after the peak would only tell the buyer to pay for the way down.
     if (st.aboveMax - level >= Math.max(cfg.peakDrop * st.aboveMax, 2 * sigma)) st.spent = true;
     if (st.spent) return;
-    const lift = m - B;
-    // A rise younger than jumpSamples is all jump by definition.
-    const jump = st.riseLen <= cfg.jumpSamples || lift <= 0 || st.maxJump >= JUMP_FRACTION * lift;
-    const need = jump ? Math.max(cfg.confirmSamples, cfg.jumpConfirmSamples) : cfg.confirmSamples;
-    if (st.above < need) return;
+    if (st.above < cfg.confirmSamples) return;
+    if (m - B < cfg.confirmLift * B) return;
+    if (ts - st.lowTs < cfg.minRiseSamples * cfg.sampleMs) return;
+    if (st.jumpTs >= 0 && ts - st.jumpTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
     const w: OpenWindow = {
       onsetTs: st.calmTs,
       detectedTs: ts,
@@ -332,8 +357,8 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
   if (back || flat) out.push(closeWindow(st, ts, back ? 'returned' : 'flat'));
 }
 
-function threshold(B: number, sigma: number, cfg: DetectorConfig): number {
-  return Math.max(cfg.minRiseAbs, cfg.minLift * B, NOISE_K * sigma);
+function threshold(B: number, sigma: number, wander: number, cfg: DetectorConfig): number {
+  return Math.max(cfg.minRiseAbs, cfg.minLift * B, NOISE_K * sigma, wander);
 }
 
 /** Emits `ended` and leaves the detector watching again, with onset tracking restarted at `ts`. */
@@ -346,7 +371,8 @@ function closeWindow(st: DetectorState, ts: number, reason: EndReason): Detector
   st.calmTs = ts;
   st.riseLen = 0;
   st.riseHead = 0;
-  st.maxJump = 0;
+  st.jumpTs = -1;
+  st.lowTs = ts;
   if (reason === 'flat') {
     // The plateau is the new normal.
     rollingMedianReset(st.base, st.level);
@@ -382,7 +408,7 @@ function confidence(w: OpenWindow, ts: number, cfg: DetectorConfig): number {
  * Forecast while rising. Compare the least-squares slope of the last W samples (s2) with the W before
  * (s1), W = min(30, half the rise). Model: the slope decays geometrically, by r = s2/s1 every W samples
  * (clamped to [0.1, 0.75]: we always assume some deceleration, since rises end), i.e. exponentially with
- * τ = W / −ln r. The peak is where 90 % of the remaining gain is in (τ·ln 10 ahead, capped at 20 min) and
+ * τ = W / −ln r. The peak is where 75 % of the remaining gain is in (τ·ln 4 ahead, capped at 20 min) and
  * its height is the fitted current level plus s2·τ·(1 − e^(−horizon/τ)). A falling or flat recent slope
  * means the peak is now. Null below FORECAST_MIN rise samples.
  */
@@ -404,7 +430,7 @@ function forecast(st: DetectorState, ts: number, cfg: DetectorConfig): void {
   }
   const r = a.slope > 0 ? Math.min(R_MAX, Math.max(R_MIN, b.slope / a.slope)) : R_MAX;
   const tau = W / -Math.log(r);
-  const horizon = Math.min(tau * Math.LN10, FORECAST_MAX_SAMPLES);
+  const horizon = Math.min(tau * FORECAST_LN, FORECAST_MAX_SAMPLES);
   w.forecastPeak = round1(b.end + b.slope * tau * (1 - Math.exp(-horizon / tau)));
   w.forecastPeakTs = ts + Math.round(horizon) * cfg.sampleMs;
 }

@@ -15,8 +15,17 @@ export interface DetectorConfig {
   minLift: number;
   /** Minimum absolute rise, in viewers, so a room of 5 going to 7 is not a highlight. */
   minRiseAbs: number;
-  /** Consecutive rising samples required before `rising` is emitted. */
+  /** Consecutive samples above the threshold required before `rising` is emitted. */
   confirmSamples: number;
+  /** ...and the despiked lift over baseline (fraction) needed at that point: above `minLift`, so a rise that only
+   * grazes the threshold (slow growth, bought traffic that does not stay) is not called. */
+  confirmLift: number;
+  /** ...and the rise must be at least this many samples old (since the despiked level was last at the baseline):
+   * a giveaway crowd arrives within ~30 s and leaves at the draw; a build-up is still climbing. */
+  minRiseSamples: number;
+  /** The threshold is at least this many times the room's mean wander |x − baseline| while quiet, so a feed
+   * with big daily swings or bursts needs a bigger rise than a steady one. */
+  spreadK: number;
   /** Drop from the running max (fraction) that marks the peak as passed. */
   peakDrop: number;
   /** Back within this fraction of the lift above baseline means the window has ended. */
@@ -28,9 +37,10 @@ export interface DetectorConfig {
   medianSamples: number;
   /** Samples after a start or reset before a rise may be called: the baseline needs something to stand on. */
   warmupSamples: number;
-  /** A rise that got most of its height within any this many samples is a jump (giveaway-like)... */
-  jumpSamples: number;
-  /** ...and must then hold for this many samples instead of `confirmSamples` before `rising` is emitted. */
+  /** A rise in which the despiked count stepped up by at least this fraction of the baseline in one sample is a
+   * jump (a giveaway crowd, a platform count jump)... */
+  jumpStep: number;
+  /** ...and must then have held this many samples since its first jump before `rising` is emitted. */
   jumpConfirmSamples: number;
   /** Samples without growth while rising after which the crest is called a peak (plateau) even without a drop. */
   peakFlatSamples: number;

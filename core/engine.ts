@@ -30,6 +30,7 @@ import {
   type RoomState,
 } from './room-state.ts';
 import { policyOnTick, policyOnWindow } from './suggestion-policy.ts';
+import { planOnTick } from './plans.ts';
 
 export type { RoomState } from './room-state.ts';
 export type RoomOutput = RoomUpdate;
@@ -244,6 +245,7 @@ function emitTick(st: RoomState, rt: RoomRuntime, t: number, cfg: EngineConfig, 
     );
     pushSuggestions(st, sugs, out);
   }
+  planOnTick(st, t, metrics.concurrency, cfg, out);
   out.push({ type: 'tick', room: st.room, tick: { room: st.room, ts: t, metrics } });
 }
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EVENT_TYPES, parseEvent, type CrestEventType } from './events.ts';
+import fc from 'fast-check';
+import { crestEventSchema, EVENT_TYPES, fastValid, firstFieldError, parseEvent, type CrestEventType } from './events.ts';
 
 const base = { id: 'e1', room: 'room-1', ts: 1_700_000_000_000 };
 /** One valid example per type, with every optional field where the type has them. */
@@ -120,4 +121,88 @@ function isOptional(type: CrestEventType, key: string): boolean {
   if (type.startsWith('order.') && (key === 'viewer' || key === 'sku' || key === 'qty')) return true;
   if (type === 'ad.spend' && key === 'campaign') return true;
   return false;
+}
+
+/** Every boundary of the schema's limits and every JSON kind: what a field may be mutated to. */
+const EDGE_VALUES: unknown[] = [
+  undefined, null, true, 0, -0, -1, 1, 0.5, 1e13, 1e13 + 1, 8_640_000_000_000, 8_640_000_000_001, 1_000_000, 1_000_001,
+  1_000_000_000, 1_000_000_001, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER + 2, '', 'x', 'a'.repeat(64),
+  'a'.repeat(65), 'a'.repeat(128), 'a'.repeat(129), 'a'.repeat(256), 'a'.repeat(257), 'bad room', 'room/1', 'follow', 'paid',
+  'other', 'nope', 'viewer.enter', 'order.paid', [], {}, ['x'], '__proto__',
+];
+
+describe('fast validation path', () => {
+  // Values a field may be mutated to: every boundary of the schema's limits and every JSON kind.
+  const edgeValues = fc.constantFrom<unknown>(...EDGE_VALUES);
+  const anyValue = fc.oneof(edgeValues, fc.string({ maxLength: 140 }), fc.integer(), fc.double(), fc.jsonValue({ maxDepth: 1 }));
+  const fieldNames = fc.constantFrom(
+    'id', 'room', 'ts', 'type', 'viewer', 'source', 'count', 'sku', 'name', 'price', 'order', 'amount', 'qty', 'campaign', 'colour', '__proto__', 'constructor',
+  );
+  const validEvent = fc.constantFrom(...Object.entries(valid)).map(([type, fields]) => ({ ...base, type, ...fields }) as Record<string, unknown>);
+  type Mutation = { op: 'set'; key: string; value: unknown } | { op: 'delete'; key: string };
+  const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+    fc.record({ op: fc.constant('set' as const), key: fieldNames, value: anyValue }),
+    fc.record({ op: fc.constant('delete' as const), key: fieldNames }),
+  );
+  // Mostly the event's own fields set to boundary values, so every limit of every type gets probed.
+  const ownMutation = (ev: Record<string, unknown>): fc.Arbitrary<Mutation> =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.constantFrom(...Object.keys(ev)), value: edgeValues }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.constantFrom(...Object.keys(ev)) }) },
+      { weight: 2, arbitrary: mutation },
+    );
+  const mutated = validEvent.chain((ev) => fc.tuple(fc.constant(ev), fc.array(ownMutation(ev), { maxLength: 3 }))).map(([ev, ms]) => {
+    const out: Record<string, unknown> = { ...ev };
+    for (const m of ms) {
+      // defineProperty so "__proto__" becomes an own key, as JSON.parse makes it.
+      if (m.op === 'set') Object.defineProperty(out, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      else delete out[m.key];
+    }
+    return out;
+  });
+
+  test('accepts exactly what the zod schema accepts (valid and mutated events, and JSON round trips)', () => {
+    fc.assert(
+      fc.property(fc.noBias(fc.oneof(validEvent, { weight: 8, arbitrary: mutated }, anyValue)), (input) => {
+        const viaZod = crestEventSchema.safeParse(input);
+        assert.equal(fastValid(input), viaZod.success, JSON.stringify(input));
+        if (viaZod.success) assert.deepEqual(parseEvent(input), { ok: true, event: viaZod.data });
+        // What the wire delivers: the same value through JSON.
+        const json = JSON.stringify(input);
+        if (json !== undefined) {
+          const back: unknown = JSON.parse(json);
+          assert.equal(fastValid(back), crestEventSchema.safeParse(back).success, json);
+        }
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  test('agrees with zod on every single-field change of every type to every boundary value (exhaustive)', () => {
+    const values = EDGE_VALUES;
+    for (const [type, fields] of Object.entries(valid)) {
+      const ev: Record<string, unknown> = { ...base, type, ...fields };
+      for (const key of [...Object.keys(ev), 'colour', '__proto__']) {
+        for (const value of values) {
+          const input: Record<string, unknown> = { ...ev };
+          Object.defineProperty(input, key, { value, enumerable: true, writable: true, configurable: true });
+          assert.equal(fastValid(input), crestEventSchema.safeParse(input).success, `${type}.${key} = ${String(value).slice(0, 20)}`);
+        }
+        const without = { ...ev };
+        delete without[key];
+        assert.equal(fastValid(without), crestEventSchema.safeParse(without).success, `${type} without ${key}`);
+      }
+    }
+  });
+
+  test('a rejection is still worded by zod', () => {
+    assert.deepEqual(reject({ ...base, type: 'room.online', count: -1 }), crestEventSchemaError({ ...base, type: 'room.online', count: -1 }));
+  });
+});
+
+
+function crestEventSchemaError(input: unknown): { field: string; reason: string } {
+  const r = crestEventSchema.safeParse(input);
+  assert.equal(r.success, false);
+  return firstFieldError(r.error!, input);
 }

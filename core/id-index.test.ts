@@ -51,3 +51,15 @@ test('distinct counter: exact to the cap, then an estimate within a few percent'
   assert.ok(Math.abs(est - 50_050) / 50_050 < 0.05, `estimate ${est}`);
   assert.equal(dc.exact, null);
 });
+
+test('the index grows with the ring (from 64 ids up to kept) and still drops exactly the kept duplicates', () => {
+  const kept = 300;
+  const st = { recentIds: [] as string[], recentHead: 0 };
+  const { index } = buildIdIndex(st.recentIds, 0, kept);
+  assert.equal(index.cap, 64);
+  for (let i = 0; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), true, `id${i} is new`);
+  assert.equal(index.cap, kept);
+  // A duplicate changes nothing, so the newest `kept` can all be probed; the one before them was evicted.
+  for (let i = 1_000 - kept; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), false, `id${i} is kept`);
+  assert.equal(rememberIdIn(index, st.recentIds, st, `id${1_000 - kept - 1}`), true);
+});

@@ -147,7 +147,55 @@ export type RoomUpdate =
   | { type: 'window'; room: string; window: HighlightWindow }
   | { type: 'suggestion'; room: string; suggestion: Suggestion }
   /** Written by the API (never by the core) so every gateway node tells its sockets. */
-  | { type: 'ack'; room: string; ack: Ack };
+  | { type: 'ack'; room: string; ack: Ack }
+  /** Written by the plans API when a planned moment is created, edited (plan) or deleted (plan: null). */
+  | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null };
+
+/**
+ * A planned highlight moment (DESIGN §4 Plans), as stored per room and shown in the panel and on the
+ * chart. Times are ms since epoch; money in minor units. `version` goes up by one on every edit: it is
+ * part of every scheduled job id and cue id, so an edit moves the cues and never fires the old ones.
+ */
+export interface PlannedMoment {
+  id: string;
+  room: string;
+  version: number;
+  /** When the moment is planned (the launch). */
+  at: number;
+  sku: string;
+  name: string | null;
+  /** Giveaway or coupon text to hold viewers with. */
+  welfare: string | null;
+  /** The build-up starts this many minutes before `at`: buyer boost.now (with a budget) and the at-risk watch. */
+  leadMin: number;
+  /** Planned ad budget for the build-up, minor units; null = no paid build-up planned. */
+  budget: number | null;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+/** What a scheduled plan job asks the core to do: a countdown, the launch, or the start of the build-up. */
+export type PlanCueKind = 'countdown' | 'launch' | 'build-up' | 'cancel';
+
+/**
+ * A plan record in a shard's input stream (field `p`): written by the plan scheduler when a job fires
+ * (or by the API with kind `cancel` when a plan is edited or deleted), applied by the detector through
+ * the pure core so its cues go through the same checkpointed, exactly-once path as every suggestion.
+ */
+export interface PlanRecord {
+  room: string;
+  planId: string;
+  version: number;
+  kind: PlanCueKind;
+  /** Minutes before `atTs` this record is for (0 for the launch, leadMin for the build-up). */
+  offsetMin: number;
+  atTs: number;
+  sku: string;
+  name: string | null;
+  welfare: string | null;
+  budget: number | null;
+  leadMin: number;
+}
 
 export interface Ack {
   suggestionId: string;
@@ -173,6 +221,8 @@ export interface RoomSnapshot {
   suggestions: Suggestion[];
   acks: Ack[];
   series: SeriesPoint[];
+  /** The room's planned moments, by time. */
+  plans: PlannedMoment[];
   /** Out-stream id this snapshot is consistent with; pass it back as `since` after a reconnect. */
   cursor: string;
 }
@@ -194,6 +244,8 @@ export interface ServerToClientEvents {
   'window:update': (msg: { room: string; cursor: string; window: HighlightWindow }) => void;
   'suggestion:new': (msg: { room: string; cursor: string; suggestion: Suggestion }) => void;
   'suggestion:acked': (msg: { room: string; ack: Ack }) => void;
+  /** A planned moment was created or edited (`plan`), or deleted (`plan: null`). */
+  'plan:update': (msg: { room: string; cursor: string; planId: string; plan: PlannedMoment | null }) => void;
   /** The server could not replay what a client missed (too old): it must re-join for a fresh snapshot. */
   'room:resync': (msg: { room: string }) => void;
 }

@@ -4,13 +4,13 @@
  * state. Operators see every suggestion (the gateway sends them all audiences), so none is duplicated for
  * them here.
  *
- * Not here yet: `cue.countdown`, planned-moment `boost.now`/`cue.launch` and the operator-only `plan.at-risk`
- * need planned moments, which belong to the plans feature. The hook for them is `policyOnTick`: give
- * TickContext the room's upcoming plans and emit those kinds from there (same `suggest` path, so cooldown and
- * ids work the same way).
+ * Planned moments (`cue.countdown`, planned `boost.now`/`cue.launch`, the operator-only `plan.at-risk`) are
+ * core/plans.ts: they come from plan records the scheduler writes into the stream, and keep their memory in
+ * `PolicyState.plans`.
  */
 import type { DetectorEventKind } from './detector.ts';
 import type { PolicyConfig } from './engine-config.ts';
+import type { PlanMemory } from './plans.ts';
 import type { Audience, HighlightWindow, ReasonCode, Suggestion, SuggestionKind } from './protocol.ts';
 
 /** What the policy remembers between calls. Plain JSON. */
@@ -27,6 +27,8 @@ export interface PolicyState {
   holdDueTs: number;
   /** Best paid orders per minute seen while this window's boost was on. */
   bestOrdersPerMin: number;
+  /** Planned moments' memory (core/plans.ts); created on first use, absent in older checkpoints. */
+  plans?: PlanMemory;
 }
 
 /** Per-tick figures the policy needs (the engine computes them only while a window is open). */

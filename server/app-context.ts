@@ -8,6 +8,8 @@ import type { RedisClient } from './lua/scripts.ts';
 export interface AppContext {
   config: CrestConfig;
   tokenSecret: string;
+  /** Secrets a token may be signed with: the current one, then CREST_TOKEN_SECRET_PREVIOUS during a rotation. */
+  tokenSecrets: readonly string[];
   /** Fails fast while Redis is away (no offline queue), so the API answers 503 instead of hanging. */
   redis: RedisClient;
   ingest: IngestService;

@@ -3,6 +3,7 @@
  * where errors become responses (HttpError → its status and body; anything else → 500, logged).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AppContext } from './app-context.ts';
@@ -11,20 +12,29 @@ import { eventsRouter } from './routes/events.ts';
 import { roomsRouter } from './routes/rooms.ts';
 import { webhooksRouter } from './routes/webhooks.ts';
 import { connectorsRouter } from './routes/connectors.ts';
+import { plansRouter } from './routes/plans.ts';
+import { reportRouter } from './routes/report.ts';
+import { cors } from './cors.ts';
+import { rateLimit } from './rate-limiter.ts';
 
 export const CLIENT_DIR = fileURLToPath(new URL('../dist/client/', import.meta.url));
 /** Paths the single-page client routes itself. */
 const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'];
 
+/**
+ * helmet's defaults (script-src 'self', object-src 'none', frame-ancestors 'self', …) fit the client: one
+ * module script from our origin; Lit's adopted stylesheets and uPlot's element.style writes are not
+ * governed by style-src, and index.html's one inline <style> is covered by helmet's 'unsafe-inline' for
+ * styles. socket.io connects to our own origin (connect-src 'self' covers ws: there). No
+ * upgrade-insecure-requests: a plain-http deployment on a LAN address must still load its own assets.
+ */
+const CSP_DIRECTIVES = { 'connect-src': ["'self'"], 'upgrade-insecure-requests': null };
+
 export function createApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
+  app.use(helmet({ contentSecurityPolicy: { directives: CSP_DIRECTIVES } }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -46,10 +56,14 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   const api = express.Router();
+  api.use(cors(ctx.config.corsOrigins));
+  api.use(rateLimit(ctx.tokenSecrets, ctx.config.rateLimitPerS));
   api.use(eventsRouter(ctx));
   api.use(roomsRouter(ctx));
   api.use(webhooksRouter(ctx));
   api.use(connectorsRouter(ctx));
+  api.use(plansRouter(ctx));
+  api.use(reportRouter(ctx));
   api.use((req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 
@@ -79,6 +93,9 @@ function errorHandler(ctx: AppContext) {
         err.type === 'entity.too.large'
           ? new HttpError(413, 'too-large', `body over the limit of ${ctx.config.maxBodyBytes} bytes`, { field: 'body' })
           : new HttpError(err.status ?? 400, 'invalid', `body: ${err.message}`, { field: 'body' });
+    } else if (isClientError(err)) {
+      // e.g. the router's "Failed to decode param" (a malformed %-escape in the path): the caller's mistake.
+      e = new HttpError(err.status, 'invalid', err.message);
     } else if (isRedisDown(err)) {
       e = new HttpError(503, 'unavailable', 'event store unavailable: retry shortly', { headers: { 'Retry-After': '2' } });
     } else {
@@ -94,7 +111,14 @@ function isBodyParserError(err: unknown): err is { status?: number; type?: strin
   return typeof err === 'object' && err !== null && 'type' in err && typeof (err as { type: unknown }).type === 'string' && 'status' in err;
 }
 
+/** An http-errors style error (express, its router) with a 4xx status. */
+function isClientError(err: unknown): err is { status: number; message: string } {
+  const status = (err as { status?: unknown } | null)?.status;
+  return err instanceof Error && typeof status === 'number' && status >= 400 && status < 500;
+}
+
 function isRedisDown(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : '';
-  return /Connection is closed|ECONNREFUSED|enableOfflineQueue|Stream isn't writeable|ETIMEDOUT|LOADING/.test(msg);
+  // ioredis: offline (no offline queue), closed mid-command, retries exhausted, command timeout; Redis: still loading the AOF.
+  return /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|enableOfflineQueue|Stream isn't writeable|max retries per request|Command timed out|ETIMEDOUT|LOADING|MISCONF|READONLY/i.test(msg);
 }

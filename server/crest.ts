@@ -10,15 +10,20 @@ import type { CrestConfig } from '../config/config.ts';
 import type { Role } from '../core/protocol.ts';
 import { AlertWorker } from '../workers/alert-worker.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
+import { PlanScheduler } from '../workers/plan-scheduler.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
 import { startConnectors } from '../workers/connectors/connector-runner.ts';
 import { createApp } from './app.ts';
+import { allowSocketRequest, socketCors } from './cors.ts';
 import type { AppContext } from './app-context.ts';
 import { randomSecret, signToken } from './auth/token.ts';
 import { Gateway, type CrestServer } from './gateway.ts';
 import { IngestService } from './ingest-service.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RoomStore } from './room-store.ts';
+
+/** A Redis command of the API that takes longer than this is answered 503 (ids make a resend safe). */
+const API_COMMAND_TIMEOUT_MS = 5_000;
 
 export interface CrestHandle {
   /** Base URL of the API and client ('' when this process runs no API). */
@@ -43,14 +48,24 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
   };
 
   try {
-    // The API connection fails fast while Redis is away (503 + Retry-After) instead of queueing requests.
-    const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    // The API connection fails fast while Redis is away (503 + Retry-After) instead of queueing requests:
+    // no offline queue, one retry of a command cut off mid-flight, a bounded connect and command time
+    // (a hung Redis answers 503 within seconds, not never), and reconnects every ≤ 1 s by itself.
+    const redis = new Redis(redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      commandTimeout: API_COMMAND_TIMEOUT_MS,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+      lazyConnect: true,
+    });
     redis.on('error', (e) => log.debug('api redis', { error: e.message }));
     await redis.connect();
     stops.push(async () => redis.disconnect());
     const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag });
     const store = new RoomStore(redis, config.shards, config.outStreamMaxLen);
-    const ctx: AppContext = { config, tokenSecret, redis, ingest, store, log, counters: {} };
+    const tokenSecrets = config.tokenSecretPrevious ? [tokenSecret, config.tokenSecretPrevious] : [tokenSecret];
+    const ctx: AppContext = { config, tokenSecret, tokenSecrets, redis, ingest, store, log, counters: {} };
 
     let detector: DetectorWorker | null = null;
     if (config.roles.has('detector')) {
@@ -74,10 +89,23 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
       stops.push(() => alerts.stop());
     }
 
+    if (config.roles.has('plans')) {
+      const plans = new PlanScheduler({ redisUrl, shards: config.shards, countdownMin: config.plans.countdownMin, log });
+      await plans.start();
+      stops.push(() => plans.stop());
+    }
+
     let url = '';
     if (config.roles.has('api')) {
       const http = createServer(createApp(ctx));
-      const io: CrestServer = new Server(http, { serveClient: false, maxHttpBufferSize: 64 * 1024, pingInterval: 10_000, pingTimeout: 10_000 });
+      const io: CrestServer = new Server(http, {
+        serveClient: false,
+        maxHttpBufferSize: 64 * 1024,
+        pingInterval: 10_000,
+        pingTimeout: 10_000,
+        cors: socketCors(config.corsOrigins),
+        allowRequest: allowSocketRequest(config.corsOrigins),
+      });
       const gateway = new Gateway(io, ctx, redisUrl);
       await gateway.start();
       await listen(http, config.port, config.host);

@@ -119,12 +119,34 @@ export class Gateway {
     });
   }
 
-  /** Sends this socket the room's out-stream entries after `since`, filtered for its role. */
+  /**
+   * Sends this socket the room's out-stream entries after `since`, filtered for its role, and returns how
+   * many. When the stream can no longer give everything after `since` — it was trimmed past it
+   * (CREST_OUT_STREAM_MAXLEN), or more than REPLAY_SCAN_LIMIT entries came since — nothing is replayed
+   * and 0 is returned: the snapshot the join answers with stands in alone (series, windows, newest
+   * suggestions, acks), a full resync the client merges by id. Replaying only part would show a hole.
+   */
   private async replay(socket: CrestSocket, room: string, since: string): Promise<number> {
-    const entries = (await this.ctx.redis.xrange(keys.out(this.ctx.store.shardOf(room)), `(${since}`, '+', 'COUNT', REPLAY_SCAN_LIMIT)) as [
-      string,
-      string[],
-    ][];
+    const key = keys.out(this.ctx.store.shardOf(room));
+    // One transaction, so a trim cannot fall between the gap check and the read.
+    const [[infoErr, info], [rangeErr, range]] = (await this.ctx.redis
+      .multi()
+      .xinfo('STREAM', key)
+      .xrange(key, `(${since}`, '+', 'COUNT', REPLAY_SCAN_LIMIT)
+      .exec()) as [Error | null, unknown][];
+    if (infoErr) {
+      if (/no such key/i.test(infoErr.message)) return 0;
+      throw infoErr;
+    }
+    if (rangeErr) throw rangeErr;
+    // `since` was an entry of this stream: if the oldest entry kept is newer, `since` and whatever
+    // followed it up to there were trimmed. (Redis 7.0 does not move max-deleted-entry-id on MAXLEN trims.)
+    const first = fieldOf(info as unknown[], 'first-entry') as [string, string[]] | null | undefined;
+    const entries = range as [string, string[]][];
+    if ((first && compareIds(first[0], since) > 0) || entries.length >= REPLAY_SCAN_LIMIT) {
+      this.ctx.counters.socket_replay_gaps_total = (this.ctx.counters.socket_replay_gaps_total ?? 0) + 1;
+      return 0;
+    }
     let n = 0;
     for (const [id, fields] of entries) {
       if (fields[1] !== room) continue;
@@ -226,6 +248,19 @@ export class Gateway {
       }
     }
   }
+}
+
+/** A field of a flat Redis reply ([name, value, name, value, …]). */
+function fieldOf(reply: unknown[], name: string): unknown {
+  for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
+  return undefined;
+}
+
+/** Orders stream ids (`ms-seq`) numerically. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
 function readToken(socket: CrestSocket): string | undefined {

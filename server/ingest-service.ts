@@ -37,8 +37,8 @@ export class IngestService {
   ) {}
 
   /**
-   * Validates and appends `items`. Throws HttpError 429 when a target shard's backlog is over the
-   * limit (nothing written), 503 when Redis is unreachable (the caller retries; ids make it safe).
+   * Validates and appends `items`. Throws HttpError 429 when every target shard's backlog is over the
+   * limit (nothing written; see append), 503 when Redis is unreachable (the caller retries; ids make it safe).
    */
   async ingest(items: readonly unknown[], claims: Pick<TokenClaims, 'rooms'>): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicate: 0, rejected: 0, duplicates: [], errors: [] };
@@ -70,23 +70,26 @@ export class IngestService {
     return result;
   }
 
+  /**
+   * One ingest.lua call per shard, all in flight at once. The backlog check runs inside each script (no
+   * separate read round trip), so a lagging shard writes nothing; when every shard of the request lags the
+   * answer is 429 and nothing at all was written, otherwise the lagging shards' events are rejected one by
+   * one ("not stored, resend later") beside the accepted ones.
+   */
   private async append(byShard: Map<number, { index: number; event: CrestEvent }[]>, result: IngestResult): Promise<void> {
-    const shards = [...byShard.keys()];
-    let lagging: number[];
-    try {
-      lagging = await this.laggingShards(shards);
-    } catch (err) {
-      throw redisDown(err);
-    }
-    if (lagging.length > 0) {
-      throw new HttpError(429, 'backlog', `detector backlog over ${this.opts.maxLag} events on shard ${lagging.join(', ')}: retry later`, {
-        headers: { 'Retry-After': '1' },
-      });
-    }
-    const runs = shards.map(async (shard) => {
-      const group = byShard.get(shard)!;
-      const keyList = [keys.events(shard), keys.checkpoint(shard), ...group.map((g) => keys.dedupe(shard, g.event.room, g.event.id))];
-      const args = [this.opts.dedupeHorizonS, this.opts.maxLag, ...group.map((g) => JSON.stringify(g.event))];
+    const lagging: number[] = [];
+    const runs = [...byShard].map(async ([shard, group]) => {
+      const keyList: string[] = new Array(group.length + 2);
+      const args: (string | number)[] = new Array(group.length + 2);
+      keyList[0] = keys.events(shard);
+      keyList[1] = keys.checkpoint(shard);
+      args[0] = this.opts.dedupeHorizonS;
+      args[1] = this.opts.maxLag;
+      for (let i = 0; i < group.length; i++) {
+        const ev = group[i]!.event;
+        keyList[i + 2] = keys.dedupe(shard, ev.room, ev.id);
+        args[i + 2] = JSON.stringify(ev);
+      }
       try {
         const status = (await scripts.ingest.run(this.redis, keyList, args)) as number[];
         group.forEach((g, i) => {
@@ -98,9 +101,7 @@ export class IngestService {
         });
       } catch (err) {
         if (err instanceof Error && err.message.startsWith('CREST_LAG')) {
-          // Raced past the pre-check: these events were not written; the caller may resend them as they are.
-          for (const g of group) result.errors.push({ index: g.index, field: '', reason: 'detector backlog over limit: not stored, resend later' });
-          result.rejected += group.length;
+          lagging.push(shard);
           return;
         }
         throw err;
@@ -109,21 +110,18 @@ export class IngestService {
     const settled = await Promise.allSettled(runs);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw redisDown(failed.reason);
+    if (lagging.length === byShard.size) {
+      throw new HttpError(429, 'backlog', `detector backlog over ${this.opts.maxLag} events on shard ${lagging.sort((a, b) => a - b).join(', ')}: retry later`, {
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    for (const shard of lagging) {
+      // Not written (the script refused before any write): the caller may resend these as they are.
+      for (const g of byShard.get(shard)!) result.errors.push({ index: g.index, field: '', reason: 'detector backlog over limit: not stored, resend later' });
+      result.rejected += byShard.get(shard)!.length;
+    }
     result.duplicates.sort((a, b) => a.index - b.index);
     result.errors.sort((a, b) => a.index - b.index);
-  }
-
-  private async laggingShards(shards: number[]): Promise<number[]> {
-    const pipe = this.redis.pipeline();
-    for (const s of shards) pipe.hmget(keys.checkpoint(s), '@added', '@processed');
-    const replies = (await pipe.exec()) ?? [];
-    const out: number[] = [];
-    replies.forEach(([err, v], i) => {
-      if (err) throw err;
-      const [added, processed] = (v as (string | null)[]).map((x) => Number(x ?? 0));
-      if (added! - processed! > this.opts.maxLag) out.push(shards[i]!);
-    });
-    return out;
   }
 }
 

@@ -23,6 +23,12 @@ export const keys = {
   acks: (s: number, room: string) => `crest:${shardTag(s)}:ack:${room}`,
   /** A room's 1 s concurrency/GMV series (bounded list of "ts,concurrency,gmv,orders"). */
   series: (s: number, room: string) => `crest:${shardTag(s)}:series:${room}`,
+  /** A room's planned moments: plan id → PlannedMoment JSON. */
+  plans: (s: number, room: string) => `crest:${shardTag(s)}:plans:${room}`,
+  /** Rooms of the shard that have plans (the scheduler re-checks their jobs at start). */
+  planRooms: (s: number) => `crest:${shardTag(s)}:plan-rooms`,
+  /** Fire-once key of one plan cue (value 1, expires): a job that runs again writes nothing twice. */
+  planFired: (s: number, cueId: string) => `crest:${shardTag(s)}:pf:${cueId}`,
   /** Webhook subscriptions (not per shard: read by the alert worker for any room). */
   webhooks: () => 'crest:webhooks',
   webhookDeadLetters: () => 'crest:webhooks:dead',

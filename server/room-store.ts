@@ -5,6 +5,7 @@
 import type { Ack, HighlightWindow, RoomSnapshot, RoomSummary, SeriesPoint, Suggestion, Role } from '../core/protocol.ts';
 import { shardOf } from '../core/sharding.ts';
 import { keys } from './redis-keys.ts';
+import { listPlans } from './plan-store.ts';
 import { scripts, type RedisClient } from './lua/scripts.ts';
 
 /** The per-room record in the shard's view hash: a summary plus its bounded window list. */
@@ -79,13 +80,14 @@ export class RoomStore {
    */
   async snapshot(room: string, role: Role): Promise<RoomSnapshot> {
     const cursor = await this.cursor(room);
-    const [view, suggestions, acks, series] = await Promise.all([
+    const [view, suggestions, acks, series, plans] = await Promise.all([
       this.view(room),
       this.suggestions(room, role, 200),
       this.acks(room),
       role === 'buyer' ? Promise.resolve([]) : this.series(room),
+      listPlans(this.redis, this.shards, room),
     ]);
-    return { room, metrics: view?.metrics ?? null, windows: view?.windows ?? [], suggestions, acks, series, cursor };
+    return { room, metrics: view?.metrics ?? null, windows: view?.windows ?? [], suggestions, acks, series, plans, cursor };
   }
 
   /**

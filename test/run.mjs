@@ -22,5 +22,5 @@ function walk(dir) {
 roots.forEach(walk);
 const chosen = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 if (!chosen.length) { console.error('no test files matched'); process.exit(1); }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', '--test-force-exit', '--test-reporter=spec', ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -164,7 +164,7 @@ test('recorded TikTok messages reach the shard stream as exactly these contract-
   assert.equal(stored.counts.accepted, 15);
 
   const app = express();
-  app.use('/api/v1', connectorsRouter({ tokenSecret: TEST_SECRET, redis, log: capturingLogger([]) } as unknown as AppContext));
+  app.use('/api/v1', connectorsRouter({ tokenSecret: TEST_SECRET, tokenSecrets: [TEST_SECRET], redis, log: capturingLogger([]) } as unknown as AppContext));
   const http = app.listen(0, '127.0.0.1');
   await new Promise((ok) => http.once('listening', ok));
   try {

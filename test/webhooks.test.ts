@@ -129,6 +129,7 @@ before(async () => {
   const ctx: AppContext = {
     config,
     tokenSecret: SECRET,
+    tokenSecrets: [SECRET],
     redis,
     log,
     counters: {},

@@ -243,6 +243,7 @@ io.on('connection', (socket) => {
       room: room.id,
       metrics: room.metrics,
       windows: [...room.windows.values()],
+      plans: [],
       suggestions: room.suggestions.filter((s) => visible(role, s)),
       acks: room.acks,
       series: room.series,

@@ -22,10 +22,11 @@ export function bearerToken(req: Request): string | undefined {
   return m ? m[1] : '';
 }
 
-export function authenticate(secret: string) {
+/** `secrets`: pass `ctx.tokenSecrets` (current first, then the previous one during a rotation). */
+export function authenticate(secrets: string | readonly string[]) {
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
-      req.claims = verifyToken(secret, bearerToken(req));
+      req.claims = verifyToken(secrets, bearerToken(req));
       next();
     } catch (err) {
       if (err instanceof TokenError) next(new HttpError(401, err.code, err.message, { headers: { 'WWW-Authenticate': 'Bearer' } }));

@@ -47,17 +47,23 @@ export function signToken(
   return `${PREFIX}.${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
-/** Verifies signature, shape and expiry; throws TokenError saying which. */
-export function verifyToken(secret: string, token: string | undefined, nowMs = Date.now()): TokenClaims {
+/**
+ * Verifies signature, shape and expiry; throws TokenError saying which. `secrets` may list the current
+ * secret and, during a rotation, the previous one: a token signed by any of them is accepted.
+ */
+export function verifyToken(secrets: string | readonly string[], token: string | undefined, nowMs = Date.now()): TokenClaims {
   if (!token) throw new TokenError('token-missing', 'no token: send "Authorization: Bearer <token>" (get one with `crest token`)');
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) throw new TokenError('token-invalid', 'token is malformed');
   const [, payload, sig] = parts as [string, string, string];
   const given = Buffer.from(sig, 'base64url');
-  const want = mac(secret, payload);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    throw new TokenError('token-invalid', 'token signature does not match');
+  // Every secret is tried (no early exit), each compare in constant time.
+  let matched = false;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const want = mac(secret, payload);
+    if (given.length === want.length && timingSafeEqual(given, want)) matched = true;
   }
+  if (!matched) throw new TokenError('token-invalid', 'token signature does not match');
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -33,4 +33,6 @@ export const scripts = {
   checkpoint: new LuaScript('checkpoint'),
   lease: new LuaScript('lease'),
   ack: new LuaScript('ack'),
+  planWrite: new LuaScript('plan-write'),
+  planFire: new LuaScript('plan-fire'),
 } as const;

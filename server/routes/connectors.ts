@@ -15,7 +15,7 @@ export const CONNECTOR_STALE_MS = 60_000;
 
 export function connectorsRouter(ctx: AppContext): Router {
   const r = Router();
-  r.get('/connectors', authenticate(ctx.tokenSecret), requireRole('operator'), async (req, res) => {
+  r.get('/connectors', authenticate(ctx.tokenSecrets), requireRole('operator'), async (req, res) => {
     const hash = await ctx.redis.hgetall(keys.connectors());
     const now = Date.now();
     const connectors: ConnectorsResponse['connectors'] = [];

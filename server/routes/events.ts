@@ -13,7 +13,7 @@ export function eventsRouter(ctx: AppContext): Router {
   const r = Router();
   r.post(
     '/events',
-    authenticate(ctx.tokenSecret),
+    authenticate(ctx.tokenSecrets),
     requireRole('ingest'),
     express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
     async (req, res) => {

@@ -10,7 +10,7 @@ import { badRequest, notFound } from '../http-error.ts';
 
 export function roomsRouter(ctx: AppContext): Router {
   const r = Router();
-  const readers = [authenticate(ctx.tokenSecret), requireRole('operator', 'host', 'buyer')];
+  const readers = [authenticate(ctx.tokenSecrets), requireRole('operator', 'host', 'buyer')];
 
   r.get('/rooms', ...readers, async (req, res) => {
     const rooms = await ctx.store.list((room) => canAccessRoom(req.claims!, room));

@@ -63,7 +63,7 @@ function publicView(sub: WebhookSubscription) {
 
 export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {}): Router {
   const r = Router();
-  const auth = authenticate(ctx.tokenSecret);
+  const auth = authenticate(ctx.tokenSecrets);
   const subscribers = [auth, requireRole('operator', 'buyer')];
   const operators = [auth, requireRole('operator')];
 

@@ -6,7 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import { loadConfig, type CrestConfig } from '../../config/config.ts';
 import type { ClientToServerEvents, JoinResult, ServerToClientEvents } from '../../core/protocol.ts';
 import { startCrest, type CrestHandle } from '../../server/crest.ts';
-import { silentLogger, createLogger } from '../../server/logger.ts';
+import { silentLogger, createLogger, type Logger } from '../../server/logger.ts';
 import { startTestRedis } from './redis.ts';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -23,8 +23,15 @@ export interface TestCrest extends CrestHandle {
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
 
-export async function startTestCrest(env: Record<string, string> = {}): Promise<TestCrest> {
-  const redis = await startTestRedis();
+export interface TestCrestOptions {
+  /** AOF fsync policy of the private redis-server (default everysec, as in production). */
+  appendfsync?: 'everysec' | 'always';
+  /** Where Crest logs (default: silent, or debug to stderr with CREST_TEST_LOG=1). */
+  log?: Logger;
+}
+
+export async function startTestCrest(env: Record<string, string> = {}, opts: TestCrestOptions = {}): Promise<TestCrest> {
+  const redis = await startTestRedis({ appendfsync: opts.appendfsync });
   const config = loadConfig({
     PORT: '0',
     CREST_DEMO: '0',
@@ -35,7 +42,7 @@ export async function startTestCrest(env: Record<string, string> = {}): Promise<
     ...env,
     REDIS_URL: redis.url,
   });
-  const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
+  const log = opts.log ?? (process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger);
   const crest = await startCrest(config, { log });
   const sockets: TestSocket[] = [];
   const ingestToken = crest.token('ingest', '*');

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inputFixture, min, seriesFixture, suggestion, T0, windowFixture } from '../test/fixtures/report-input.ts';
+import { buildReport, downsample, MAX_TIMELINE_POINTS } from './report.ts';
+
+test('a window with known numbers gives its lift, peak, GMV, orders, onset latency and duration', () => {
+  const r = buildReport(inputFixture());
+  assert.equal(r.windows.length, 1);
+  const w = r.windows[0]!;
+  assert.equal(w.liftPct, 150);
+  assert.equal(w.peak, 500);
+  assert.equal(w.baseline, 200);
+  assert.equal(w.gmv, 99_000);
+  assert.equal(w.orders, 10);
+  assert.equal(w.onsetLatencyMs, 30_000);
+  assert.equal(w.durationMs, 6 * min);
+  assert.deepEqual(r.span, { fromTs: T0, toTs: T0 + 30 * min });
+  assert.equal(r.follows.gained, 17);
+  assert.equal(r.summary!.gmv, 99_000);
+});
+
+test('boost timing is null with a note when the series carries no ad spend (never invented)', () => {
+  const w = buildReport(inputFixture()).windows[0]!;
+  assert.equal(w.boostTiming.buildUpSpend, null);
+  assert.equal(w.boostTiming.afterPeakSpend, null);
+  assert.equal(w.boostTiming.buildUpShare, null);
+  assert.match(w.boostTiming.note!, /ad spend/);
+});
+
+test('boost timing splits cumulative ad spend into onset→peak and peak→end when the series has it', () => {
+  // 100 per second from 12:11 to 12:14: 60 s before the peak (6,000), 120 s after it (12,000).
+  const spend = (ts: number) => Math.max(0, Math.min(ts, T0 + 14 * min) - (T0 + 11 * min)) / 10;
+  const w = buildReport(inputFixture({ series: seriesFixture(spend) })).windows[0]!;
+  assert.equal(w.boostTiming.buildUpSpend, 6_000);
+  assert.equal(w.boostTiming.afterPeakSpend, 12_000);
+  assert.equal(w.boostTiming.buildUpShare, 1 / 3);
+  assert.equal(w.boostTiming.note, null);
+});
+
+test('plan vs reality: a rise inside the lead window is a hit with its figures; none is a miss; a future moment is pending', () => {
+  const r = buildReport(
+    inputFixture({
+      plannedMoments: [
+        { id: 'p-hit', at: T0 + 12 * min, sku: 'hot-1', name: 'Hot one', leadMin: 5, budget: 20_000 },
+        { id: 'p-miss', at: T0 + 25 * min, sku: 'cold', leadMin: 5 },
+        { id: 'p-late', at: T0 + 8 * min, sku: 'late', leadMin: 3 },
+        { id: 'p-future', at: T0 + 90 * min, sku: 'later', leadMin: 10 },
+      ],
+    }),
+  );
+  const by = Object.fromEntries(r.plans.moments.map((m) => [m.id, m]));
+  assert.equal(r.plans.available, true);
+  assert.equal(by['p-hit']!.outcome, 'hit');
+  assert.equal(by['p-hit']!.rose, true);
+  assert.equal(by['p-hit']!.windowId, windowFixture().id);
+  assert.equal(by['p-hit']!.onsetBeforeAtMin, 2);
+  assert.equal(by['p-hit']!.liftPct, 150);
+  assert.equal(by['p-hit']!.peak, 500);
+  assert.equal(by['p-hit']!.gmv, 99_000);
+  assert.equal(by['p-hit']!.orders, 10);
+  assert.equal(by['p-hit']!.budget, 20_000);
+  assert.equal(by['p-hit']!.leadStartTs, T0 + 7 * min);
+  assert.equal(by['p-miss']!.outcome, 'miss');
+  assert.equal(by['p-miss']!.rose, false);
+  assert.equal(by['p-miss']!.windowId, null);
+  assert.equal(by['p-miss']!.gmv, null);
+  assert.equal(by['p-late']!.outcome, 'late');
+  assert.equal(by['p-late']!.rose, false);
+  assert.equal(by['p-future']!.outcome, 'pending');
+  // In time order.
+  assert.deepEqual(r.plans.moments.map((m) => m.id), ['p-late', 'p-hit', 'p-miss', 'p-future']);
+});
+
+test('a window that began before the lead window and was still open at the moment counts as early', () => {
+  const r = buildReport(inputFixture({ plannedMoments: [{ id: 'p', at: T0 + 14 * min, sku: 's', leadMin: 2 }] }));
+  assert.equal(r.plans.moments[0]!.outcome, 'early');
+});
+
+test('plans unavailable (null) and none planned ([]) are told apart', () => {
+  assert.equal(buildReport(inputFixture({ plannedMoments: null })).plans.available, false);
+  const none = buildReport(inputFixture({ plannedMoments: [] })).plans;
+  assert.equal(none.available, true);
+  assert.match(none.note!, /no planned moments/);
+});
+
+test('suggestions say what was done: acknowledged by whom and when, suppressed and why, in time order', () => {
+  const r = buildReport(
+    inputFixture({
+      suggestions: [...inputFixture().suggestions, suggestion('s3', T0 + 13 * min, { audience: 'host', kind: 'cue.hold', suppressed: 'cooldown' })],
+    }),
+  );
+  assert.deepEqual(r.suggestions.map((s) => s.id), ['s1', 's2', 's3']);
+  const [s1, s2, s3] = r.suggestions;
+  assert.equal(s1!.status, 'acknowledged');
+  assert.equal(s1!.ackBy, 'anna');
+  assert.equal(s1!.ackRole, 'buyer');
+  assert.equal(s1!.ackAt, T0 + 11 * min);
+  assert.equal(s1!.ackAfterMs, 30_000);
+  assert.equal(s2!.status, 'not acknowledged');
+  assert.equal(s3!.status, 'suppressed');
+  assert.equal(s3!.suppressed, 'cooldown');
+  assert.deepEqual(r.suggestionCounts, { total: 3, acknowledged: 1, suppressed: 1, notAcknowledged: 1 });
+});
+
+test('GMV decomposition: per-source exposure and click-in rate, room-level factors, GMV split by entries', () => {
+  const d = buildReport(inputFixture()).gmvDecomposition!;
+  assert.deepEqual(d.perRoomFactors, ['watchMinutesPerEntry', 'gmvPerWatchMinute']);
+  assert.equal(d.entries, 200);
+  const by = Object.fromEntries(d.sources.map((s) => [s.source, s]));
+  assert.equal(by.public!.clickInRate, 0.05);
+  assert.equal(by.paid!.clickInRate, 0.1);
+  assert.equal(by.follow!.clickInRate, null, 'no exposure events: no rate');
+  assert.equal(by.public!.watchMinutesPerEntry, 5);
+  assert.equal(by.public!.gmvPerWatchMinute, 99);
+  assert.equal(by.public!.gmvAttributed, 49_500);
+  assert.equal(by.paid!.gmvAttributed, 19_800);
+  const sum = d.sources.reduce((n, s) => n + (s.gmvAttributed ?? 0), 0);
+  assert.ok(Math.abs(sum - 99_000) < 1e-6, 'attributed GMV adds up to the room GMV');
+  // exposure × CIR × wm/entry × GMV/wm
+  assert.ok(Math.abs(by.paid!.exposure * by.paid!.clickInRate! * by.paid!.watchMinutesPerEntry! * by.paid!.gmvPerWatchMinute! - by.paid!.gmvAttributed!) < 1e-6);
+});
+
+test('top products are omitted with a note, not made up', () => {
+  const r = buildReport(inputFixture());
+  assert.equal(r.topProducts, null);
+  assert.match(r.topProductsNote, /not tracked/);
+});
+
+test('the timeline is downsampled to at most 1,000 points, keeping the peak and the last cumulative GMV', () => {
+  const r = buildReport(inputFixture());
+  assert.equal(r.timeline.sourcePoints, 1_801);
+  assert.ok(r.timeline.points.length <= MAX_TIMELINE_POINTS);
+  assert.equal(Math.max(...r.timeline.points.map((p) => p.concurrency)), 500);
+  assert.equal(r.timeline.points.at(-1)!.gmv, 99_000);
+  const small = downsample([{ ts: 1, concurrency: 5, gmv: 0, orders: 0 }], MAX_TIMELINE_POINTS);
+  assert.deepEqual(small.points, [{ ts: 1, concurrency: 5, gmv: 0, orders: 0 }]);
+});
+
+test('the same input gives the same report (pure)', () => {
+  assert.deepEqual(buildReport(inputFixture()), buildReport(inputFixture()));
+});
+
+test('a room with no metrics and no series still gives a report with nulls', () => {
+  const r = buildReport(inputFixture({ metrics: null, windows: [], suggestions: [], acks: [], series: [] }));
+  assert.equal(r.summary, null);
+  assert.equal(r.span, null);
+  assert.equal(r.gmvDecomposition, null);
+  assert.equal(r.follows.gained, null);
+  assert.deepEqual(r.timeline.points, []);
+});

@@ -1,0 +1,48 @@
+/**
+ * Reads what the report needs for one room from the RoomStore and builds it. Shared by the API route and
+ * `crest report`. Only the current stream exists: Crest keeps live-retained data per room, not per stream,
+ * until history/archiving lands; any other stream id is refused rather than answered with today's data.
+ */
+import { buildReport, type PlannedMomentInput, type RoomReport } from '../../core/report.ts';
+import type { RoomStore } from '../room-store.ts';
+
+export const CURRENT_STREAM = 'current';
+
+/** The stream id asked for is not one Crest can report on (yet). */
+export class UnknownStreamError extends Error {
+  override name = 'UnknownStreamError';
+  constructor(readonly stream: string) {
+    super(
+      `no stream "${stream}": only the current, live-retained stream can be reported until history/archiving lands; omit stream or pass stream=${CURRENT_STREAM}`,
+    );
+  }
+}
+
+export interface LoadReportOptions {
+  stream?: string;
+  /** `null` (the default): plans are not available to the caller, and the report says so. */
+  plannedMoments?: readonly PlannedMomentInput[] | null;
+  /** Stamped on the report as generatedAt (wall clock). */
+  now: number;
+}
+
+/** The room's report, or null when Crest has seen no events for it. */
+export async function loadRoomReport(store: RoomStore, room: string, opts: LoadReportOptions): Promise<RoomReport | null> {
+  const stream = opts.stream ?? CURRENT_STREAM;
+  if (stream !== CURRENT_STREAM) throw new UnknownStreamError(stream);
+  const view = await store.view(room);
+  if (!view) return null;
+  // Operators see every suggestion, suppressed ones included (with why): the report is the operator's.
+  const [suggestions, acks, series] = await Promise.all([store.suggestions(room, 'operator'), store.acks(room), store.series(room)]);
+  return buildReport({
+    room,
+    stream,
+    generatedAt: opts.now,
+    metrics: view.metrics,
+    windows: view.windows,
+    suggestions,
+    acks,
+    series,
+    plannedMoments: opts.plannedMoments ?? null,
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * Security basics: helmet headers (with a CSP the client works under: see test/browser.test.ts), a
+ * per-token rate limit with ingest exempt, the CORS allow-list for the API and socket.io, token secret
+ * rotation (the previous secret still verifies, never signs), and no secret in the logs of a busy run.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { io } from 'socket.io-client';
+import { createLogger } from '../server/logger.ts';
+import { signToken, verifyToken } from '../server/auth/token.ts';
+import { RateLimiter } from '../server/rate-limiter.ts';
+import { join, startTestCrest, TEST_SECRET, type TestCrest } from './support/crest.ts';
+
+const ALLOWED = 'https://ops.example.com';
+const PREVIOUS = 'previous-secret-0123456789abcdef';
+const logLines: string[] = [];
+let crest: TestCrest;
+
+before(async () => {
+  crest = await startTestCrest(
+    { CREST_RATE_LIMIT_PER_S: '5', CREST_CORS_ORIGINS: ALLOWED, CREST_TOKEN_SECRET_PREVIOUS: PREVIOUS },
+    { log: createLogger('debug', { json: true, write: (l) => logLines.push(l) }) },
+  );
+});
+after(async () => {
+  await crest.close();
+});
+
+describe('headers', () => {
+  test('helmet headers on the API and the client, with a CSP that allows only our own scripts and connections', async () => {
+    for (const path of ['/healthz', '/api/v1/rooms', '/']) {
+      const res = await crest.api(path);
+      await res.arrayBuffer();
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'self'/, path);
+      assert.match(csp, /script-src 'self'/);
+      assert.match(csp, /object-src 'none'/);
+      assert.match(csp, /connect-src 'self'/);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+      assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+      assert.equal(res.headers.get('x-powered-by'), null);
+    }
+  });
+});
+
+describe('rate limit', () => {
+  test('a token gets its burst, then 429 with Retry-After; another token is not affected; ingest is exempt', async () => {
+    const op = crest.token('operator', '*', 'rl-op');
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 14; i++) {
+      const res = await crest.api('/api/v1/rooms', { token: op });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      await res.arrayBuffer();
+    }
+    // Burst of 2 s' worth (10); a request or so refills while the loop runs.
+    assert.ok(statuses.slice(0, 10).every((s) => s === 200), statuses.join(','));
+    assert.ok(statuses.slice(11).every((s) => s === 429), statuses.join(','));
+    assert.ok(Number(retryAfter) >= 1);
+    assert.equal((await crest.api('/api/v1/rooms', { token: crest.token('operator', '*', 'rl-other') })).status, 200);
+    for (let i = 0; i < 30; i++) {
+      const res = await crest.post([{ id: `rl-${i}`, room: 'rl-room', ts: Date.now() - 60_000 + i, type: 'stream.start' }]);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+  });
+
+  test('the bucket refills at the configured rate and keeps a bounded number of callers', () => {
+    let now = 0;
+    const rl = new RateLimiter(2, () => now);
+    assert.deepEqual([rl.take('a'), rl.take('a'), rl.take('a'), rl.take('a')], [0, 0, 0, 0]);
+    assert.equal(rl.take('a'), 1);
+    now += 500;
+    assert.equal(rl.take('a'), 0);
+    assert.equal(rl.take('a'), 1);
+    for (let i = 0; i < 20_000; i++) rl.take(`k${i}`);
+    assert.ok((rl as unknown as { buckets: Map<string, unknown> }).buckets.size <= 10_000);
+  });
+});
+
+describe('CORS allow-list', () => {
+  test('an allowed origin gets CORS headers and its preflight; any other origin gets none', async () => {
+    const pre = await crest.api('/api/v1/rooms', { method: 'OPTIONS', headers: { origin: ALLOWED, 'access-control-request-method': 'GET' } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), ALLOWED);
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    const evilPre = await crest.api('/api/v1/rooms', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    assert.equal(evilPre.status, 403);
+    assert.equal(evilPre.headers.get('access-control-allow-origin'), null);
+    const get = await crest.api('/api/v1/rooms', { token: crest.token('admin', '*', 'cors'), headers: { origin: ALLOWED } });
+    assert.equal(get.headers.get('access-control-allow-origin'), ALLOWED);
+    const evil = await crest.api('/api/v1/rooms', { token: crest.token('admin', '*', 'cors'), headers: { origin: 'https://evil.example' } });
+    assert.equal(evil.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('socket.io refuses a handshake from an origin not allowed, accepts same-origin and allowed ones', async () => {
+    const token = crest.token('operator', '*', 'cors-sock');
+    const tryOrigin = (origin: string | undefined) =>
+      new Promise<boolean>((ok) => {
+        const s = io(crest.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: origin ? { origin } : {} });
+        s.once('connect', () => (s.disconnect(), ok(true)));
+        s.once('connect_error', () => (s.disconnect(), ok(false)));
+      });
+    assert.equal(await tryOrigin('https://evil.example'), false);
+    assert.equal(await tryOrigin(ALLOWED), true);
+    assert.equal(await tryOrigin(crest.url), true);
+    assert.equal(await tryOrigin(undefined), true);
+  });
+});
+
+describe('token rotation', () => {
+  test('tokens signed with CREST_TOKEN_SECRET_PREVIOUS still work over HTTP and socket.io; new ones use the current secret; others fail', async () => {
+    const old = signToken(PREVIOUS, { role: 'operator', rooms: '*', sub: 'old', ttlS: 600 });
+    assert.equal((await crest.api('/api/v1/rooms', { token: old })).status, 200);
+    const s = await crest.socket(old);
+    assert.equal((await join(s, 'any-room')).ok, true);
+    const fresh = crest.token('operator', '*', 'new');
+    assert.doesNotThrow(() => verifyToken(TEST_SECRET, fresh));
+    assert.throws(() => verifyToken(PREVIOUS, fresh), /signature/);
+    const stranger = signToken('a-third-secret-0123456789abcdef', { role: 'operator', rooms: '*', ttlS: 600 });
+    assert.equal((await crest.api('/api/v1/rooms', { token: stranger })).status, 401);
+    // Expiry still applies to old-secret tokens.
+    const oldExpired = signToken(PREVIOUS, { role: 'operator', rooms: '*', ttlS: 60, nowMs: Date.now() - 3_600_000 });
+    assert.equal((await crest.api('/api/v1/rooms', { token: oldExpired })).status, 401);
+  });
+});
+
+describe('secrets stay out of the logs', () => {
+  test('after a busy run at debug level, the log holds no token secret, token or webhook secret', async () => {
+    const admin = crest.token('admin', '*', 'log-admin');
+    const wh = await crest.api('/api/v1/webhooks', {
+      method: 'POST',
+      token: admin,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/hook', room: 'log-room', secret: 'whsec-chosen-by-caller-0123456789' }),
+    });
+    assert.equal(wh.status, 201);
+    const { secret: generatedWebhookSecret } = await (
+      await crest.api('/api/v1/webhooks', { method: 'POST', token: admin, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/h2', room: 'log-room' }) })
+    ).json();
+    await crest.post([{ id: 'log-1', room: 'log-room', ts: Date.now() - 60_000, type: 'stream.start' }]);
+    await crest.api('/api/v1/rooms', { token: `${admin}x` });
+    await crest.api('/api/v1/rooms', { token: 'crest1.bad.token' });
+    const bad = io(crest.url, { auth: { token: `${admin}tampered` }, transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise((ok) => bad.once('connect_error', ok));
+    bad.disconnect();
+    // A route that logs an unhandled error must not echo the request's credentials either.
+    await crest.api('/api/v1/rooms/%/state', { token: admin });
+
+    assert.ok(logLines.length > 0, 'the run logged something');
+    const log = logLines.join('\n');
+    for (const secret of [TEST_SECRET, PREVIOUS, crest.tokenSecret, admin, admin.split('.')[2]!, 'whsec-chosen-by-caller-0123456789', generatedWebhookSecret]) {
+      assert.ok(!log.includes(secret), `a secret appears in the log: ${secret.slice(0, 8)}…`);
+    }
+  });
+});
