@@ -5,40 +5,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { DetectorProcesses } from './support/detector-process.ts';
 import { keys } from '../server/redis-keys.ts';
-import { startTestCrest, waitFor, TEST_SECRET, type TestCrest } from './support/crest.ts';
+import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 
-const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 let crest: TestCrest;
-const children: ChildProcess[] = [];
+const detectors = new DetectorProcesses(() => crest, 1000);
+const startDetector = () => detectors.start();
 
 before(async () => {
   // This process runs only the API; detectors are separate processes we can kill.
   crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: '1000' });
 });
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  detectors.killAll();
   await crest.close();
 });
 
-function startDetector(): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'worker', 'detector'], {
-    env: {
-      ...process.env,
-      REDIS_URL: crest.redisUrl,
-      CREST_SHARDS: String(crest.config.shards),
-      CREST_TOKEN_SECRET: TEST_SECRET,
-      CREST_LEASE_MS: '1000',
-      CREST_LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
 
 test('kill -9 a detector mid-stream; its successor finishes with exact totals', async () => {
   const rooms = ['k1', 'k2', 'k3', 'k4', 'k5'];

@@ -1,0 +1,38 @@
+/**
+ * Detector workers as separate processes (`crest worker detector`), so a test can kill -9 one the way
+ * a crash would, while the API runs in the test's own process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_SECRET, type TestCrest } from './crest.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/crest.mjs', import.meta.url));
+
+export class DetectorProcesses {
+  private readonly children: ChildProcess[] = [];
+  constructor(
+    private readonly crest: () => TestCrest,
+    private readonly leaseMs: number,
+  ) {}
+
+  start(): ChildProcess {
+    const crest = this.crest();
+    const child = spawn(process.execPath, [CLI, 'worker', 'detector'], {
+      env: {
+        ...process.env,
+        REDIS_URL: crest.redisUrl,
+        CREST_SHARDS: String(crest.config.shards),
+        CREST_TOKEN_SECRET: TEST_SECRET,
+        CREST_LEASE_MS: String(this.leaseMs),
+        CREST_LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    this.children.push(child);
+    return child;
+  }
+
+  killAll(): void {
+    for (const c of this.children) c.kill('SIGKILL');
+  }
+}
