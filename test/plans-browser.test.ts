@@ -68,6 +68,7 @@ test('the operator adds a moment with the form and sees it listed and marked on 
   const cue = host.locator('[data-testid="host-cue"][data-kind="cue.countdown"]');
   await cue.waitFor({ timeout: 8_000 });
   assert.match(await cue.innerText(), /Tea set/);
-  assert.match(await host.locator('[data-testid="host-countdown"]').innerText(), /^0:0[0-5]$/);
+  // 4 s ahead; the view's clock is event time carried forward from the last tick, which can trail a loaded machine by a few seconds.
+  assert.match(await host.locator('[data-testid="host-countdown"]').innerText(), /^0:0\d$/);
   await host.locator('[data-testid="host-cue"][data-kind="cue.launch"]').waitFor({ timeout: 10_000 });
 });
