@@ -14,7 +14,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { Queue } from 'bullmq';
 import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
-import { badRequest, HttpError } from '../http-error.ts';
+import { withBodyErrors } from '../body-errors.ts';
+import { badRequest } from '../http-error.ts';
 import { MAX_PLANS_PER_ROOM, PLAN_FIELDS, PlanStore, parseCsv, planFieldError, planInputSchema, type PlanInput, type RowError } from '../plan-store.ts';
 import { PLAN_QUEUE, PLAN_QUEUE_PREFIX } from '../../workers/plan-scheduler.ts';
 
@@ -144,25 +145,13 @@ function readImport(body: unknown, now: number): { inputs: [number, PlanInput][]
 
 /** JSON bodies (any content type: `curl -d` sends form-urlencoded), errors as HttpErrors naming the body. */
 function jsonBody() {
-  return bodyErrors(express.json({ limit: BODY_LIMIT, type: () => true }));
+  return withBodyErrors(express.json({ limit: BODY_LIMIT, type: () => true }), BODY_LIMIT);
 }
 
 /** text/csv as a string, anything else as JSON. */
 function importBody() {
-  const csv = bodyErrors(express.text({ limit: BODY_LIMIT, type: ['text/csv', 'text/plain', 'application/csv'] }));
+  const csv = withBodyErrors(express.text({ limit: BODY_LIMIT, type: ['text/csv', 'text/plain', 'application/csv'] }), BODY_LIMIT);
   const json = jsonBody();
   return (req: Request, res: Response, next: NextFunction) => (/csv|text\/plain/i.test(req.headers['content-type'] ?? '') ? csv : json)(req, res, next);
 }
 
-function bodyErrors(parse: (req: Request, res: Response, next: (err?: unknown) => void) => void) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    parse(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const e = err as { type?: string; status?: number; message?: string };
-      if (e.type === 'entity.too.large') return next(new HttpError(413, 'too-large', `body is larger than ${BODY_LIMIT}`, { field: 'body' }));
-      if (e.type === 'entity.parse.failed' || err instanceof SyntaxError) return next(badRequest('body', `invalid JSON: ${e.message ?? 'unparseable'}`));
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return next(new HttpError(e.status, 'invalid', e.message ?? 'unreadable body', { field: 'body' }));
-      next(err);
-    });
-  };
-}

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { Queue } from 'bullmq';
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../../core/events.ts';
@@ -31,6 +31,7 @@ import {
 import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole } from '../auth/middleware.ts';
 import { canAccessRoom, type TokenClaims } from '../auth/token.ts';
+import { withBodyErrors } from '../body-errors.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../http-error.ts';
 import { keys } from '../redis-keys.ts';
 
@@ -235,19 +236,7 @@ export function checkUrl(raw: string): string | null {
  * bare SyntaxError with 500). Any content type is read as JSON: `curl -d` sends form-urlencoded by default.
  */
 function jsonBody() {
-  const parse = express.json({ limit: BODY_LIMIT, type: () => true });
-  return (req: Request, res: Response, next: NextFunction) => {
-    parse(req, res, (err?: unknown) => {
-      if (!err) return next();
-      const e = err as { type?: string; status?: number; message?: string };
-      if (e.type === 'entity.too.large') return next(new HttpError(413, 'too-large', `body is larger than ${BODY_LIMIT}`, { field: 'body' }));
-      if (e.type === 'entity.parse.failed' || err instanceof SyntaxError) return next(badRequest('body', `invalid JSON: ${e.message ?? 'unparseable'}`));
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-        return next(new HttpError(e.status, 'invalid', e.message ?? 'unreadable body', { field: 'body' }));
-      }
-      next(err);
-    });
-  };
+  return withBodyErrors(express.json({ limit: BODY_LIMIT, type: () => true }), BODY_LIMIT);
 }
 
 /** The first zod issue as "field + reason". */
