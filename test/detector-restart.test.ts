@@ -62,13 +62,19 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
   };
   // Events keep flowing at a steady pace while detectors are killed underneath.
   let sending = true;
+  // Resolved each time a batch is acknowledged: the moment events are sure to be waiting for the detector.
+  let acked: () => void = () => {};
+  let nextAck = new Promise<void>((r) => (acked = r));
   const sender = (async () => {
     for (const batch of batches) {
       const res = await crest.post(batch);
       assert.equal(res.status, 200);
+      acked();
+      nextAck = new Promise<void>((r) => (acked = r));
       await new Promise((r) => setTimeout(r, 120));
     }
     sending = false;
+    acked();
   })();
   let detector = startDetector();
   let kills = 0;
@@ -78,7 +84,9 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
     const before = (await counters()).processed;
     const progressed = await waitFor('detector progress', 20_000, async () => ((await counters()).processed > before ? true : sending ? undefined : false));
     if (!progressed) break;
-    await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 80)));
+    // Alternate between right after a batch lands (events waiting) and a random point in between.
+    if (kills % 2 === 0) await nextAck;
+    else await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 80)));
     const { added, processed } = await counters();
     detector.kill('SIGKILL');
     kills++;
