@@ -25,6 +25,14 @@ import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
 /** Source codes used inside the state (index into the per-source arrays). */
 export const SOURCES: readonly TrafficSource[] = ['follow', 'public', 'paid', 'other'];
 const SOURCE_INDEX: Record<TrafficSource, number> = { follow: 0, public: 1, paid: 2, other: 3 };
+/** Which interaction counter each engage.* event adds its count to. */
+const ENGAGE_COUNTER = {
+  'engage.like': 'likes',
+  'engage.comment': 'comments',
+  'engage.share': 'shares',
+  'engage.follow': 'follows',
+  'engage.gift': 'gifts',
+} as const;
 
 /** One open viewer session. Kept in a binary min-heap on `due`. */
 export interface ViewerSession {
@@ -394,24 +402,12 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       st.exposureTotal[SOURCE_INDEX[ev.source]] += ev.count;
       return -1;
     case 'engage.like':
-      touch(st, rt, ev.viewer, ts);
-      st.likes += ev.count ?? 1;
-      return -1;
     case 'engage.comment':
-      touch(st, rt, ev.viewer, ts);
-      st.comments += ev.count ?? 1;
-      return -1;
     case 'engage.share':
-      touch(st, rt, ev.viewer, ts);
-      st.shares += ev.count ?? 1;
-      return -1;
     case 'engage.follow':
-      touch(st, rt, ev.viewer, ts);
-      st.follows += ev.count ?? 1;
-      return -1;
     case 'engage.gift':
       touch(st, rt, ev.viewer, ts);
-      st.gifts += ev.count ?? 1;
+      st[ENGAGE_COUNTER[ev.type]] += ev.count ?? 1;
       return -1;
     case 'product.click':
       touch(st, rt, ev.viewer, ts);
