@@ -8,7 +8,7 @@ import { ackEvent, renderAck } from './ack-view.ts';
 import type { AckStatus, ConnState } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
 import { viewHref } from './session.ts';
-import { shared, tokens } from './theme.ts';
+import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
@@ -54,21 +54,8 @@ export class CrestBuyerFeed extends LitElement {
   static override styles = [
     tokens,
     shared,
+    pageFrame,
     css`
-      :host {
-        display: block;
-        min-height: 100vh;
-        background: var(--c-bg);
-      }
-      header {
-        display: flex;
-        align-items: center;
-        gap: 8px 14px;
-        flex-wrap: wrap;
-        padding: 10px 16px;
-        background: var(--c-surface);
-        border-bottom: 1px solid var(--c-border);
-      }
       h1 {
         margin: 0;
         font-size: 18px;

@@ -4,7 +4,7 @@ import type { AckStatus, ConnState } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
 import { EMPTY_ROOM, type RoomState } from './room-state.ts';
 import { viewHref } from './session.ts';
-import { shared, tokens } from './theme.ts';
+import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-concurrency-chart.ts';
 import './crest-connection-state.ts';
 import './crest-kpi-tiles.ts';
@@ -44,21 +44,8 @@ export class CrestOperatorPanel extends LitElement {
   static override styles = [
     tokens,
     shared,
+    pageFrame,
     css`
-      :host {
-        display: block;
-        min-height: 100vh;
-        background: var(--c-bg);
-      }
-      header {
-        display: flex;
-        align-items: center;
-        gap: 8px 14px;
-        padding: 10px 16px;
-        background: var(--c-surface);
-        border-bottom: 1px solid var(--c-border);
-        flex-wrap: wrap;
-      }
       h1 {
         margin: 0;
         font-size: 18px;

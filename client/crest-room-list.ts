@@ -4,7 +4,7 @@ import type { RoomSummary } from '../core/protocol.ts';
 import type { ConnState } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
 import { viewHref } from './session.ts';
-import { shared, tokens } from './theme.ts';
+import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
@@ -46,19 +46,12 @@ export class CrestRoomList extends LitElement {
   static override styles = [
     tokens,
     shared,
+    pageFrame,
     css`
-      :host {
-        display: block;
-        min-height: 100vh;
-        background: var(--c-bg);
-      }
       header {
-        display: flex;
-        align-items: center;
         gap: 12px;
+        flex-wrap: nowrap;
         padding: 12px 20px;
-        background: var(--c-surface);
-        border-bottom: 1px solid var(--c-border);
       }
       h1 {
         font-size: 18px;

@@ -31,6 +31,24 @@ export const tokens = css`
   }
 `;
 
+/** The frame of a full-page view: page background and the top bar. */
+export const pageFrame = css`
+  :host {
+    display: block;
+    min-height: 100vh;
+    background: var(--c-bg);
+  }
+  header {
+    display: flex;
+    align-items: center;
+    gap: 8px 14px;
+    flex-wrap: wrap;
+    padding: 10px 16px;
+    background: var(--c-surface);
+    border-bottom: 1px solid var(--c-border);
+  }
+`;
+
 export const shared = css`
   .card {
     background: var(--c-surface);
