@@ -91,9 +91,14 @@ export function advanceTo(st: RoomState, ts: number, cfg: EngineConfig, out: Roo
   else if (ts > st.clock) advanceClock(st, runtimeOf(st), ts, cfg, out);
 }
 
+/** The room's event-time clock (its watermark): what `roomMetrics(st).ts` reports, without building the metrics. */
+export function roomClock(st: RoomState): number {
+  return Math.max(0, st.clock);
+}
+
 /** Current metrics for API/snapshots. */
 export function roomMetrics(st: RoomState): RoomMetrics {
-  return metricsAt(st, Math.max(0, st.clock));
+  return metricsAt(st, roomClock(st));
 }
 
 /** Windows kept in state (bounded, e.g. last 20) and the active one. */

@@ -26,7 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { parseEvent, type CrestEvent } from '../core/events.ts';
-import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
+import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
@@ -324,8 +324,7 @@ export class DetectorWorker {
         const rec = slot.rec;
         if (compareIds(id, rec.cursor!) <= 0) continue; // already in this room's state
         applyEvent(rec.state, parsed, this.opts.engine, out);
-        const watermark = roomMetrics(rec.state).ts;
-        rec.anchorTs = Math.max(rec.anchorTs, watermark);
+        rec.anchorTs = Math.max(rec.anchorTs, roomClock(rec.state));
         rec.anchorArrival = arrival;
         slot.changed = true;
         if (!rt.active.has(parsed.room)) {
