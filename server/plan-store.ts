@@ -9,11 +9,13 @@ import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { PlannedMoment, PlanRecord, RoomUpdate } from '../core/protocol.ts';
+import type { FieldError } from '../core/events.ts';
 import { shardOf } from '../core/sharding.ts';
 import { schedulePlan, unschedulePlan } from '../workers/plan-scheduler.ts';
 import { HttpError, notFound } from './http-error.ts';
 import { keys } from './redis-keys.ts';
 import { scripts, type RedisClient } from './lua/scripts.ts';
+import { bodyFieldError } from './zod-field-error.ts';
 
 export const MAX_PLANS_PER_ROOM = 50;
 /** A moment may be planned up to this far ahead, and saved up to a minute late (the launch still fires). */
@@ -63,11 +65,8 @@ export interface RowError {
 }
 
 /** The first zod issue of one plan as field + reason (absent fields say "is required"). */
-export function planFieldError(err: z.ZodError): { field: string; reason: string } {
-  const issue = err.issues[0];
-  if (!issue) return { field: 'body', reason: 'invalid' };
-  if (issue.code === 'unrecognized_keys') return { field: String(issue.keys[0]), reason: `unknown field; expected ${PLAN_FIELDS.join(', ')}` };
-  return { field: issue.path.map(String).join('.') || 'body', reason: issue.message };
+export function planFieldError(err: z.ZodError): FieldError {
+  return bodyFieldError(err, PLAN_FIELDS);
 }
 
 /** A room's planned moments, by time. */

@@ -32,6 +32,7 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole } from '../auth/middleware.ts';
 import { canAccessRoom, type TokenClaims } from '../auth/token.ts';
 import { withBodyErrors } from '../body-errors.ts';
+import { bodyFieldError } from '../zod-field-error.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../http-error.ts';
 import { keys } from '../redis-keys.ts';
 
@@ -241,13 +242,6 @@ function jsonBody() {
 
 /** The first zod issue as "field + reason". */
 function fieldError(err: z.ZodError): HttpError {
-  const issue = err.issues[0];
-  if (!issue) return badRequest('body', 'invalid');
-  const path = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const key = String(issue.keys[0]);
-    return badRequest(path ? `${path}.${key}` : key, 'unknown field; expected url, room, audience, kinds, secret');
-  }
-  if (path === '') return badRequest('body', 'must be a JSON object with url and room');
-  return badRequest(path, issue.message);
+  const fe = bodyFieldError(err, ['url', 'room', 'audience', 'kinds', 'secret'], 'must be a JSON object with url and room');
+  return badRequest(fe.field, fe.reason);
 }
