@@ -19,6 +19,7 @@ import {
   createRoomState as createRoom,
   expireViewers,
   metricsAt,
+  metricsDetailAt,
   rememberId,
   rotateTo,
   runtimeOf,
@@ -30,6 +31,8 @@ import {
   type RoomState,
 } from './room-state.ts';
 import { policyOnTick, policyOnWindow } from './suggestion-policy.ts';
+import { sampleAt } from './metrics-rolling.ts';
+import { closeWindowAt, movePeak, openWindowSpend } from './metrics-windows.ts';
 import { planOnTick } from './plans.ts';
 
 export type { RoomState } from './room-state.ts';
@@ -66,14 +69,8 @@ export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out
     st.lateEvents++;
   }
   const wasLive = st.live;
-  const paid = applyToRoom(st, rt, ev, cfg, late);
-  if (paid >= 0 && st.windowOpen) {
-    const w = st.windows[st.windows.length - 1];
-    if (ts >= w.onsetTs) {
-      w.gmv += paid;
-      w.orders++;
-    }
-  }
+  // On-time orders and ad spend are credited to the window their event time falls in (metrics-windows.ts).
+  applyToRoom(st, rt, ev, cfg, late);
   if (!late && st.live !== wasLive) {
     // A stream starting or ending is a level reset: what comes after is no rise over what came before.
     resetDetector(st, cfg, out);
@@ -96,9 +93,11 @@ export function roomClock(st: RoomState): number {
   return Math.max(0, st.clock);
 }
 
-/** Current metrics for API/snapshots. */
+/** Current metrics for API/snapshots, with the detail ticks leave out (rolling windows, splits, top products). */
 export function roomMetrics(st: RoomState): RoomMetrics {
-  return metricsAt(st, roomClock(st));
+  const t = roomClock(st);
+  runtimeOf(st); // upgrades a state restored from an older checkpoint before it is read
+  return { ...metricsAt(st, t), detail: metricsDetailAt(st, t) };
 }
 
 /** Windows kept in state (bounded, e.g. last 20) and the active one. */
@@ -153,6 +152,8 @@ function sample(st: RoomState, b: number, cfg: EngineConfig, out: RoomOutput[]):
   const conc = concurrencyAt(st, b);
   if (conc > st.peakConcurrency) st.peakConcurrency = conc;
   st.viewerMs += conc * dcfg.sampleMs;
+  st.sampledMs += dcfg.sampleMs;
+  sampleAt(st.rolling, b, conc, dcfg.sampleMs);
   // The detector's feed: a platform count is carried forward across short silences (a missed report is not a
   // drop to our own session count), up to the gap-reset horizon; switching feeds resets the detector.
   let feed: 1 | 2 = 2;
@@ -205,9 +206,11 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
       st.windows.push(w);
       if (st.windows.length > WINDOWS_KEPT) st.windows.shift();
       st.windowOpen = true;
+      openWindowSpend(st, w);
     } else {
       if (!st.windowOpen) continue;
       w = st.windows[st.windows.length - 1];
+      const prevPeakTs = w.peakTs;
       w.state = d.kind === 'ended' ? 'ended' : d.kind === 'peak' ? 'peak' : w.state;
       w.peakTs = d.peakTs;
       w.endTs = d.endTs;
@@ -218,7 +221,14 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
       w.confidence = d.confidence;
       w.forecastPeak = d.forecastPeak;
       w.forecastPeakTs = d.forecastPeakTs;
-      if (d.kind === 'ended') st.windowOpen = false;
+      movePeak(st, w, prevPeakTs);
+      if (d.kind === 'ended') {
+        st.windowOpen = false;
+        if (w.endTs !== null) {
+          const endSec = Math.floor(w.endTs / 1000);
+          closeWindowAt(st, w, sumSince(st, st.gmvSec, endSec), sumSince(st, st.ordersSec, endSec));
+        }
+      }
     }
     out.push({ type: 'window', room: st.room, window: { ...w } });
     const sugs = sugScratch;

@@ -50,6 +50,78 @@ export interface RoomMetrics {
   lateEvents: number;
   duplicateEvents: number;
   live: boolean;
+  /**
+   * Rolling windows, per-source splits, spend inside vs outside highlight windows and top products. Present in
+   * the room's state (`GET /rooms/:room/state`, snapshots, reports); left out of the 1 s ticks to keep them small.
+   */
+  detail?: MetricsDetail;
+}
+
+/** A ratio per source; null where its denominator is 0 (e.g. a source with no `room.exposure`). */
+export type PerSourceRatio = Record<TrafficSource, number | null>;
+
+/**
+ * One rolling window at 10 s granularity: the current 10-s bucket of event time and the ones before it, so
+ * `windowSec` 60 covers the last 50–60 s. Late events are not in it (they are counted, not re-windowed).
+ */
+export interface RollingMetrics {
+  windowSec: number;
+  /** Mean and highest of the concurrency samples (one per detector sample) in the window; 0 with none. */
+  concurrencyMean: number;
+  concurrencyPeak: number;
+  /** Counts in the window divided by its length in minutes. */
+  entriesPerMin: PerSource;
+  exitsPerMin: PerSource;
+  exposure: PerSource;
+  /** entries ÷ exposure in the window, per source. */
+  clickInRate: PerSourceRatio;
+  gmv: number;
+  orders: number;
+  adSpend: number;
+  follows: number;
+  /** Σ concurrency × sample length, in minutes. */
+  watchMinutes: number;
+  gmvPerKWatchMin: number | null;
+}
+
+/** A product's sales, from `order.paid` events that carry its sku. */
+export interface ProductSales {
+  sku: string;
+  /** From the latest `product.launch` of the sku, when one was seen while it was tracked. */
+  name: string | null;
+  gmv: number;
+  orders: number;
+  /** Upper bound of GMV that may be missing from `gmv` (0 = exact): the table is a bounded Space-Saving summary. */
+  gmvError: number;
+}
+
+/** Stream-to-date figures beyond the tick's (DESIGN §5, issue 5 Metrics). Money in minor units. */
+export interface MetricsDetail {
+  rolling: { m1: RollingMetrics; m5: RollingMetrics };
+  /** Mean concurrency over every detector sample since the first event. */
+  concurrencyMean: number;
+  /** entriesTotal ÷ exposureTotal per source. */
+  clickInRate: PerSourceRatio;
+  /** Watch time of viewer sessions (entered viewers), by the source they entered from; minutes. */
+  watchMinutesBySource: PerSource;
+  avgWatchSecBySource: PerSource;
+  /** GMV by the source of the paying viewer's open session; orders without one are `gmvUnattributed`. */
+  gmvBySource: PerSource;
+  ordersBySource: PerSource;
+  gmvUnattributed: number;
+  /** Ad spend (on time, not late) with event time inside a highlight window [onset, end) vs outside it. */
+  adSpendInWindows: number;
+  adSpendOutsideWindows: number;
+  /** Late ad spend: counted in `adSpend`, not split by window (not re-windowed). */
+  adSpendLate: number;
+  /** Paid GMV inside highlight windows (the windows' own GMV) vs the rest. */
+  gmvInWindows: number;
+  gmvOutsideWindows: number;
+  /** GMV per unit of ad spend inside / outside windows; null without spend there. */
+  gmvPerSpendInWindows: number | null;
+  gmvPerSpendOutsideWindows: number | null;
+  /** Highest GMV first, at most 10. */
+  topProducts: ProductSales[];
 }
 
 export interface Tick {
@@ -85,6 +157,15 @@ export interface HighlightWindow {
   /** GMV and paid orders inside the window so far (minor units). */
   gmv: number;
   orders: number;
+  /**
+   * Ad spend inside the window [onset, end) so far, split at the peak: the build-up (onset → peak; all of it
+   * while no peak is known) and after the peak. Optional only for windows stored before these were kept.
+   */
+  adSpend?: number;
+  adSpendBuildUp?: number;
+  adSpendAfterPeak?: number;
+  /** True when part of the split reached back past the room's bounded spend log (then it is approximate). */
+  adSpendApprox?: boolean;
   /** While rising: forecast peak height and event time, or null when there is not enough to say. */
   forecastPeak: number | null;
   forecastPeakTs: number | null;
@@ -211,6 +292,20 @@ export interface SeriesPoint {
   concurrency: number;
   gmv: number;
   orders: number;
+}
+
+/** Resolutions of `GET /api/v1/rooms/:room/series?res=`. */
+export type SeriesResolution = '1s' | '10s' | '1m';
+
+/**
+ * One 10 s or 1 min point: `ts` is the bucket's start; `concurrency` the mean of its 1 s points (0.1),
+ * `concurrencyPeak` their highest; `gmv` / `orders` stream-to-date at its last 1 s point. `partial`: the newest
+ * bucket, still filling.
+ */
+export interface SeriesBucketPoint extends SeriesPoint {
+  concurrencyPeak: number;
+  samples: number;
+  partial: boolean;
 }
 
 /** What a client gets when it joins a room: enough to draw every view without waiting for a tick. */

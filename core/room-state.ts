@@ -4,13 +4,15 @@
  *  - viewer sessions: idle expiry, plus a hard cap (`maxSessions`, default 200,000) that evicts the viewer
  *    seen least recently (its watch time ends at its last event);
  *  - unique / paying viewers: exact up to `exactDistinct` (default 100,000), then a HyperLogLog estimate;
- *  - recent event ids: the last `recentIdsKept`; per-second rings of 60 s and 600 s; the last 20 windows.
+ *  - recent event ids: the last `recentIdsKept`; per-second order rings of 600 s; 10-s buckets over 5 min for the
+ *    rolling figures (metrics-rolling.ts); the last 20 windows; a short ad-spend log (metrics-spend.ts); a
+ *    32-entry product table (metrics-products.ts); per-source sums of 4 numbers each.
  * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap and rebuilt from
  * the JSON on first use after a restore: plain-object keys would break on ids like "__proto__".
  */
 import type { CrestEvent, TrafficSource } from './events.ts';
 import type { EngineConfig } from './engine-config.ts';
-import type { HighlightWindow, PerSource, RoomMetrics } from './protocol.ts';
+import type { HighlightWindow, MetricsDetail, PerSource, RoomMetrics } from './protocol.ts';
 import { createDetector, type DetectorState } from './detector.ts';
 import {
   createDistinctCounter,
@@ -21,6 +23,25 @@ import {
 } from './distinct-counter.ts';
 import { buildIdIndex, rememberIdIn, type IdIndex } from './id-index.ts';
 import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
+import {
+  addAt,
+  B_ENTRIES,
+  B_EXITS,
+  B_EXPOSURE,
+  B_FOLLOWS,
+  B_GMV,
+  B_ORDERS,
+  B_SPEND,
+  createRollingRing,
+  ratio,
+  rollingMetrics,
+  rollTo,
+  sumBuckets,
+  type RollingRing,
+} from './metrics-rolling.ts';
+import { createSpendLog, logSpend, type SpendLog } from './metrics-spend.ts';
+import { productLaunched, productPaid, topProducts, type ProductEntry } from './metrics-products.ts';
+import { creditOrder, creditSpend } from './metrics-windows.ts';
 
 /** Source codes used inside the state (index into the per-source arrays). */
 export const SOURCES: readonly TrafficSource[] = ['follow', 'public', 'paid', 'other'];
@@ -56,7 +77,6 @@ export interface RoomLimits {
 export const DEFAULT_LIMITS: RoomLimits = { maxSessions: 200_000, exactDistinct: 100_000 };
 /** Highlight windows kept in the state (the open one included). */
 export const WINDOWS_KEPT = 20;
-const MIN_RING = 60;
 const ORDER_RING = 600;
 
 export interface RoomState {
@@ -88,10 +108,6 @@ export interface RoomState {
   payers: DistinctCounter;
   /** Latest second of the per-second rings (ts / 1000, floored). */
   sec: number;
-  entriesSec: number[];
-  exitsSec: number[];
-  entriesMin: number[];
-  exitsMin: number[];
   ordersSec: number[];
   gmvSec: number[];
   entriesTotal: number[];
@@ -112,6 +128,23 @@ export interface RoomState {
   peakConcurrency: number;
   /** ∫ concurrency dt over the samples, in viewer-ms (watch time that platform-only rooms have too). */
   viewerMs: number;
+  /** Event time covered by concurrency samples, ms: the denominator of the stream-to-date mean (viewerMs ÷ it). */
+  sampledMs: number;
+  rolling: RollingRing;
+  /** Per source (SOURCES order): finished sessions' watch ms, open sessions, Σ(enter − originTs) of open ones. */
+  watchMsBySrc: number[];
+  openBySrc: number[];
+  enterRelBySrc: number[];
+  /** Paid GMV / orders by the source of the payer's open session; the rest is unattributed. */
+  gmvBySrc: number[];
+  ordersBySrc: number[];
+  gmvUnattributed: number;
+  adSpendLate: number;
+  spend: SpendLog;
+  /** On-time ad spend and paid GMV inside highlight windows (metrics-windows.ts). */
+  adSpendIn: number;
+  gmvIn: number;
+  products: ProductEntry[];
   detector: DetectorState;
   windows: HighlightWindow[];
   windowOpen: boolean;
@@ -156,10 +189,6 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     unique: createDistinctCounter(lim.exactDistinct),
     payers: createDistinctCounter(lim.exactDistinct),
     sec: -1,
-    entriesSec: new Array<number>(MIN_RING * 4).fill(0),
-    exitsSec: new Array<number>(MIN_RING * 4).fill(0),
-    entriesMin: [0, 0, 0, 0],
-    exitsMin: [0, 0, 0, 0],
     ordersSec: new Array<number>(ORDER_RING).fill(0),
     gmvSec: new Array<number>(ORDER_RING).fill(0),
     entriesTotal: [0, 0, 0, 0],
@@ -179,6 +208,7 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     duplicateEvents: 0,
     peakConcurrency: 0,
     viewerMs: 0,
+    ...metricsFields(),
     detector: createDetector(cfg.detector),
     windows: [],
     windowOpen: false,
@@ -186,10 +216,44 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
   };
 }
 
+function metricsFields() {
+  return {
+    sampledMs: 0,
+    rolling: createRollingRing(),
+    watchMsBySrc: [0, 0, 0, 0],
+    openBySrc: [0, 0, 0, 0],
+    enterRelBySrc: [0, 0, 0, 0],
+    gmvBySrc: [0, 0, 0, 0],
+    ordersBySrc: [0, 0, 0, 0],
+    gmvUnattributed: 0,
+    adSpendLate: 0,
+    spend: createSpendLog(),
+    adSpendIn: 0,
+    gmvIn: 0,
+    products: [] as ProductEntry[],
+  };
+}
+
+/**
+ * A state checkpointed before the metrics fields existed gets them empty (its open sessions are counted as
+ * source-less until they end), so an upgrade never fails a restore.
+ */
+function upgrade(st: RoomState): void {
+  if (st.rolling !== undefined) return;
+  Object.assign(st, metricsFields());
+  const old = st as unknown as Record<string, unknown>;
+  for (const k of ['entriesSec', 'exitsSec', 'entriesMin', 'exitsMin']) delete old[k];
+  for (const s of st.sessions) {
+    st.openBySrc[s.src]++;
+    st.enterRelBySrc[s.src] += s.enter - st.originTs;
+  }
+}
+
 /** The lookup structures of a state, built from its JSON on first use (e.g. after a restore). */
 export function runtimeOf(st: RoomState): RoomRuntime {
   let rt = runtimes.get(st);
   if (rt) return rt;
+  upgrade(st);
   const viewers = new Map<string, ViewerSession>();
   for (const s of st.sessions) viewers.set(s.v, s);
   rt = { ids: null, viewers, unique: distinctIndex(st.unique), payers: distinctIndex(st.payers) };
@@ -218,23 +282,8 @@ export function rotateTo(st: RoomState, sec: number): void {
   const from = st.sec;
   if (sec <= from) return;
   st.sec = sec;
+  rollTo(st.rolling, sec * 1000);
   if (from < 0) return;
-  if (sec - from >= MIN_RING) {
-    st.entriesSec.fill(0);
-    st.exitsSec.fill(0);
-    st.entriesMin.fill(0);
-    st.exitsMin.fill(0);
-  } else {
-    for (let s = from + 1; s <= sec; s++) {
-      const base = (s % MIN_RING) * 4;
-      for (let j = 0; j < 4; j++) {
-        st.entriesMin[j] -= st.entriesSec[base + j];
-        st.exitsMin[j] -= st.exitsSec[base + j];
-        st.entriesSec[base + j] = 0;
-        st.exitsSec[base + j] = 0;
-      }
-    }
-  }
   if (sec - from >= ORDER_RING) {
     st.ordersSec.fill(0);
     st.gmvSec.fill(0);
@@ -244,13 +293,6 @@ export function rotateTo(st: RoomState, sec: number): void {
       st.gmvSec[s % ORDER_RING] = 0;
     }
   }
-}
-
-function countPerMin(st: RoomState, ring: number[], sums: number[], src: number, ts: number): void {
-  const s = Math.floor(ts / 1000);
-  if (s > st.sec || s <= st.sec - MIN_RING) return;
-  ring[(s % MIN_RING) * 4 + src]++;
-  sums[src]++;
 }
 
 /** Paid orders (or GMV) in the `seconds` seconds up to and including second `st.sec`. */
@@ -314,6 +356,9 @@ function finish(st: RoomState, rt: RoomRuntime, s: ViewerSession, end: number): 
   st.finishedSessions++;
   st.finishedWatchMs += Math.max(0, end - s.enter);
   st.enterSumRel -= s.enter - st.originTs;
+  st.watchMsBySrc[s.src] += Math.max(0, end - s.enter);
+  st.openBySrc[s.src]--;
+  st.enterRelBySrc[s.src] -= s.enter - st.originTs;
 }
 
 /** Counts gone every viewer idle for `viewerIdleMs` at time `t`; their watch time ends at their last event. */
@@ -324,7 +369,7 @@ export function expireViewers(st: RoomState, rt: RoomRuntime, t: number, idleMs:
     const due = s.seen + idleMs;
     if (due <= t) {
       finish(st, rt, s, s.seen);
-      countPerMin(st, st.exitsSec, st.exitsMin, s.src, due);
+      addAt(st.rolling, due, B_EXITS + s.src, 1);
     } else {
       s.due = due;
       siftDown(h, 0);
@@ -384,8 +429,10 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       siftUp(st.sessions, s.i);
       rt.viewers.set(ev.viewer, s);
       st.enterSumRel += ts - st.originTs;
+      st.openBySrc[src]++;
+      st.enterRelBySrc[src] += ts - st.originTs;
       st.entriesTotal[src]++;
-      if (!late) countPerMin(st, st.entriesSec, st.entriesMin, src, ts);
+      if (!late) addAt(st.rolling, ts, B_ENTRIES + src, 1);
       if (st.sessions.length > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
       return -1;
     }
@@ -395,11 +442,12 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       // A leave without an open session (never entered, or already idle-expired) changes nothing more.
       if (!s) return -1;
       finish(st, rt, s, Math.max(ts, s.seen));
-      if (!late) countPerMin(st, st.exitsSec, st.exitsMin, s.src, ts);
+      if (!late) addAt(st.rolling, ts, B_EXITS + s.src, 1);
       return -1;
     }
     case 'room.exposure':
       st.exposureTotal[SOURCE_INDEX[ev.source]] += ev.count;
+      if (!late) addAt(st.rolling, ts, B_EXPOSURE + SOURCE_INDEX[ev.source], ev.count);
       return -1;
     case 'engage.like':
     case 'engage.comment':
@@ -408,29 +456,41 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
     case 'engage.gift':
       touch(st, rt, ev.viewer, ts);
       st[ENGAGE_COUNTER[ev.type]] += ev.count ?? 1;
+      if (ev.type === 'engage.follow' && !late) addAt(st.rolling, ts, B_FOLLOWS, ev.count ?? 1);
       return -1;
     case 'product.click':
       touch(st, rt, ev.viewer, ts);
       return -1;
     case 'product.launch':
+      productLaunched(st.products, ev.sku, ev.name);
       return -1;
     case 'order.created':
       if (ev.viewer !== undefined) touch(st, rt, ev.viewer, ts);
       st.ordersCreated++;
       return -1;
     case 'order.paid': {
+      // The source is that of the payer's open session, looked up before touch() could matter to it.
+      const session = ev.viewer !== undefined ? rt.viewers.get(ev.viewer) : undefined;
       if (ev.viewer !== undefined) {
         touch(st, rt, ev.viewer, ts);
         distinctAdd(st.payers, rt.payers, ev.viewer);
       }
       st.gmv += ev.amount;
       st.orders++;
+      if (session) {
+        st.gmvBySrc[session.src] += ev.amount;
+        st.ordersBySrc[session.src]++;
+      } else st.gmvUnattributed += ev.amount;
+      if (ev.sku !== undefined) productPaid(st.products, ev.sku, ev.amount);
       if (late) return -1;
+      addAt(st.rolling, ts, B_GMV, ev.amount);
+      addAt(st.rolling, ts, B_ORDERS, 1);
       const s = Math.floor(ts / 1000);
       if (s <= st.sec && s > st.sec - ORDER_RING) {
         st.ordersSec[s % ORDER_RING]++;
         st.gmvSec[s % ORDER_RING] += ev.amount;
       }
+      creditOrder(st, ts, ev.amount);
       return ev.amount;
     }
     case 'order.refunded':
@@ -439,6 +499,13 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       return -1;
     case 'ad.spend':
       st.adSpend += ev.amount;
+      if (late) {
+        st.adSpendLate += ev.amount;
+        return -1;
+      }
+      addAt(st.rolling, ts, B_SPEND, ev.amount);
+      logSpend(st.spend, ts, ev.amount, st.clock);
+      creditSpend(st, ts, ev.amount);
       return -1;
     case 'stream.start':
     case 'stream.end':
@@ -473,8 +540,8 @@ export function metricsAt(st: RoomState, t: number): RoomMetrics {
     concurrency,
     concurrencySource: platform ? 'platform' : 'sessions',
     peakConcurrency: Math.max(st.peakConcurrency, concurrency),
-    entriesPerMin: perSource(st.entriesMin),
-    exitsPerMin: perSource(st.exitsMin),
+    entriesPerMin: perSource([0, 1, 2, 3].map((j) => sumBuckets(st.rolling, 6, B_ENTRIES + j))),
+    exitsPerMin: perSource([0, 1, 2, 3].map((j) => sumBuckets(st.rolling, 6, B_EXITS + j))),
     entriesTotal: perSource(st.entriesTotal),
     exposureTotal: perSource(st.exposureTotal),
     uniqueViewers: unique,
@@ -497,6 +564,37 @@ export function metricsAt(st: RoomState, t: number): RoomMetrics {
     lateEvents: st.lateEvents,
     duplicateEvents: st.duplicateEvents,
     live: st.live,
+  };
+}
+
+/**
+ * The figures beyond the tick's (protocol MetricsDetail) at event time `t`, for the room's state and reports.
+ * Session watch time by source counts ongoing sessions up to `t`.
+ */
+export function metricsDetailAt(st: RoomState, t: number): MetricsDetail {
+  const rel = st.originTs >= 0 ? t - st.originTs : 0;
+  const watchMs = [0, 1, 2, 3].map((j) => st.watchMsBySrc[j] + Math.max(0, st.openBySrc[j] * rel - st.enterRelBySrc[j]));
+  const entries = perSource(st.entriesTotal);
+  const spendOnTime = st.adSpend - st.adSpendLate;
+  const spendOut = spendOnTime - st.adSpendIn;
+  const gmvOut = st.gmv - st.gmvIn;
+  return {
+    rolling: { m1: rollingMetrics(st.rolling, 60), m5: rollingMetrics(st.rolling, 300) },
+    concurrencyMean: st.sampledMs > 0 ? round1(st.viewerMs / st.sampledMs) : 0,
+    clickInRate: ratio(entries, perSource(st.exposureTotal)),
+    watchMinutesBySource: perSource(watchMs.map((ms) => round1(ms / 60_000))),
+    avgWatchSecBySource: perSource(watchMs.map((ms, j) => (st.entriesTotal[j] > 0 ? round1(ms / st.entriesTotal[j] / 1000) : 0))),
+    gmvBySource: perSource(st.gmvBySrc),
+    ordersBySource: perSource(st.ordersBySrc),
+    gmvUnattributed: st.gmvUnattributed,
+    adSpendInWindows: st.adSpendIn,
+    adSpendOutsideWindows: spendOut,
+    adSpendLate: st.adSpendLate,
+    gmvInWindows: st.gmvIn,
+    gmvOutsideWindows: gmvOut,
+    gmvPerSpendInWindows: st.adSpendIn > 0 ? round4(st.gmvIn / st.adSpendIn) : null,
+    gmvPerSpendOutsideWindows: spendOut > 0 ? round4(gmvOut / spendOut) : null,
+    topProducts: topProducts(st.products),
   };
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Rolling 1 min / 5 min figures (DESIGN §5) from one ring of 10-s buckets of event time: 30 buckets × 19
+ * counters (570 numbers, ~2.3 KB of heap, less JSON when quiet) covers 5 minutes, and replaces the per-second
+ * entry/exit rings the room used to keep for the 1 min figures (480 numbers). A window of N seconds is the
+ * current bucket plus the N/10 − 1 before it, so "1 min" spans the last 50–60 s: 10 s granularity is the price
+ * of bounded, small state.
+ */
+import type { PerSource, PerSourceRatio, RollingMetrics } from './protocol.ts';
+
+export const BUCKET_MS = 10_000;
+export const BUCKETS = 30;
+/** Counters per bucket, at these offsets. */
+export const F = 19;
+/** Σ concurrency × sample length (viewer-ms) and Σ sample length (ms): mean = sum ÷ n, in viewers. */
+export const B_CONC_SUM = 0;
+export const B_CONC_N = 1;
+export const B_CONC_MAX = 2;
+export const B_ENTRIES = 3; // + source index (4)
+export const B_EXITS = 7; // + source index (4)
+export const B_EXPOSURE = 11; // + source index (4)
+export const B_GMV = 15;
+export const B_ORDERS = 16;
+export const B_SPEND = 17;
+export const B_FOLLOWS = 18;
+
+export interface RollingRing {
+  /** Index (ts / BUCKET_MS, floored) of the newest bucket; -1 before any. */
+  bk: number;
+  buckets: number[];
+}
+
+export function createRollingRing(): RollingRing {
+  return { bk: -1, buckets: new Array<number>(BUCKETS * F).fill(0) };
+}
+
+/** Moves the ring to the bucket of event time `ts`, clearing the buckets that fell out of it. */
+export function rollTo(r: RollingRing, ts: number): void {
+  const k = Math.floor(ts / BUCKET_MS);
+  const from = r.bk;
+  if (k <= from) return;
+  r.bk = k;
+  if (from < 0) return;
+  if (k - from >= BUCKETS) {
+    r.buckets.fill(0);
+    return;
+  }
+  for (let b = from + 1; b <= k; b++) r.buckets.fill(0, (b % BUCKETS) * F, (b % BUCKETS) * F + F);
+}
+
+/** Offset of the bucket holding `ts`, or -1 when that bucket is older than the ring or newer than its head. */
+export function bucketOf(r: RollingRing, ts: number): number {
+  const k = Math.floor(ts / BUCKET_MS);
+  if (k > r.bk || k <= r.bk - BUCKETS || k < 0) return -1;
+  return (k % BUCKETS) * F;
+}
+
+/** Adds `n` to counter `field` of the bucket holding `ts` (nothing when it is outside the ring). */
+export function addAt(r: RollingRing, ts: number, field: number, n: number): void {
+  const o = bucketOf(r, ts);
+  if (o >= 0) r.buckets[o + field] += n;
+}
+
+/** Records one concurrency sample, standing for `sampleMs` of time, in the bucket holding `ts`. */
+export function sampleAt(r: RollingRing, ts: number, conc: number, sampleMs: number): void {
+  const o = bucketOf(r, ts);
+  if (o < 0) return;
+  r.buckets[o + B_CONC_SUM] += conc * sampleMs;
+  r.buckets[o + B_CONC_N] += sampleMs;
+  if (conc > r.buckets[o + B_CONC_MAX]) r.buckets[o + B_CONC_MAX] = conc;
+}
+
+/** Sums counter `field` (+ `j`) over the last `n` buckets up to the head. */
+export function sumBuckets(r: RollingRing, n: number, field: number): number {
+  if (r.bk < 0) return 0;
+  let total = 0;
+  for (let b = r.bk; b > r.bk - n && b >= 0; b--) total += r.buckets[(b % BUCKETS) * F + field];
+  return total;
+}
+
+const perSource = (f: (j: number) => number): PerSource => ({ follow: f(0), public: f(1), paid: f(2), other: f(3) });
+
+/** The figures of the window of `windowSec` seconds ending with the head bucket. */
+export function rollingMetrics(r: RollingRing, windowSec: number): RollingMetrics {
+  const n = Math.min(BUCKETS, Math.round((windowSec * 1000) / BUCKET_MS));
+  const minutes = windowSec / 60;
+  const sum = (field: number) => sumBuckets(r, n, field);
+  let peak = 0;
+  for (let b = r.bk; b > r.bk - n && b >= 0; b--) peak = Math.max(peak, r.buckets[(b % BUCKETS) * F + B_CONC_MAX]);
+  const sampledMs = sum(B_CONC_N);
+  const viewerMs = sum(B_CONC_SUM);
+  const watchMinutes = viewerMs / 60_000;
+  const gmv = sum(B_GMV);
+  const entries = perSource((j) => sum(B_ENTRIES + j));
+  const exposure = perSource((j) => sum(B_EXPOSURE + j));
+  return {
+    windowSec,
+    concurrencyMean: sampledMs > 0 ? round1(viewerMs / sampledMs) : 0,
+    concurrencyPeak: peak,
+    entriesPerMin: perSource((j) => round1(sum(B_ENTRIES + j) / minutes)),
+    exitsPerMin: perSource((j) => round1(sum(B_EXITS + j) / minutes)),
+    exposure,
+    clickInRate: ratio(entries, exposure),
+    gmv,
+    orders: sum(B_ORDERS),
+    adSpend: sum(B_SPEND),
+    follows: sum(B_FOLLOWS),
+    watchMinutes: round1(watchMinutes),
+    gmvPerKWatchMin: watchMinutes > 0 ? round1(gmv / (watchMinutes / 1000)) : null,
+  };
+}
+
+/** a ÷ b per source, rounded to 4 places; null where b is 0. */
+export function ratio(a: PerSource, b: PerSource): PerSourceRatio {
+  const r = (x: number, y: number) => (y > 0 ? Math.round((x / y) * 10_000) / 10_000 : null);
+  return { follow: r(a.follow, b.follow), public: r(a.public, b.public), paid: r(a.paid, b.paid), other: r(a.other, b.other) };
+}
+
+export function round1(x: number): number {
+  const r = Math.round(x * 10) / 10;
+  return r === 0 ? 0 : r;
+}
