@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- [--data DIR] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]`
+ * `npm run eval -- [--data DIR] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
  * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
@@ -13,13 +13,15 @@ import { engineConfig } from '../../config/config.ts';
 import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
-import { forecastErrors, loadEngine, replayCounts, REPLAY_T0, roomIdFor, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
-import { loadFolder, POINT_MARGIN_ROWS } from './load.ts';
+import { loadEngine, type ForecastError } from './crest-replay.ts';
+import { publicItems, simulatedItems, type Item } from './items.ts';
+import { POINT_MARGIN_ROWS } from './load.ts';
 import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
-import { loadScenario, simulatedRooms, simulatedSteps, SIM_DURATION_MS, SIM_START_TS } from './simulated.ts';
-import { LEVEL, SIGNED_SIGMA_FRACTION, toCounts, WARMUP_ROWS, type TransformInfo } from './transform.ts';
-import type { Alarm, ScoringLabels } from './types.ts';
+import { SIM_DURATION_MS } from './simulated.ts';
+import { LEVEL, SIGNED_SIGMA_FRACTION, WARMUP_ROWS } from './transform.ts';
+import type { Alarm } from './types.ts';
 import { formatSetTable } from './table.ts';
+import { formatMatched, matchedRate, type MatchedSet } from './matched-rate.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     alarms: { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
+    matched: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -43,7 +46,8 @@ if (args.help) {
   --simulated N    also score N generated rooms (default 24; 0 = skip)
   --alarms FILE    write every detector's raw alarms as JSON
   --json FILE      results JSON (default bench/results/eval-<date>.json)
-  --only TEXT      only series whose name contains TEXT`);
+  --only TEXT      only series whose name contains TEXT
+  --matched        also sweep each baseline's alarm knob and report its latency at crest-balanced's false-alarm rate`);
   process.exit(0);
 }
 
@@ -89,18 +93,6 @@ const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
 const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
 const sampleMs = engineConfig('balanced').detector.sampleMs;
 
-interface Item {
-  name: string;
-  n: number;
-  labels: ScoringLabels;
-  note: string;
-  /** Baseline input. */
-  counts: number[];
-  baselineFrom: number;
-  tsOfRow: (row: number) => number;
-  crest: (engine: EngineApi, cfg: EngineConfig) => { run: CrestRun; forecasts: ForecastError[] };
-}
-
 function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult {
   const t0 = performance.now();
   const results: ItemResult[] = [];
@@ -141,68 +133,23 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
   return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
-function publicItems(dir: string): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
-  const { series, warnings } = loadFolder(dir);
-  const transforms: Record<string, TransformInfo> = {};
-  const items: Item[] = [];
-  for (const s of series) {
-    if (args.only && !s.name.includes(args.only)) continue;
-    warnings.push(...s.warnings);
-    const { counts, info } = toCounts(s.values);
-    transforms[s.name] = info;
-    const room = roomIdFor(s.name);
-    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / sampleMs);
-    items.push({
-      name: s.name,
-      n: s.values.length,
-      labels: s.labels,
-      note: `${info.mode}${info.clamped ? ` clamped ${info.clamped}` : ''}; rises from ${s.riseSource}`,
-      counts,
-      baselineFrom: 0,
-      tsOfRow: (row) => s.ts[row]!,
-      crest: (eng, cfg) => {
-        const run = replayCounts(eng, cfg, room, counts);
-        return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
-      },
-    });
-  }
-  return { items, warnings, transforms };
-}
-
-async function simulatedSet(n: number): Promise<{ items: Item[]; warnings: string[] } | { skipped: string }> {
-  const { api, reason } = await loadScenario();
-  if (!api) return { skipped: reason };
-  const rooms = simulatedRooms(api, n, sampleMs);
-  const items: Item[] = rooms
-    .filter((r) => !args.only || r.name.includes(args.only))
-    .map((r) => ({
-      name: r.name,
-      n: r.n,
-      labels: r.labels,
-      note: `${r.scenario} seed ${r.seed}`,
-      counts: r.counts,
-      baselineFrom: r.firstRow,
-      tsOfRow: (row) => SIM_START_TS + row * sampleMs,
-      crest: (eng, cfg) => {
-        const run = runEngine(eng, cfg, r.name, simulatedSteps(r, sampleMs), r.n, r.rowOf);
-        // Forecast judged against the true concurrency that followed (the generator's truth).
-        return { run, forecasts: forecastErrors(run.alarms, r.truth, r.rowOf) };
-      },
-    }));
-  return { items, warnings: [] };
-}
-
 const started = performance.now();
 const sets: SetResult[] = [];
+/** The items of each scored set, for the matched-rate sweep. */
+const setItems: Item[][] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
-const pub = publicItems(resolve(args.data!));
+const pub = publicItems(resolve(args.data!), sampleMs, args.only);
 sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
+setItems.push(pub.items);
 let simNote = '';
 if (simulatedCount > 0) {
-  const sim = await simulatedSet(simulatedCount);
+  const sim = await simulatedItems(simulatedCount, sampleMs, args.only);
   if ('skipped' in sim) simNote = `simulated set skipped: ${sim.skipped}`;
-  else sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario)`, sim.items, sim.warnings));
+  else {
+    sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario)`, sim.items, sim.warnings));
+    setItems.push(sim.items);
+  }
 }
 
 for (const s of sets) {
@@ -222,6 +169,20 @@ console.log(
     `ratio mode count = x·${LEVEL}/median (no negatives in warm-up), signed mode 1σ = ${SIGNED_SIGMA_FRACTION * 100}% of ${LEVEL}. ` +
     `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
 );
+
+const matched: { set: string; result: MatchedSet }[] = [];
+if (args.matched) {
+  sets.forEach((s, i) => {
+    const crest = s.aggregate['crest-balanced'];
+    if (!crest) return;
+    const result = matchedRate(setItems[i]!, crest);
+    matched.push({ set: s.name, result });
+    console.log('');
+    console.log(formatMatched(s.name, result));
+  });
+  if (!matched.length) console.log('--matched: needs crest-balanced in the scored profiles');
+  console.log('');
+}
 
 const totalSeconds = (performance.now() - started) / 1000;
 console.log(`done in ${totalSeconds.toFixed(1)} s`);
@@ -250,6 +211,7 @@ writeFileSync(
         series: s.items.map((i) => ({ name: i.name, n: i.n, rises: i.rises, control: i.control, note: i.note, scores: i.scores })),
         warnings: s.warnings,
       })),
+      matched: matched.map((m) => ({ set: m.set, crest: m.result.crest, points: m.result.points, matched: m.result.matched, sameRecall: m.result.sameRecall })),
     },
     null,
     1,

@@ -1,0 +1,82 @@
+/**
+ * The two sets the harness scores, as items ready to replay: a public-format folder (one `ts,value` CSV per
+ * series + labels.json) and N generated rooms. Shared by run.ts (the table) and matched-rate.ts.
+ */
+import type { EngineConfig } from '../../core/engine-config.ts';
+import { forecastErrors, replayCounts, REPLAY_T0, roomIdFor, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
+import { loadFolder } from './load.ts';
+import { loadScenario, simulatedRooms, simulatedSteps, SIM_START_TS } from './simulated.ts';
+import { toCounts, type TransformInfo } from './transform.ts';
+import type { ScoringLabels } from './types.ts';
+
+/** One series or room: labels, the counts the baselines see, and how to replay it through the engine. */
+export interface Item {
+  name: string;
+  n: number;
+  labels: ScoringLabels;
+  note: string;
+  /** Baseline input. */
+  counts: number[];
+  baselineFrom: number;
+  tsOfRow: (row: number) => number;
+  crest: (engine: EngineApi, cfg: EngineConfig) => { run: CrestRun; forecasts: ForecastError[] };
+}
+
+export function publicItems(
+  dir: string,
+  sampleMs: number,
+  only?: string,
+): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
+  const { series, warnings } = loadFolder(dir);
+  const transforms: Record<string, TransformInfo> = {};
+  const items: Item[] = [];
+  for (const s of series) {
+    if (only && !s.name.includes(only)) continue;
+    warnings.push(...s.warnings);
+    const { counts, info } = toCounts(s.values);
+    transforms[s.name] = info;
+    const room = roomIdFor(s.name);
+    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / sampleMs);
+    items.push({
+      name: s.name,
+      n: s.values.length,
+      labels: s.labels,
+      note: `${info.mode}${info.clamped ? ` clamped ${info.clamped}` : ''}; rises from ${s.riseSource}`,
+      counts,
+      baselineFrom: 0,
+      tsOfRow: (row) => s.ts[row]!,
+      crest: (eng, cfg) => {
+        const run = replayCounts(eng, cfg, room, counts);
+        return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
+      },
+    });
+  }
+  return { items, warnings, transforms };
+}
+
+export async function simulatedItems(
+  n: number,
+  sampleMs: number,
+  only?: string,
+): Promise<{ items: Item[]; warnings: string[] } | { skipped: string }> {
+  const { api, reason } = await loadScenario();
+  if (!api) return { skipped: reason };
+  const rooms = simulatedRooms(api, n, sampleMs);
+  const items: Item[] = rooms
+    .filter((r) => !only || r.name.includes(only))
+    .map((r) => ({
+      name: r.name,
+      n: r.n,
+      labels: r.labels,
+      note: `${r.scenario} seed ${r.seed}`,
+      counts: r.counts,
+      baselineFrom: r.firstRow,
+      tsOfRow: (row) => SIM_START_TS + row * sampleMs,
+      crest: (eng, cfg) => {
+        const run = runEngine(eng, cfg, r.name, simulatedSteps(r, sampleMs), r.n, r.rowOf);
+        // Forecast judged against the true concurrency that followed (the generator's truth).
+        return { run, forecasts: forecastErrors(run.alarms, r.truth, r.rowOf) };
+      },
+    }));
+  return { items, warnings: [] };
+}
