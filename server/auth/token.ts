@@ -57,6 +57,9 @@ export function verifyToken(secrets: string | readonly string[], token: string |
   if (parts.length !== 3 || parts[0] !== PREFIX) throw new TokenError('token-invalid', 'token is malformed');
   const [, payload, sig] = parts as [string, string, string];
   const given = Buffer.from(sig, 'base64url');
+  // Base64 decoding ignores a last character's spare bits and any stray characters, so several strings decode to
+  // one signature: only the one canonical spelling counts, or a changed token would still be accepted.
+  if (given.toString('base64url') !== sig) throw new TokenError('token-invalid', 'token signature does not match');
   // Every secret is tried (no early exit), each compare in constant time.
   let matched = false;
   for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
