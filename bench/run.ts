@@ -6,7 +6,8 @@
  *   npm run bench -- --profile           also --cpu-prof the Crest processes under test and print their top costs
  *   npm run bench -- --out FILE          write the JSON there instead
  *   npm run bench -- --part-args "--events 200000"   extra arguments for every part (see each part's header)
- * Parts: bundle, core, ceiling, ingest (measures its own XADD ceiling first), latency, fanout, memory.
+ * Parts: bundle, core, ceiling, ingest (measures its own XADD ceiling first), latency, fanout, memory;
+ * detector-cpu (the worker's CPU per event, load-tolerant) runs only when asked for with --only.
  * Every figure with a ceiling is measured in the same run as that ceiling, against the same private
  * redis-server; misses print MISSED and by how much.
  */
@@ -28,6 +29,7 @@ const PARTS: Record<string, string> = {
   latency: 'bench/latency.ts',
   fanout: 'bench/fanout.ts',
   memory: 'bench/memory.ts',
+  'detector-cpu': 'bench/detector-cpu.ts',
 };
 /** The default run: `ceiling` is inside `ingest`, which measures it against its own server. */
 const DEFAULT = ['bundle', 'core', 'ingest', 'latency', 'fanout', 'memory'];

@@ -4,7 +4,6 @@
  * several nodes behind a load balancer need no adapter for these pushes. A reconnecting client passes
  * the last cursor it saw and gets what it missed replayed from the stream, plus a fresh snapshot.
  */
-import { Redis } from 'ioredis';
 import type { Server, Socket } from 'socket.io';
 import { z } from 'zod';
 import { ROOM_ID_PATTERN, firstFieldError } from '../core/events.ts';
@@ -20,6 +19,8 @@ import type {
 } from '../core/protocol.ts';
 import type { AppContext } from './app-context.ts';
 import { canAccessRoom, TokenError, verifyToken } from './auth/token.ts';
+import type { RedisClient } from './lua/scripts.ts';
+import { createRedis, readStreams } from './redis-connection.ts';
 import { keys } from './redis-keys.ts';
 import { visibleTo } from './room-store.ts';
 
@@ -42,7 +43,7 @@ const suggestionsRoom = (room: string, audience: Audience) => `s:${room}:${audie
 const audienceOf = (role: Role): Audience => (role === 'host' || role === 'buyer' ? role : 'operator');
 
 export class Gateway {
-  private readonly tail: Redis;
+  private readonly tail: RedisClient;
   private running = false;
   private loopDone: Promise<void> | null = null;
 
@@ -51,7 +52,7 @@ export class Gateway {
     private readonly ctx: AppContext,
     redisUrl: string,
   ) {
-    this.tail = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.tail = createRedis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.tail.on('error', (e) => ctx.log.debug('gateway redis', { error: e.message }));
     io.use((socket, next) => {
       try {
@@ -208,9 +209,7 @@ export class Gateway {
     const ids = await this.lastIds(streams);
     while (this.running) {
       try {
-        const reply = (await this.tail.xread('COUNT', 1000, 'BLOCK', 1000, 'STREAMS', ...streams, ...ids)) as
-          | [string, [string, string[]][]][]
-          | null;
+        const reply = await readStreams(this.tail, streams, ids, { count: 1000, blockMs: 1000 });
         if (!reply) continue;
         for (const [stream, entries] of reply) {
           const i = streams.indexOf(stream);
@@ -235,13 +234,9 @@ export class Gateway {
   private async lastIds(streams: string[]): Promise<string[]> {
     for (;;) {
       try {
-        const pipe = this.tail.pipeline();
-        for (const s of streams) pipe.xrevrange(s, '+', '-', 'COUNT', 1);
-        const replies = (await pipe.exec()) ?? [];
-        return replies.map(([err, v]) => {
-          if (err) throw err;
-          return (v as [string, string[]][])[0]?.[0] ?? '0-0';
-        });
+        // One call per stream, not a pipeline: on a Redis Cluster the streams live in different slots.
+        const replies = await Promise.all(streams.map((s) => this.tail.xrevrange(s, '+', '-', 'COUNT', 1)));
+        return replies.map((v) => v[0]?.[0] ?? '0-0');
       } catch (err) {
         if (!this.running) return streams.map(() => '0-0');
         await new Promise((r) => setTimeout(r, 250));

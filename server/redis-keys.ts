@@ -1,6 +1,9 @@
 /**
  * Every Redis key Crest uses, in one place. Keys of a shard share the hash tag `{sN}` so that a
  * checkpoint (state + cursor + outputs) touches one Redis Cluster slot and stays one atomic script.
+ * The few keys that belong to no shard (detector presence, webhooks, connectors) carry no tag: each is
+ * only ever used alone (no script or MULTI names it beside another key), which is all a cluster needs.
+ * BullMQ's keys are its own, under the hash-tagged prefix `{crest-bull}`.
  */
 export const shardTag = (shard: number) => `{s${shard}}`;
 
@@ -29,6 +32,8 @@ export const keys = {
   planRooms: (s: number) => `crest:${shardTag(s)}:plan-rooms`,
   /** Fire-once key of one plan cue (value 1, expires): a job that runs again writes nothing twice. */
   planFired: (s: number, cueId: string) => `crest:${shardTag(s)}:pf:${cueId}`,
+  /** Live detector workers (sorted set: worker id → last beat, Redis time ms), for fair shard shares. */
+  detectors: () => 'crest:detectors',
   /** Webhook subscriptions (not per shard: read by the alert worker for any room). */
   webhooks: () => 'crest:webhooks',
   webhookDeadLetters: () => 'crest:webhooks:dead',

@@ -33,13 +33,11 @@ export class RoomStore {
 
   /** Every known room's summary, filtered by `allowed`. */
   async list(allowed: (room: string) => boolean): Promise<RoomSummary[]> {
-    const pipe = this.redis.pipeline();
-    for (let s = 0; s < this.shards; s++) pipe.hgetall(keys.view(s));
-    const replies = (await pipe.exec()) ?? [];
+    // One call per shard, not a pipeline: on a Redis Cluster the shards' hashes live in different slots.
+    const hashes = await Promise.all(Array.from({ length: this.shards }, (_, s) => this.redis.hgetall(keys.view(s))));
     const out: RoomSummary[] = [];
-    for (const [err, hash] of replies) {
-      if (err) throw err;
-      for (const [room, json] of Object.entries(hash as Record<string, string>)) {
+    for (const hash of hashes) {
+      for (const [room, json] of Object.entries(hash)) {
         if (!allowed(room)) continue;
         const { windows: _w, ...summary } = JSON.parse(json) as RoomView;
         out.push(summary);

@@ -52,11 +52,14 @@ test('kill -9 detectors at random points, during replays too: exact totals, no o
   for (let i = 0; i < all.length; i += 50) batches.push(all.slice(i, i + 50));
 
   let sending = true;
+  let killsWhileSending = 0;
   const sender = (async () => {
-    for (const batch of batches) {
+    for (const [b, batch] of batches.entries()) {
       const res = await crest.post(batch);
       assert.equal(res.status, 200);
-      await new Promise((r) => setTimeout(r, 60));
+      // A detector process takes seconds to start on a loaded machine: slow down (never stop) while the
+      // kills lag behind, so the flow spans several detector lifetimes however long each start takes.
+      await new Promise((r) => setTimeout(r, killsWhileSending < Math.floor((3 * b) / batches.length) ? 1_000 : 60));
     }
     sending = false;
   })();
@@ -67,13 +70,12 @@ test('kill -9 detectors at random points, during replays too: exact totals, no o
   };
   let detector = startDetector();
   let kills = 0;
-  let killsWhileSending = 0;
   // At least five kills, even on a slow machine where the sender finishes first: killing a detector
   // while it re-derives an already complete stream is as much a test as killing it mid-flow.
   while (sending || kills < 5) {
     // Once it holds a shard: anywhere from at once (mid-replay of its predecessor's range) to well into steady work.
     const pid = detector.pid!;
-    await waitFor('the new detector to take a shard', 20_000, () => holdsALease(pid));
+    await waitFor('the new detector to take a shard', 60_000, () => holdsALease(pid));
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 700)));
     if (sending) killsWhileSending++;
     detector.kill('SIGKILL');

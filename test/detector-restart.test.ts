@@ -65,24 +65,26 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
   // Resolved each time a batch is acknowledged: the moment events are sure to be waiting for the detector.
   let acked: () => void = () => {};
   let nextAck = new Promise<void>((r) => (acked = r));
+  let kills = 0;
   const sender = (async () => {
-    for (const batch of batches) {
+    for (const [b, batch] of batches.entries()) {
       const res = await crest.post(batch);
       assert.equal(res.status, 200);
       acked();
       nextAck = new Promise<void>((r) => (acked = r));
-      await new Promise((r) => setTimeout(r, 120));
+      // A detector process takes seconds to start on a loaded machine: slow down (never stop) while the
+      // kills lag behind, so the flow spans several detector lifetimes however long each start takes.
+      await new Promise((r) => setTimeout(r, kills < Math.floor(b / 25) ? 1_000 : 120));
     }
     sending = false;
     acked();
   })();
   let detector = startDetector();
-  let kills = 0;
   let killedWithBacklog = 0;
   while (sending) {
     // Kill only a detector that is demonstrably working: its checkpoints have moved since it started.
     const before = (await counters()).processed;
-    const progressed = await waitFor('detector progress', 20_000, async () => ((await counters()).processed > before ? true : sending ? undefined : false));
+    const progressed = await waitFor('detector progress', 60_000, async () => ((await counters()).processed > before ? true : sending ? undefined : false));
     if (!progressed) break;
     // Alternate between right after a batch lands (events waiting) and a random point in between.
     if (kills % 2 === 0) await nextAck;

@@ -68,7 +68,7 @@ function startDetector(): DetectorWorker {
     eventRetentionMs: RETENTION_MS,
     log: silentLogger,
     // Small batches, so the drain takes many commits and the invariant is looked at between them.
-    batchSize: 50,
+    batchSize: 5,
   });
   detectors.push(d);
   return d;

@@ -7,9 +7,10 @@
  *
  * CHECKPOINT INVARIANT (exactly-once with deferred room states). Writing every touched room's full state
  * on every batch cost more than the detection itself, so room states are written lazily:
- *  - `@cursor` (C) is the output mark: every output (out stream, summaries, suggestion logs, series) of every
- *    stream entry ≤ C is committed, and so are `@processed` and `@active` (the rooms the clock advances) as
- *    they stood after C. Outputs and C always move together, in one script.
+ *  - `@cursor` (C) is the output mark: every output (out stream, suggestion logs, series) of every stream
+ *    entry ≤ C is committed, and so are `@processed` and `@active` (the rooms the clock advances) as they
+ *    stood after C. Outputs and C always move together, in one script. (Room summaries may trail while
+ *    events are waiting; see VIEW_EVENTS_MS.)
  *  - each room record `r:<room>` carries its own `cursor` c_R ≤ C: the state holds the effect of exactly the
  *    entries ≤ c_R. A room's state is written when it joins `@active`, when it leaves it (idle), when it
  *    changed while not in `@active` (a plan record), and otherwise at most every STATE_FLUSH_MS while it has
@@ -24,7 +25,6 @@
  * anywhere loses only uncommitted work; a fenced-out worker (lease lost) writes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { parseEvent, type CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
@@ -32,7 +32,9 @@ import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
-import { scripts } from '../server/lua/scripts.ts';
+import { scripts, type RedisClient } from '../server/lua/scripts.ts';
+import { createRedis, isCluster, readStreams } from '../server/redis-connection.ts';
+import { ShardBalancer } from './shard-balancer.ts';
 import type { Logger } from '../server/logger.ts';
 
 export interface DetectorWorkerOptions {
@@ -47,7 +49,7 @@ export interface DetectorWorkerOptions {
   /** Max stream entries read per shard per batch. */
   batchSize?: number;
   workerId?: string;
-  /** A changed room state is written at most this often (default 0: every batch); see STATE_FLUSH_MS. */
+  /** A changed room state is written at most this often (default STATE_FLUSH_MS; 0: with every batch). */
   stateFlushMs?: number;
 }
 
@@ -72,6 +74,12 @@ interface RoomSlot {
   changed: boolean;
   /** Must be written with the next commit (joined or left the active set). */
   mustWrite: boolean;
+  /** The room's summary in the view hash is older than its state; `viewEvents`: by an event or plan record
+   * (its totals), not only by the clock. See VIEW_REFRESH_MS. */
+  viewStale: boolean;
+  viewEvents: boolean;
+  /** Wall-clock ms of the last summary write (or of the load). */
+  viewAt: number;
 }
 
 interface ShardRuntime {
@@ -84,33 +92,59 @@ interface ShardRuntime {
   active: Set<string>;
   activeChanged: boolean;
   rooms: Map<string, RoomSlot>;
+  /** Rooms whose viewStale is set. */
+  staleViews: Set<string>;
+  /** Events added but not processed, as the last commit left them (0 after a load). */
+  backlog: number;
   lastClockAt: number;
 }
 
 const SUGGESTIONS_KEPT = 500;
+/** Max stream entries read per shard per batch (DetectorWorkerOptions.batchSize). */
+const BATCH_SIZE = 2_000;
 const SERIES_KEPT = 3_600;
 /** A room with no event for this long (arrival time) stops being advanced by the clock. */
 const ROOM_IDLE_MS = 30 * 60_000;
 const CLOCK_EVERY_MS = 1_000;
 /**
- * A changed room state is written at most this often (the replay range after a takeover is about this long).
- * 0 = every changed room with every batch, the default: with a deferral (5 s was measured) test/fault-redis-
- * restart.test.ts over-counted a few events after a redis-server restart, a hole not yet found, so the
- * deferral stays off until it is. The per-room cursors and the replay logic are exercised either way.
+ * A changed room state is written at most this often, so a takeover replays about this much of the stream.
+ * Writing every touched room's full state with every batch cost more than the detection itself (the bench
+ * measured ~4k ev/s through the worker at 10k rooms that way). An earlier session saw test/fault-redis-
+ * restart.test.ts over-count a few events with this on; it did not recur in this code (loops of every
+ * restart test, plus a staged machine crash that cuts the AOF back while the worker is ahead of Redis),
+ * and test/fault-redis-restart.test.ts now also fails on any replayed duplicate the core's guard catches.
  */
-const STATE_FLUSH_MS = 0;
+const STATE_FLUSH_MS = 5_000;
+/**
+ * Room summaries (the view hash the API reads) cost tens of µs each to build and serialise, as much as
+ * several events: writing one for every touched room with every small batch was most of the worker's cost
+ * at a steady load. So a summary goes out with a commit only when it must:
+ *  - the batch produced a window, suggestion or plan output for the room, or the room left the active set;
+ *  - events changed the room: at once while the shard is caught up, but at most every VIEW_EVENTS_MS while
+ *    events are waiting (the batch was full, or the last commit saw a backlog), when the totals the API
+ *    shows cannot be "caught up" anyway. checkpoint.lua refuses a commit that defers such a summary and
+ *    would bring `@processed` up to `@added`; the worker then commits it again with every summary due. So
+ *    whenever the counters say the detector is caught up, the views show every event;
+ *  - only the clock moved it (metrics drift with time, totals do not): at most every VIEW_REFRESH_MS.
+ * A successor does not know which summaries its predecessor deferred, so it treats every active room's as due.
+ */
+const VIEW_EVENTS_MS = 1_000;
+const VIEW_REFRESH_MS = 5_000;
 
 export class DetectorWorker {
   readonly id: string;
-  private readonly redis: Redis;
-  private readonly reader: Redis;
-  private readonly leases: Redis;
+  private readonly redis: RedisClient;
+  private readonly reader: RedisClient;
+  private readonly leases: RedisClient;
+  private readonly balancer: ShardBalancer;
   private readonly owned = new Map<number, ShardRuntime>();
   private running = false;
   private leaseTimer: NodeJS.Timeout | null = null;
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
-  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0 };
+  /** viewsDeferred: commits that left summaries of event changes for later; viewsDue: of those, refused by
+   * checkpoint.lua because they would have left the shard caught up (then committed with them). */
+  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0, viewsDue: 0 };
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -118,11 +152,12 @@ export class DetectorWorker {
     // was lost may have landed, and sending it again would count its batch twice. A write cut off fails
     // at once (maxRetriesPerRequest 0: without it ioredis would neither resend nor ever settle it), the
     // shard is dropped, and its state is reloaded from what Redis really holds.
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, lazyConnect: true });
+    this.redis = createRedis(opts.redisUrl, { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, lazyConnect: true });
     // Blocking reads get their own connection so they never delay checkpoints and lease renewals; so do
     // lease renewals, so they never queue behind several shards' checkpoints in flight at once.
-    this.reader = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.leases = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.reader = createRedis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.leases = createRedis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.balancer = new ShardBalancer(this.leases, this.id, opts.shards, opts.leaseMs);
     for (const c of [this.redis, this.reader, this.leases]) c.on('error', (e) => opts.log.debug('detector redis', { error: e.message }));
     // Back from a reconnect, Redis may have restarted and lost its last second (AOF everysec, machine
     // crash): what we hold in memory may be ahead of it. Forget it; refreshLeases reloads each shard.
@@ -153,6 +188,7 @@ export class DetectorWorker {
     await Promise.allSettled(
       [...this.owned.keys()].map((s) => scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, 'release'])),
     );
+    await this.balancer.leave().catch(() => undefined);
     this.owned.clear();
     this.redis.disconnect();
     this.leases.disconnect();
@@ -175,8 +211,18 @@ export class DetectorWorker {
   }
 
   private async refreshLeasesOnce(): Promise<void> {
+    // Fair share (workers/shard-balancer.ts): give back the surplus, take no more than the share. Unknown
+    // while Redis is away: then keep what we hold and take what is free, as before.
+    const share = await this.balancer.fairShare().catch(() => this.opts.shards);
     for (let s = 0; s < this.opts.shards; s++) {
       const mode = this.owned.has(s) ? 'renew' : 'acquire';
+      if (mode === 'renew' && this.owned.size > share) {
+        this.owned.delete(s);
+        this.opts.log.info('detector handed a shard over to rebalance', { worker: this.id, shard: s, share });
+        await scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, 'release']).catch(() => undefined);
+        continue;
+      }
+      if (mode === 'acquire' && this.owned.size >= share) continue;
       try {
         const held = (await scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, mode])) === 1;
         if (held && mode === 'acquire') {
@@ -208,9 +254,12 @@ export class DetectorWorker {
       active: new Set(active ? (JSON.parse(active) as string[]) : []),
       activeChanged: false,
       rooms: new Map(),
+      staleViews: new Set(),
+      backlog: 0,
       lastClockAt: 0,
     };
     await this.loadRooms(rt, [...rt.active]);
+    for (const [room, slot] of rt.rooms) markView(rt, room, slot, true);
     // Replay from the oldest room state of the active set; every room skips what its own state holds.
     for (const slot of rt.rooms.values()) if (compareIds(slot.rec.cursor!, rt.readFrom) < 0) rt.readFrom = slot.rec.cursor!;
     this.opts.log.debug('detector took shard', { worker: this.id, shard, cursor: rt.cursor, replayFrom: rt.readFrom, activeRooms: rt.active.size });
@@ -230,7 +279,15 @@ export class DetectorWorker {
         : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
       rec.cursor ??= rt.cursor;
       // Spread the first writes of rooms loaded together over a flush period, so they do not all land in one batch.
-      rt.rooms.set(room, { rec, flushedAt: now - Math.floor(Math.random() * flushMs), changed: false, mustWrite: false });
+      rt.rooms.set(room, {
+        rec,
+        flushedAt: now - Math.floor(Math.random() * flushMs),
+        changed: false,
+        mustWrite: false,
+        viewStale: false,
+        viewEvents: false,
+        viewAt: now - Math.floor(Math.random() * VIEW_REFRESH_MS),
+      });
     });
   }
 
@@ -245,9 +302,7 @@ export class DetectorWorker {
         await this.writeClocks(shards);
         const streams = shards.map((s) => keys.events(s.shard));
         const ids = shards.map((s) => s.readFrom);
-        const reply = (await this.reader.xread('COUNT', this.opts.batchSize ?? 2000, 'BLOCK', 200, 'STREAMS', ...streams, ...ids)) as
-          | [string, [string, string[]][]][]
-          | null;
+        const reply = await readStreams(this.reader, streams, ids, { count: this.opts.batchSize ?? BATCH_SIZE, blockMs: 200 });
         if (!reply) continue;
         // Shards are independent (own lease, own checkpoint): while one commits, the next one computes.
         const runs: Promise<void>[] = [];
@@ -270,11 +325,14 @@ export class DetectorWorker {
     const now = Date.now();
     const due = shards.filter((s) => s.active.size > 0 && now - s.lastClockAt >= CLOCK_EVERY_MS);
     if (due.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const s of due) {
-      pipe.xadd(keys.events(s.shard), '*', 'c', '1');
-      s.lastClockAt = now;
+    for (const s of due) s.lastClockAt = now;
+    // A pipeline may name one slot only on a Redis Cluster: there, one call per shard.
+    if (isCluster(this.redis)) {
+      await Promise.all(due.map((s) => this.redis.xadd(keys.events(s.shard), '*', 'c', '1')));
+      return;
     }
+    const pipe = this.redis.pipeline();
+    for (const s of due) pipe.xadd(keys.events(s.shard), '*', 'c', '1');
     await pipe.exec();
   }
 
@@ -303,7 +361,6 @@ export class DetectorWorker {
     // room's own cursor) but drop their outputs, which are in the out stream already.
     const outputs: RoomUpdate[] = [];
     const replayed: RoomUpdate[] = [];
-    const touched = new Set<string>();
     let events = 0;
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i]!;
@@ -327,12 +384,12 @@ export class DetectorWorker {
         rec.anchorTs = Math.max(rec.anchorTs, roomClock(rec.state));
         rec.anchorArrival = arrival;
         slot.changed = true;
+        markView(rt, parsed.room, slot, true);
         if (!rt.active.has(parsed.room)) {
           rt.active.add(parsed.room);
           rt.activeChanged = true;
           slot.mustWrite = true;
         }
-        if (fresh) touched.add(parsed.room);
       } else if (planRecords.has(i)) {
         // Dedupe key: the cue id, remembered in the room state (core/plans.ts) and set NX by plan-fire.lua.
         const plan = planRecords.get(i);
@@ -344,7 +401,7 @@ export class DetectorWorker {
         if (compareIds(id, slot.rec.cursor!) <= 0) continue;
         if (applyPlanRecord(slot.rec.state, plan, this.opts.engine, out)) {
           slot.changed = true;
-          if (fresh) touched.add(plan.room);
+          markView(rt, plan.room, slot, true);
         }
       } else if (fieldOf(fields, 'c') !== undefined) {
         for (const room of rt.active) {
@@ -359,18 +416,33 @@ export class DetectorWorker {
           }
           advanceTo(rec.state, rec.anchorTs + (arrival - rec.anchorArrival), this.opts.engine, out);
           slot.changed = true;
-          if (fresh) touched.add(room);
+          markView(rt, room, slot, false);
         }
       }
     }
+    // Rooms whose summary must go out with this batch (see VIEW_REFRESH_MS).
+    const urgent = new Set<string>();
     for (const list of [replayed, outputs]) {
-      for (const o of list) if (o.type === 'suggestion') rt.rooms.get(o.room)!.rec.lastSuggestion = o.suggestion;
+      for (const o of list) {
+        if (o.type === 'suggestion') rt.rooms.get(o.room)!.rec.lastSuggestion = o.suggestion;
+        if (o.type !== 'tick') urgent.add(o.room);
+      }
     }
     const end = entries[entries.length - 1]![0];
     const cursor = compareIds(end, rt.cursor) > 0 ? end : rt.cursor;
     const toWrite = this.statesToWrite(rt);
-    if (cursor !== rt.cursor || outputs.length > 0 || touched.size > 0 || toWrite.length > 0 || rt.activeChanged) {
-      if (!(await this.commit(rt, cursor, end, events, outputs, touched, toWrite))) return;
+    const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
+    let views = this.viewsToWrite(rt, urgent, waiting);
+    if (cursor !== rt.cursor || outputs.length > 0 || views.rooms.length > 0 || toWrite.length > 0 || rt.activeChanged) {
+      let done = await this.commit(rt, cursor, end, events, outputs, views, toWrite);
+      if (done === 'views-due') {
+        this.stats.viewsDue++;
+        views = this.viewsToWrite(rt, urgent, false);
+        done = await this.commit(rt, cursor, end, events, outputs, views, toWrite);
+      }
+      if (typeof done !== 'number') return;
+      rt.backlog = done;
+      if (views.eventsDeferred) this.stats.viewsDeferred++;
     }
     rt.cursor = cursor;
     rt.readFrom = end;
@@ -382,11 +454,35 @@ export class DetectorWorker {
       slot.changed = false;
       slot.mustWrite = false;
     }
+    for (const room of views.rooms) {
+      const slot = rt.rooms.get(room)!;
+      slot.viewStale = false;
+      slot.viewEvents = false;
+      slot.viewAt = now;
+      rt.staleViews.delete(room);
+    }
     // Rooms outside the active set leave memory (a changed one was written above); their state stays in the
     // checkpoint for the API and for their next event.
     for (const room of rt.rooms.keys()) if (!rt.active.has(room)) rt.rooms.delete(room);
     this.stats.events += events;
     this.stats.batches++;
+  }
+
+  /**
+   * Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes
+   * stay behind (then checkpoint.lua refuses the commit if it would leave the shard caught up).
+   */
+  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; eventsDeferred: boolean } {
+    const now = Date.now();
+    const rooms: string[] = [];
+    let eventsDeferred = false;
+    for (const room of rt.staleViews) {
+      const slot = rt.rooms.get(room)!;
+      const due = slot.viewEvents ? !waiting || now - slot.viewAt >= VIEW_EVENTS_MS : now - slot.viewAt >= VIEW_REFRESH_MS;
+      if (due || urgent.has(room) || !rt.active.has(room)) rooms.push(room);
+      else if (slot.viewEvents) eventsDeferred = true;
+    }
+    return { rooms, eventsDeferred };
   }
 
   /** Rooms whose state goes into this commit: joined/left the active set, changed outside it, or changed and due. */
@@ -400,23 +496,27 @@ export class DetectorWorker {
     return out;
   }
 
-  /** Commits one batch; false when the lease was lost (nothing written, the shard is dropped). */
+  /**
+   * Commits one batch: the shard's backlog after it (events added but not processed); false when the lease
+   * was lost (nothing written, the shard is dropped); 'views-due' when the commit deferred summaries of
+   * event changes but would leave the shard caught up (nothing written: commit again with them).
+   */
   private async commit(
     rt: ShardRuntime,
     cursor: string,
     end: string,
     events: number,
     outputs: RoomUpdate[],
-    touched: Set<string>,
+    views: { rooms: string[]; eventsDeferred: boolean },
     toWrite: string[],
-  ): Promise<boolean> {
+  ): Promise<number | false | 'views-due'> {
     const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[] }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
       if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [] }));
       return slot;
     };
-    for (const room of touched) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
+    for (const room of views.rooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
     for (const room of toWrite) {
       const rec = rt.rooms.get(room)!.rec;
       // The state now holds every entry up to the end of this batch (or more, while still replaying).
@@ -461,6 +561,7 @@ export class DetectorWorker {
       SERIES_KEPT,
       perRoom.size,
       outputs.length,
+      views.eventsDeferred ? 1 : 0,
       ...roomArgs,
       ...lists,
       ...outArgs,
@@ -468,18 +569,25 @@ export class DetectorWorker {
     // Dropped while this batch was in flight (lease lost, or a reconnect): its state may be stale.
     if (this.owned.get(rt.shard) !== rt) return false;
     try {
-      await scripts.checkpoint.run(this.redis, keyList, args);
-      return true;
+      return Number(await scripts.checkpoint.run(this.redis, keyList, args));
     } catch (err) {
       if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
         this.dropShard(rt.shard, 'lease lost before commit; successor resumes from the last checkpoint');
         return false;
       }
+      if (err instanceof Error && err.message.includes('CREST_VIEWS_DUE')) return 'views-due';
       // Not committed: forget in-memory states so the retry re-derives them from the checkpoint.
-      this.owned.delete(rt.shard);
+      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
       throw err;
     }
   }
+}
+
+/** The room's summary is now older than its state (by an event or plan record, or only by the clock). */
+function markView(rt: ShardRuntime, room: string, slot: RoomSlot, byEvent: boolean): void {
+  slot.viewStale = true;
+  if (byEvent) slot.viewEvents = true;
+  rt.staleViews.add(room);
 }
 
 /** What the API and the room list read without parsing the (possibly large) room state. */

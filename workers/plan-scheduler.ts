@@ -18,11 +18,11 @@
  * a plan saved by an API that died before scheduling is still cued.
  */
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import { parsePlanRecord, planCueId, planCueKind } from '../core/plans.ts';
 import { shardOf } from '../core/sharding.ts';
 import type { PlannedMoment, PlanRecord } from '../core/protocol.ts';
 import type { Logger } from '../server/logger.ts';
+import { bullConnection, createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 
@@ -125,19 +125,21 @@ export interface PlanSchedulerOptions {
 /** The `plans` part: runs the BullMQ worker that fires plan jobs, and re-adds stored plans' jobs at start. */
 export class PlanScheduler {
   readonly stats = { fired: 0, repeats: 0, stale: 0 };
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
+  private bull: { close(): void } | null = null;
   private queue: Queue | null = null;
   private worker: Worker | null = null;
 
   constructor(private readonly opts: PlanSchedulerOptions) {
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis = createRedis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.redis.on('error', (e: Error) => opts.log.debug('plan scheduler redis', { error: e.message }));
   }
 
   async start(): Promise<void> {
     await this.redis.connect();
     const name = this.opts.queueName ?? PLAN_QUEUE;
-    const connection = { url: this.opts.redisUrl, maxRetriesPerRequest: null };
+    const bull = (this.bull = bullConnection(this.opts.redisUrl));
+    const connection = bull.connection;
     this.queue = new Queue(name, { connection, prefix: PLAN_QUEUE_PREFIX });
     this.queue.on('error', (e: Error) => this.opts.log.warn('plan queue error', { error: e.message }));
     await this.reconcile();
@@ -150,6 +152,7 @@ export class PlanScheduler {
   async stop(): Promise<void> {
     await this.worker?.close();
     await this.queue?.close();
+    this.bull?.close();
     this.redis.disconnect();
   }
 

@@ -3,7 +3,7 @@
  * event of one room to gzip NDJSON as it arrives (see room-recorder.ts). Ctrl-C stops it cleanly; the
  * file is valid whenever it stops.
  */
-import { Redis } from 'ioredis';
+import { createRedis } from '../server/redis-connection.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.ts';
 import { ROOM_ID_PATTERN } from '../core/events.ts';
@@ -28,7 +28,7 @@ export async function recordCommand(args: string[], env: Record<string, string |
   if (!config.redisUrl) throw new CommandUsageError('crest record needs REDIS_URL pointing at Crest\'s Redis (`crest start` prints it)');
 
   // A connection of its own: it blocks on XREAD.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', (e) => process.stderr.write(`crest record: redis: ${e.message} (retrying)\n`));
   const abort = new AbortController();
   const stop = () => abort.abort();

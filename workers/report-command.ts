@@ -1,25 +1,32 @@
 /**
- * `crest report --room R [--format html|json|csv] [--out FILE] [--stream current] [--tz ZONE] [--plans FILE.json]`:
+ * `crest report --room R [--format html|json|csv] [--out FILE] [--stream current|ID] [--tz ZONE] [--plans FILE.json]`:
  * the post-stream report from Crest's Redis (REDIS_URL), the same figures as
- * `GET /api/v1/rooms/:room/report`. Without --out it goes to stdout; with --out the file is written
+ * `GET /api/v1/rooms/:room/report`; `--stream ID` reports a past stream from its archive
+ * (CREST_ARCHIVE_DIR, default CREST_DATA_DIR/archive), `--stream list` lists the room's streams. Without --out it goes to stdout; with --out the file is written
  * atomically (temporary file, then rename). `--plans` compares against planned moments from a JSON file
  * (an array, or `{ "plans": [...] }`; `at` as ms since epoch or an ISO date-time).
  */
-import { Redis } from 'ioredis';
+import { createRedis } from '../server/redis-connection.ts';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadConfig } from '../config/config.ts';
 import { ROOM_ID_PATTERN } from '../core/events.ts';
 import type { PlannedMomentInput } from '../core/report.ts';
-import { loadRoomReport, UnknownStreamError } from '../server/report/load-room-report.ts';
+import { CURRENT_STREAM, loadRoomReport, UnknownStreamError } from '../server/report/load-room-report.ts';
+import { HistoryStore } from '../server/history-store.ts';
+import { loadArchivedReport, PastStreamError } from '../server/history-report.ts';
+import { join, resolve } from 'node:path';
+import { STREAM_ID_PATTERN } from './stream-archive-format.ts';
 import { timeZoneOrThrow } from '../server/report/report-format.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../server/report/render-report.ts';
 import { RoomStore } from '../server/room-store.ts';
 import { CommandUsageError } from './command-usage-error.ts';
 
 export const REPORT_USAGE =
-  'crest report --room ROOM [--format html|json|csv] [--out FILE] [--stream current] [--tz Asia/Shanghai] [--plans PLANS.json]';
+  'crest report --room ROOM [--stream current|ID|list] [--format html|json|csv] [--out FILE] [--tz Asia/Shanghai] [--plans PLANS.json]';
+
+const ROOT = resolve(new URL('..', import.meta.url).pathname);
 
 const plannedMomentSchema = z.object({
   id: z.string().min(1).max(128),
@@ -73,7 +80,7 @@ export async function reportCommand(
 
   const config = loadConfig(env);
   if (!config.redisUrl) throw new CommandUsageError("crest report needs REDIS_URL pointing at Crest's Redis (`crest start` prints it)");
-  const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = createRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {}); // reported through the failing calls below
   try {
     try {
@@ -82,11 +89,24 @@ export async function reportCommand(
       throw new CommandUsageError(`crest report: cannot reach Redis at REDIS_URL (${(err as Error).message})`);
     }
     const store = new RoomStore(redis, config.shards, config.outStreamMaxLen);
+    const history = new HistoryStore(redis, config.shards);
+    if (values.stream === 'list') {
+      const streams = await history.list(room);
+      const text = streams.length
+        ? streams.map((s) => `${s.id}  ${s.status.padEnd(8)}  ${new Date(s.startTs).toISOString()} → ${s.endTs ? new Date(s.endTs).toISOString() : 'open'}  ${s.events ?? '-'} events  GMV ${s.summary?.gmv ?? '-'}`).join('\n') + '\n'
+        : `no streams of ${room} recorded (history needs the archiver part: crest start, or crest worker archiver)\n`;
+      stdout(text);
+      return { room, format, bytes: Buffer.byteLength(text), out: null };
+    }
     let report;
     try {
-      report = await loadRoomReport(store, room, { stream: values.stream, plannedMoments, now: Date.now() });
+      if (values.stream !== undefined && values.stream !== CURRENT_STREAM && STREAM_ID_PATTERN.test(values.stream)) {
+        const dir = resolve(ROOT, config.archive.dir ?? join(config.dataDir, 'archive'));
+        const acks = await store.acks(room);
+        report = (await loadArchivedReport(room, values.stream, { dir, history, engine: config.engine, now: Date.now(), acks, plannedMoments })).report;
+      } else report = await loadRoomReport(store, room, { stream: values.stream, plannedMoments, now: Date.now() });
     } catch (err) {
-      if (err instanceof UnknownStreamError) throw new CommandUsageError(err.message);
+      if (err instanceof UnknownStreamError || err instanceof PastStreamError) throw new CommandUsageError(err.message);
       throw err;
     }
     if (!report) throw new CommandUsageError(`no events seen yet for room "${room}" on this Redis (check REDIS_URL and the room id)`);

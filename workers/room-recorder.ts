@@ -8,14 +8,15 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { constants as zlib, createGzip } from 'node:zlib';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../server/lua/scripts.ts';
 import { parseEvent } from '../core/events.ts';
 import { shardOf } from '../core/sharding.ts';
 import { keys } from '../server/redis-keys.ts';
+import { fieldOf } from './stream-entry.ts';
 
 export interface RecordRoomOptions {
   /** A connection this recorder may block on (XREAD BLOCK). */
-  redis: Redis;
+  redis: RedisClient;
   shards: number;
   room: string;
   /** Output file (gzip NDJSON). */
@@ -93,9 +94,4 @@ export async function recordRoom(opts: RecordRoomOptions): Promise<RecordSummary
     await once(file, 'close');
   }
   return summary;
-}
-
-function fieldOf(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }

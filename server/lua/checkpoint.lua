@@ -17,13 +17,22 @@
 -- ARGV[6]   active rooms, JSON array ('' = unchanged)
 -- ARGV[7]   suggestions kept per room, ARGV[8] series points kept per room
 -- ARGV[9]   number of rooms R, ARGV[10] number of outputs O
+-- ARGV[11]  1 when summaries of event changes were left out of this commit (more entries were waiting): then
+--           the commit is refused (CREST_VIEWS_DUE, nothing written) if it would bring @processed up to
+--           @added, so "caught up" always means the views show every event
 -- then 5 per room: room, record JSON ('' = unchanged), summary JSON ('' = unchanged),
 --           number of new suggestions S, number of new series points P
 -- then, room by room, its S suggestion JSONs and P series points
 -- then O pairs: room, out-stream update JSON
--- Returns   1, or the error CREST_LEASE_LOST (nothing written)
+-- Returns   the shard's backlog afterwards (@added - @processed), or the error CREST_LEASE_LOST or
+--           CREST_VIEWS_DUE (nothing written)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('CREST_LEASE_LOST')
+end
+local counts = redis.call('HMGET', KEYS[2], '@added', '@processed')
+local backlog = tonumber(counts[1] or '0') - tonumber(counts[2] or '0') - tonumber(ARGV[3])
+if ARGV[11] == '1' and backlog <= 0 then
+  return redis.error_reply('CREST_VIEWS_DUE')
 end
 redis.call('HSET', KEYS[2], '@cursor', ARGV[2])
 if ARGV[6] ~= '' then
@@ -36,9 +45,9 @@ local keepSug = tonumber(ARGV[7])
 local keepSeries = tonumber(ARGV[8])
 local rooms = tonumber(ARGV[9])
 local outputs = tonumber(ARGV[10])
-local p = 11 + rooms * 5
+local p = 12 + rooms * 5
 for i = 0, rooms - 1 do
-  local a = 11 + i * 5
+  local a = 12 + i * 5
   local room = ARGV[a]
   if ARGV[a + 1] ~= '' then
     redis.call('HSET', KEYS[2], 'r:' .. room, ARGV[a + 1])
@@ -64,7 +73,22 @@ end
 for k = 0, outputs - 1 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[p + k * 2], 'u', ARGV[p + k * 2 + 1])
 end
-if ARGV[5] ~= '' then
-  redis.call('XTRIM', KEYS[5], 'MINID', '~', ARGV[5])
+local minId = ARGV[5]
+-- The archiver (workers/archiver.ts) keeps '@archived' = "<cursor> <hold-until ms>": while the hold lasts,
+-- nothing it has not read yet is trimmed (an archiver down for longer than the hold no longer holds retention).
+local archived = redis.call('HGET', KEYS[2], '@archived')
+if minId ~= '' and archived then
+  local aid, holdUntil = string.match(archived, '^(%d+%-%d+) (%d+)$')
+  local now = redis.call('TIME')
+  if aid and tonumber(holdUntil) > tonumber(now[1]) * 1000 then
+    local am, as = string.match(aid, '^(%d+)-(%d+)$')
+    local mm, ms = string.match(minId, '^(%d+)-(%d+)$')
+    if mm and (tonumber(am) < tonumber(mm) or (tonumber(am) == tonumber(mm) and tonumber(as) < tonumber(ms))) then
+      minId = aid
+    end
+  end
 end
-return 1
+if minId ~= '' then
+  redis.call('XTRIM', KEYS[5], 'MINID', '~', minId)
+end
+return backlog

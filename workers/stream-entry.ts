@@ -1,0 +1,37 @@
+/**
+ * Reading entries of a shard event stream (crest:{sN}:ev): their ids and fields. Shared by the workers that
+ * tail those streams on their own cursor (archiver, recorder); the detector keeps its own copies for now.
+ */
+import { parseEvent, type CrestEvent } from '../core/events.ts';
+
+/** Orders two stream ids (`<ms>-<seq>`) numerically: negative, zero or positive. */
+export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  const da = a.indexOf('-');
+  const db = b.indexOf('-');
+  const ma = Number(a.slice(0, da));
+  const mb = Number(b.slice(0, db));
+  if (ma !== mb) return ma - mb;
+  return Number(a.slice(da + 1)) - Number(b.slice(db + 1));
+}
+
+export const maxId = (a: string, b: string): string => (compareIds(a, b) >= 0 ? a : b);
+
+/** The ms part of a stream id: when Redis appended the entry (arrival time). */
+export const idMs = (id: string): number => Number(id.slice(0, id.indexOf('-')));
+
+/** A field of an entry's flat [name, value, …] list. */
+export function fieldOf(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+/** The event an `e` field holds, validated again as read back (null when it is not one). */
+export function eventOf(json: string): CrestEvent | null {
+  try {
+    const r = parseEvent(JSON.parse(json));
+    return r.ok ? r.event : null;
+  } catch {
+    return null;
+  }
+}
