@@ -4,6 +4,7 @@
  * to a local receiver, and the dead-letter list. Private redis-server; backoff 50 ms, 3 attempts.
  */
 import { after, before, test } from 'node:test';
+import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,7 +19,10 @@ import { HttpError } from '../server/http-error.ts';
 import { createLogger, silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { webhooksRouter } from '../server/routes/webhooks.ts';
+import { roomsRouter } from '../server/routes/rooms.ts';
+import { RoomStore } from '../server/room-store.ts';
 import { signPayload, signatureHeader, verifySignature } from '../server/webhook-signature.ts';
+import { readSpend } from '../server/webhook-spend.ts';
 import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../workers/alert-worker.ts';
 import { startTestRedis } from './support/redis.ts';
 
@@ -41,6 +45,8 @@ let worker: AlertWorker;
 
 interface Received {
   path: string;
+  /** With the query string (DingTalk signs in it). */
+  url: string;
   headers: IncomingHttpHeaders;
   body: string;
   at: number;
@@ -48,6 +54,8 @@ interface Received {
 const received: Received[] = [];
 /** Per path: the statuses to answer, in order; the last one repeats. Default 200. */
 const script = new Map<string, number[]>();
+/** Per path: the 2xx bodies to answer, in order; the last one repeats. Default "ok". */
+const bodies = new Map<string, string[]>();
 const hits = (path: string) => received.filter((r) => r.path === path);
 
 const token = (role: 'operator' | 'buyer' | 'host' | 'admin', rooms: string[] | '*', sub?: string) =>
@@ -133,11 +141,12 @@ before(async () => {
     redis,
     log,
     counters: {},
-    // Not used by the webhooks router.
+    // Not used by the webhooks router; the rooms router (for the operator log) reads the store.
     ingest: null as never,
-    store: null as never,
+    store: new RoomStore(redis, config.shards, 1_000),
   };
   const app = express();
+  app.use('/api/v1', roomsRouter(ctx));
   app.use('/api/v1', webhooksRouter(ctx));
   // Stand-in for the lead's global handler: HttpError → its status and body, anything else → 500.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -151,11 +160,14 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const path = req.url ?? '';
-      received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      const url = req.url ?? '';
+      const path = url.split('?')[0]!;
+      received.push({ path, url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
       const plan = script.get(path) ?? [200];
       const status = plan.length > 1 ? plan.shift()! : plan[0]!;
-      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+      const answers = bodies.get(path) ?? ['ok'];
+      const answer = answers.length > 1 ? answers.shift()! : answers[0]!;
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status < 300 ? answer : 'nope');
     });
   });
   receiverUrl = await listen(receiver);
@@ -393,6 +405,185 @@ test('signature verification rejects a tampered body, a stale or future timestam
   // Several v1 entries (secret rotation): one match is enough.
   const rotated = `t=${now},v1=${'0'.repeat(64)},v1=${signPayload(secret, now, body).slice(7)}`;
   assert.equal(verifySignature(secret, rotated, body, { nowSec: now }).ok, true);
+});
+
+test('presets: slack, feishu (signed) and dingtalk (signed) bodies reach the receiver in their platform shapes', { timeout: 10_000 }, async () => {
+  const op = token('operator', ['room-p']);
+  bodies.set('/feishu', ['{"code":0,"msg":"success","data":{}}']);
+  bodies.set('/ding', ['{"errcode":130101,"errmsg":"send too fast"}', '{"errcode":0,"errmsg":"ok"}']);
+  const slack = await subscribe(op, { url: `${receiverUrl}/slack`, room: 'room-p', preset: 'slack' });
+  const feishu = await subscribe(op, { url: `${receiverUrl}/feishu`, room: 'room-p', preset: 'feishu', botSecret: 'feishu-bot-secret' });
+  await subscribe(op, { url: `${receiverUrl}/ding?access_token=t0k`, room: 'room-p', preset: 'dingtalk', botSecret: 'SECding-bot-secret' });
+  assert.equal((slack as unknown as { preset: string }).preset, 'slack');
+  const listed = await call('GET', '/webhooks?room=room-p', op);
+  assert.deepEqual(listed.json.webhooks.map((w: { preset: string; botSigning: boolean }) => [w.preset, w.botSigning]), [['slack', false], ['feishu', true], ['dingtalk', true]]);
+  assert.equal(JSON.stringify(listed.json).includes('bot-secret'), false, 'bot secrets are never listed');
+
+  const s = suggestion('room-p');
+  await emitSuggestion(s);
+  await waitFor('all three', 5_000, () => (hits('/slack').length >= 1 && hits('/feishu').length >= 1 && hits('/ding').length >= 2) || undefined);
+  await sleep(300);
+
+  const sl = JSON.parse(hits('/slack')[0]!.body);
+  assert.equal(typeof sl.text, 'string');
+  assert.equal(sl.blocks[0].type, 'header');
+  assert.equal(verifySignature(slack.secret, hits('/slack')[0]!.headers['x-crest-signature'], hits('/slack')[0]!.body).ok, true);
+
+  const fs = JSON.parse(hits('/feishu')[0]!.body);
+  assert.equal(fs.msg_type, 'interactive');
+  assert.equal(fs.card.header.title.content, 'Boost now · room-p');
+  // Verified the way Feishu does: HMAC-SHA256 keyed by "timestamp\nsecret" over nothing, base64.
+  assert.equal(fs.sign, createHmac('sha256', `${fs.timestamp}\nfeishu-bot-secret`).update(Buffer.alloc(0)).digest('base64'));
+  assert.ok(Math.abs(Number(fs.timestamp) - Date.now() / 1000) < 60, 'timestamp in seconds, fresh');
+  assert.equal(verifySignature(feishu.secret, hits('/feishu')[0]!.headers['x-crest-signature'], hits('/feishu')[0]!.body).ok, true);
+
+  // DingTalk said "send too fast" once: retried, same delivery, freshly signed URL.
+  const dings = hits('/ding');
+  assert.equal(dings.length, 2);
+  for (const d of dings) {
+    const u = new URL(d.url, receiverUrl);
+    assert.equal(u.searchParams.get('access_token'), 't0k');
+    const t = u.searchParams.get('timestamp')!;
+    assert.ok(Math.abs(Number(t) - Date.now()) < 60_000, 'timestamp in ms, fresh');
+    assert.equal(u.searchParams.get('sign'), createHmac('sha256', 'SECding-bot-secret').update(`${t}\nSECding-bot-secret`).digest('base64'));
+    const body = JSON.parse(d.body);
+    assert.equal(body.msgtype, 'markdown');
+    assert.equal(body.markdown.title, 'Boost now · room-p');
+  }
+  assert.equal(dings[0]!.headers['x-crest-delivery'], dings[1]!.headers['x-crest-delivery']);
+});
+
+test('a feishu bot answering 200 with a signature error code is dead-lettered at once, with the code as the reason', { timeout: 10_000 }, async () => {
+  bodies.set('/feishu-bad', ['{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}']);
+  const sub = await subscribe(token('operator', ['room-q']), { url: `${receiverUrl}/feishu-bad`, room: 'room-q', preset: 'feishu', botSecret: 'wrong' });
+  await emitSuggestion(suggestion('room-q'));
+  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  assert.equal(dl.attempts, 1);
+  assert.match(dl.reason, /^the receiver refused it for good \(not retried\): feishu code 19021: sign match fail/);
+  assert.equal(hits('/feishu-bad').length, 1);
+});
+
+test('preset and botSecret are validated', { timeout: 10_000 }, async () => {
+  const op = token('operator', ['room-a']);
+  const bad = await call('POST', '/webhooks', op, { url: `${receiverUrl}/x`, room: 'room-a', preset: 'teams' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.field, 'preset');
+  assert.match(bad.json.error.reason, /generic, slack, feishu, dingtalk/);
+  const stray = await call('POST', '/webhooks', op, { url: `${receiverUrl}/x`, room: 'room-a', preset: 'slack', botSecret: 'abc' });
+  assert.equal(stray.status, 400);
+  assert.equal(stray.json.error.field, 'botSecret');
+});
+
+test('alert rules: a muted kind and a rate limit hold buyer deliveries, operators still get them, and the holds are logged with why', { timeout: 10_000 }, async () => {
+  const op = token('operator', ['room-h']);
+  const put = await call('PUT', '/rooms/room-h/alert-rules', op, { buyer: { mutedKinds: ['boost.stop'], maxAlerts: { count: 1, perMinutes: 60 } } });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  assert.deepEqual((await call('GET', '/rooms/room-h/alert-rules', op)).json.rules, put.json.rules);
+  await subscribe(token('buyer', ['room-h']), { url: `${receiverUrl}/h-buyer`, room: 'room-h' });
+  await subscribe(op, { url: `${receiverUrl}/h-op`, room: 'room-h', audience: 'operator', kinds: ['boost.now', 'boost.stop'] });
+
+  const s1 = suggestion('room-h');
+  const s2 = suggestion('room-h');
+  const s3 = suggestion('room-h', { kind: 'boost.stop', reasonCode: 'peak-passed' });
+  for (const s of [s1, s2, s3, s2]) await emitSuggestion(s); // s2 twice: a re-read decides nothing new
+  await waitFor('operator gets all three', 5_000, () => hits('/h-op').length >= 3 || undefined);
+  await sleep(300);
+  const ids = (path: string) => hits(path).map((h) => JSON.parse(h.body).suggestion.id);
+  assert.deepEqual(ids('/h-buyer'), [s1.id], 'the buyer gets the first boost only');
+  assert.deepEqual(ids('/h-op'), [s1.id, s2.id, s3.id], 'operators have no rule here: everything, in order');
+
+  const holds = await call('GET', '/rooms/room-h/alert-holds', op);
+  assert.equal(holds.status, 200);
+  assert.deepEqual(
+    holds.json.holds.map((h: { suggestionId: string; holds: Record<string, { code: string }> }) => [h.suggestionId, Object.keys(h.holds), h.holds.buyer?.code]),
+    [[s3.id, ['buyer'], 'muted'], [s2.id, ['buyer'], 'rate-limit']],
+  );
+  assert.equal(holds.json.holds[1].holds.buyer.reason, '1 alert already went to the buyer audience within 60 min (limit 1)');
+
+  // The operator's suggestion log carries the same holds beside the suggestions (what the detector committed,
+  // written here the way its checkpoint does); buyers never see them.
+  const shard = shardOf('room-h', config.shards);
+  await redis.hset(keys.view(shard), 'room-h', JSON.stringify({ room: 'room-h', windows: [] }));
+  await redis.lpush(keys.suggestions(shard, 'room-h'), ...[s1, s2, s3].map((s) => JSON.stringify(s)));
+  const opLog = await call('GET', '/rooms/room-h/suggestions', op);
+  assert.equal(opLog.status, 200, JSON.stringify(opLog.json));
+  assert.equal(opLog.json.suggestions.length, 3, 'held suggestions stay in the log');
+  assert.deepEqual(opLog.json.alertHolds, holds.json.holds);
+  const buyerLog = await call('GET', '/rooms/room-h/suggestions', token('buyer', ['room-h']));
+  assert.equal(buyerLog.status, 200);
+  assert.equal('alertHolds' in buyerLog.json, false);
+
+  // Removing the rules lets the next one through.
+  assert.equal((await call('PUT', '/rooms/room-h/alert-rules', op, {})).status, 200);
+  const s4 = suggestion('room-h');
+  await emitSuggestion(s4);
+  await waitFor('buyer gets the next one', 5_000, () => hits('/h-buyer').length >= 2 || undefined);
+  assert.equal(ids('/h-buyer')[1], s4.id);
+});
+
+test('alert rules API: operators only, bodies validated with the field named', { timeout: 10_000 }, async () => {
+  const op = token('operator', ['room-h']);
+  assert.equal((await call('GET', '/rooms/room-h/alert-rules', token('buyer', ['room-h']))).status, 403);
+  assert.equal((await call('PUT', '/rooms/room-x/alert-rules', op, {})).status, 403);
+  assert.equal((await call('GET', '/rooms/room-h/alert-holds', token('host', ['room-h']))).status, 403);
+  const cases: [unknown, string][] = [
+    [{ buyer: { quietHours: { from: '22:00', to: '08:00', tz: 'Nowhere/City' } } }, 'buyer.quietHours.tz'],
+    [{ buyer: { quietHours: { from: '9am', to: '08:00' } } }, 'buyer.quietHours.from'],
+    [{ host: { mutedKinds: ['boost.later'] } }, 'host.mutedKinds.0'],
+    [{ operator: { maxAlerts: { count: 0, perMinutes: 10 } } }, 'operator.maxAlerts.count'],
+    [{ buyer: { cooldownMinutes: 1.5 } }, 'buyer.cooldownMinutes'],
+    [{ viewer: {} }, 'viewer'],
+    [[], 'body'],
+  ];
+  for (const [body, field] of cases) {
+    const r = await call('PUT', '/rooms/room-h/alert-rules', op, body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.status}`);
+    assert.equal(r.json.error.field, field, `${JSON.stringify(body)} → ${JSON.stringify(r.json)}`);
+  }
+});
+
+test('boost outcomes: spend seen on the ticks after a boost.now says whether the buyer followed it', { timeout: 10_000 }, async () => {
+  const T = 1_800_000_000_000;
+  const MIN = 60_000;
+  const tick = (ts: number, adSpend: number) => emit({ type: 'tick', room: 'room-o', tick: { room: 'room-o', ts, metrics: { adSpend } as never } });
+  const b1 = suggestion('room-o', { id: 'room-o:boost.now:1', createdAt: T + 30_000 });
+  const b2 = suggestion('room-o', { id: 'room-o:boost.now:2', createdAt: T + 15 * MIN });
+  await tick(T, 0);
+  await tick(T + MIN, 0);
+  await tick(T + 2 * MIN, 500);
+  await tick(T + 2 * MIN, 500); // the same tick read again
+  await tick(T + 3 * MIN, 800);
+  await tick(T + 14 * MIN, 900);
+  await tick(T + 30 * MIN, 900);
+  await waitFor('three spend points', 5_000, async () => (await readSpend(redis, 'room-o')).length === 3 || undefined);
+  assert.deepEqual(await readSpend(redis, 'room-o'), [
+    { type: 'ad.spend', ts: T + 2 * MIN, amount: 500 },
+    { type: 'ad.spend', ts: T + 3 * MIN, amount: 300 },
+    { type: 'ad.spend', ts: T + 14 * MIN, amount: 100 },
+  ]);
+
+  // What the detector's checkpoint holds for the room: its view (event clock), suggestions and an ack.
+  const shard = shardOf('room-o', config.shards);
+  await redis.hset(keys.view(shard), 'room-o', JSON.stringify({ room: 'room-o', metrics: { ts: T + 30 * MIN }, windows: [] }));
+  await redis.lpush(keys.suggestions(shard, 'room-o'), JSON.stringify(b1), JSON.stringify(b2));
+  await redis.hset(keys.acks(shard, 'room-o'), b1.id, JSON.stringify({ suggestionId: b1.id, room: 'room-o', by: 'buyer-7', role: 'buyer', at: T + 40_000 }));
+
+  const r = await call('GET', '/rooms/room-o/boost-outcomes', token('buyer', ['room-o']));
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.withinMin, 10);
+  assert.deepEqual(
+    r.json.outcomes.map((o: Record<string, unknown>) => [o.suggestionId, o.verdict, o.spendAfter, o.spendEventsAfter, o.spendBefore, o.firstSpendAfterMs, o.ackBy]),
+    [
+      [b1.id, 'followed', 800, 2, 0, 90_000, 'buyer-7'],
+      [b2.id, 'not-followed', 0, 0, 100, null, null],
+    ],
+  );
+  const short = await call('GET', '/rooms/room-o/boost-outcomes?withinMin=1', token('operator', ['room-o']));
+  assert.equal(short.json.outcomes[0].verdict, 'not-followed', 'nothing within 1 min of the first boost');
+  const bad = await call('GET', '/rooms/room-o/boost-outcomes?withinMin=0', token('operator', ['room-o']));
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.field, 'withinMin');
+  assert.equal((await call('GET', '/rooms/room-o/boost-outcomes', token('buyer', ['room-x']))).status, 403);
 });
 
 // Last: replaces the shared worker.

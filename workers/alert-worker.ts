@@ -1,30 +1,37 @@
 /**
  * Alert worker: turns suggestions on the shards' out streams into signed webhook deliveries.
  *
- *   out stream (per shard) ──XREADGROUP──► match subscriptions ──Queue.addBulk──► BullMQ ──Worker──► POST
- *                                                                                   └─ attempts exhausted ─► dead letters
+ *   out stream (per shard) ──XREADGROUP──► match subscriptions ──► lane per subscription ──► BullMQ ──► POST
+ *                                                                   (server/webhook-lanes.ts)   └─ attempts exhausted ─► dead letters
  *
  * Stream side: one consumer group (`crest-alerts`) per out stream, created at '$' on first start, so history
- * older than that is never replayed. Entries are XACKed only after their jobs are in the queue; entries a
- * crashed worker left pending are taken over with XAUTOCLAIM (at start and every `claimIdleMs`).
+ * older than that is never replayed. Entries are XACKed only after their deliveries are in their lanes;
+ * entries a crashed worker left pending are taken over with XAUTOCLAIM (at start and every `claimIdleMs`).
  *
- * Dedupe key: the BullMQ job id `deliveryIdFor(subscriptionId, suggestion.id)`. BullMQ ignores an add with an
- * existing job id, so re-reading an entry (claimed after a crash, or a replayed stream range) never delivers
- * twice while the job is retained (see JOB_RETENTION). The same id goes out as `X-Crest-Delivery`, so a
- * receiver can drop the repeat of a delivery whose 2xx we never saw.
+ * Order: a subscription covers one room, and its deliveries go out one at a time in out-stream order (its
+ * lane); a delivery that keeps failing holds the ones behind it until it succeeds or is dead-lettered.
+ * Different subscriptions deliver in parallel (`concurrency`). Order holds for one alert worker reading a
+ * shard at a time (the consumer group splits a shard's entries between consumers when there are several).
  *
- * Per-room order is not kept yet: deliveries run with `concurrency` in parallel and retries reorder them
- * (a later concern: a BullMQ group / one queue per room would fix it).
+ * Dedupe key: the lane item's job id, `deliveryIdFor(subscriptionId, suggestion.id)`, remembered for
+ * LANE_DEDUPE_TTL_S, so re-reading an entry (claimed after a crash, or a replayed stream range) never
+ * delivers twice. The same id goes out as `X-Crest-Delivery`, so a receiver can drop the repeat of a
+ * delivery whose 2xx we never saw (a worker killed mid-POST delivers again: at least once, never lost).
  */
 import { randomBytes } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { Redis, type Cluster } from 'ioredis';
 import { z } from 'zod';
 import { ROOM_ID_PATTERN } from '../core/events.ts';
 import { SUGGESTION_KINDS, type Audience, type Suggestion, type SuggestionKind } from '../core/protocol.ts';
+import type { RedisClient } from '../server/lua/scripts.ts';
+import { bullConnection, createRedis, readGroupStreams } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import type { Logger } from '../server/logger.ts';
-import { webhookHeaders } from '../server/webhook-signature.ts';
+import { WebhookLanes, type LaneItem, type LaneJobData } from '../server/webhook-lanes.ts';
+import { decide } from '../server/webhook-rules.ts';
+import { SpendRecorder, type TickSpend } from '../server/webhook-spend.ts';
+import { bodyVerdict, buildDelivery, WEBHOOK_PRESETS, type WebhookPreset } from '../server/webhook-presets.ts';
 
 export const WEBHOOK_QUEUE = 'crest-webhooks';
 /** Hash-tagged so every key of the queue lands in one Redis Cluster slot, as BullMQ requires there. */
@@ -61,6 +68,10 @@ export const subscriptionSchema = z.object({
   audience: audienceSchema,
   kinds: z.array(kindSchema),
   secret: z.string(),
+  /** Body shape (server/webhook-presets.ts); subscriptions stored before presets existed are generic. */
+  preset: z.enum(WEBHOOK_PRESETS).default('generic'),
+  /** The chat bot's own signing secret (Feishu, DingTalk); never shown again, like `secret`. */
+  botSecret: z.string().optional(),
   createdBy: z.string(),
   createdAt: z.number(),
 });
@@ -98,18 +109,23 @@ const suggestionSchema = z.looseObject({
   suppressed: z.string().nullable(),
 });
 
+/** `lane` and `jobId` are absent on jobs queued before delivery lanes existed: those deliver unordered, as then. */
 const deliveryJobSchema = z.object({
   subscriptionId: z.string(),
   deliveryId: z.string(),
   suggestion: suggestionSchema,
+  jobId: z.string().optional(),
+  lane: z.string().optional(),
 });
 export interface DeliveryJob {
   subscriptionId: string;
   deliveryId: string;
   suggestion: Suggestion;
+  jobId?: string;
+  lane?: string;
 }
 
-/** The receiver's body. `id` is the delivery id (also in X-Crest-Delivery). */
+/** The generic preset's body. `id` is the delivery id (also in X-Crest-Delivery). */
 export interface WebhookBody {
   id: string;
   type: 'suggestion';
@@ -126,6 +142,9 @@ export interface DeadLetter {
   room: string;
   suggestionId: string;
   kind: SuggestionKind;
+  /** Why it gave up, in one sentence for the operator panel ("gave up after 8 attempts: HTTP 503 …"). */
+  reason: string;
+  /** The last attempt's error as the receiver or the network gave it. */
   error: string;
   attempts: number;
   /** ms since epoch. */
@@ -142,6 +161,8 @@ export const deadLetterSchema = z.object({
   room: z.string(),
   suggestionId: z.string(),
   kind: kindSchema,
+  // Records written before `reason` existed get it from `error` (see readDeadLetters).
+  reason: z.string().optional(),
   error: z.string(),
   attempts: z.number(),
   at: z.number(),
@@ -168,18 +189,27 @@ export function deliveryJobOptions(webhook: { attempts: number; backoffMs: numbe
 }
 
 /**
- * Re-enqueues a dead letter with its original delivery id (a receiver that did act on it drops it). The job id
- * is derived from the dead letter's id, so pressing replay twice on one record enqueues once.
+ * Re-enqueues a dead letter with its original delivery id (a receiver that did act on it drops it), at the
+ * tail of its subscription's lane. The job id is derived from the dead letter's id, so pressing replay twice
+ * on one record enqueues once.
  */
-export async function enqueueReplay(
-  queue: Queue,
-  dl: DeadLetter,
-  webhook: { attempts: number; backoffMs: number },
-): Promise<string> {
+export async function enqueueReplay(lanes: WebhookLanes, dl: DeadLetter): Promise<string> {
   const jobId = `${dl.deliveryId}.replay.${dl.id}`;
-  const data: DeliveryJob = { subscriptionId: dl.subscriptionId, deliveryId: dl.deliveryId, suggestion: dl.suggestion };
-  await queue.add(dl.kind, data, deliveryJobOptions(webhook, jobId));
+  await lanes.push([{ jobId, subscriptionId: dl.subscriptionId, deliveryId: dl.deliveryId, suggestion: dl.suggestion }]);
   return jobId;
+}
+
+/** The lanes of a queue, with the job options every lane job gets. */
+export function lanesFor(redis: Redis | Cluster, queue: Queue, webhook: { attempts: number; backoffMs: number }): WebhookLanes {
+  return new WebhookLanes(redis, queue, (jobId) => deliveryJobOptions(webhook, jobId));
+}
+
+/** The dead letter's one-sentence reason. */
+export function deadLetterReason(err: unknown, attempts: number): string {
+  const msg = (err as Error).message ?? String(err);
+  return err instanceof UnrecoverableError
+    ? `the receiver refused it for good (not retried): ${msg}`
+    : `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${msg}`;
 }
 
 /** Receiver answered non-2xx in a way a retry will not change (see `isPermanentStatus`): no more attempts. */
@@ -211,13 +241,16 @@ export function isPermanentStatus(status: number): boolean {
   return (status >= 300 && status < 500 && status !== 408 && status !== 429) || status < 200;
 }
 
-/** POSTs one signed body; resolves with the status on 2xx, throws WebhookRejectedError / WebhookRetryableError. */
+/**
+ * POSTs one built request (server/webhook-presets.ts); resolves with the status on 2xx, throws
+ * WebhookRejectedError / WebhookRetryableError. Chat presets that answer 200 with an error code in the body
+ * are failures too (`bodyVerdict`).
+ */
 export async function postWebhook(opts: {
   url: string;
-  secret: string;
-  deliveryId: string;
-  event: string;
+  headers: Record<string, string>;
   body: string;
+  preset?: WebhookPreset;
   timeoutMs: number;
   signal?: AbortSignal;
 }): Promise<number> {
@@ -232,7 +265,7 @@ export async function postWebhook(opts: {
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': 'Crest-Webhooks/1',
-        ...webhookHeaders({ secret: opts.secret, body: opts.body, deliveryId: opts.deliveryId, event: opts.event }),
+        ...opts.headers,
       },
       body: opts.body,
     });
@@ -241,8 +274,15 @@ export async function postWebhook(opts: {
     throw new WebhookRetryableError(null, why);
   }
   if (res.status >= 200 && res.status < 300) {
-    await res.body?.cancel();
-    return res.status;
+    const preset = opts.preset ?? 'generic';
+    if (preset !== 'feishu' && preset !== 'dingtalk') {
+      await res.body?.cancel();
+      return res.status;
+    }
+    const verdict = bodyVerdict(preset, await readSnippet(res, 2_000));
+    if (verdict === null) return res.status;
+    if (verdict.retry) throw new WebhookRetryableError(res.status, verdict.message);
+    throw new WebhookRejectedError(res.status, verdict.message);
   }
   const snippet = await readSnippet(res, 200);
   const msg = `HTTP ${res.status}${snippet ? `: ${snippet}` : ''}`;
@@ -298,12 +338,15 @@ type StreamEntry = [id: string, fields: string[] | null];
 
 export class AlertWorker {
   readonly consumer: string;
-  readonly stats = { read: 0, enqueued: 0, delivered: 0, retried: 0, deadLettered: 0, invalid: 0, claimed: 0 };
-  private readonly redis: Redis;
+  readonly stats = { read: 0, enqueued: 0, held: 0, delivered: 0, retried: 0, deadLettered: 0, invalid: 0, claimed: 0, spendPoints: 0 };
+  private readonly redis: RedisClient;
   /** Blocking reads get their own connection so deliveries' lookups never wait behind them. */
-  private readonly reader: Redis;
+  private readonly reader: RedisClient;
+  private bull: { close(): void } | null = null;
   private queue: Queue | null = null;
   private worker: Worker | null = null;
+  private lanes: WebhookLanes | null = null;
+  private spend!: SpendRecorder;
   private running = false;
   private loopDone: Promise<void> | null = null;
   private readonly queueName: string;
@@ -315,8 +358,8 @@ export class AlertWorker {
     this.queueName = opts.queueName ?? WEBHOOK_QUEUE;
     this.claimIdleMs = opts.claimIdleMs ?? 30_000;
     this.blockMs = opts.blockMs ?? 1_000;
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.reader = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis = createRedis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.reader = createRedis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     for (const c of [this.redis, this.reader]) c.on('error', (e: Error) => opts.log.debug('alert worker redis', { error: e.message }));
   }
 
@@ -324,7 +367,9 @@ export class AlertWorker {
     await Promise.all([this.redis.connect(), this.reader.connect()]);
     await this.ensureGroups();
     // Separate connections for Queue and Worker (BullMQ owns and closes them); null retries as BullMQ requires.
-    const connection = { url: this.opts.redisUrl, maxRetriesPerRequest: null };
+    // On a Redis Cluster it is one shared Cluster client instead, closed in stop() (server/redis-connection.ts).
+    const bull = (this.bull = bullConnection(this.opts.redisUrl));
+    const connection = bull.connection;
     this.queue = new Queue(this.queueName, { connection, prefix: WEBHOOK_QUEUE_PREFIX });
     this.worker = new Worker(this.queueName, (job, _token, signal) => this.deliver(job, signal), {
       connection,
@@ -334,6 +379,10 @@ export class AlertWorker {
     this.queue.on('error', (e: Error) => this.opts.log.warn('alert queue error', { error: e.message }));
     this.worker.on('error', (e: Error) => this.opts.log.warn('alert worker error', { error: e.message }));
     await Promise.all([this.queue.waitUntilReady(), this.worker.waitUntilReady()]);
+    this.lanes = lanesFor(this.redis, this.queue, this.opts.webhook);
+    this.spend = new SpendRecorder(this.redis);
+    // Heads a crash left without a job get one before anything new is read.
+    await this.lanes.sweep();
     this.running = true;
     this.loopDone = this.loop();
     this.opts.log.info('alert worker started', { consumer: this.consumer, shards: this.opts.shards });
@@ -346,6 +395,7 @@ export class AlertWorker {
     await this.loopDone;
     await this.worker?.close();
     await this.queue?.close();
+    this.bull?.close();
     this.redis.disconnect();
   }
 
@@ -371,14 +421,14 @@ export class AlertWorker {
       try {
         if (Date.now() - lastClaim >= this.claimIdleMs) {
           await this.claimStale();
+          await this.lanes!.sweep();
           lastClaim = Date.now();
         }
-        const reply = (await this.reader.xreadgroup(
-          'GROUP', ALERT_GROUP, this.consumer,
-          'COUNT', this.opts.batchSize ?? 500,
-          'BLOCK', Math.min(this.blockMs, this.claimIdleMs),
-          'STREAMS', ...streams, ...streams.map(() => '>'),
-        )) as [string, StreamEntry[]][] | null;
+        // One XREADGROUP over every shard on plain Redis; per shard on a cluster (the streams span slots).
+        const reply = await readGroupStreams(this.reader, ALERT_GROUP, this.consumer, streams, {
+          count: this.opts.batchSize ?? 500,
+          blockMs: Math.min(this.blockMs, this.claimIdleMs),
+        });
         for (const [stream, entries] of reply ?? []) await this.handleEntries(stream, entries);
       } catch (err) {
         if (!this.running) break;
@@ -416,29 +466,39 @@ export class AlertWorker {
     if (entries.length === 0) return;
     this.stats.read += entries.length;
     const suggestions: Suggestion[] = [];
+    const ticks: TickSpend[] = [];
     for (const [id, fields] of entries) {
       const raw = fields ? fieldOf(fields, 'u') : undefined;
       if (raw === undefined) continue;
-      const s = suggestionOf(raw);
-      if (s === 'invalid') {
+      const u = updateOf(raw);
+      if (u === 'invalid') {
         this.stats.invalid++;
         this.opts.log.warn('alert worker skipped a malformed out-stream entry', { stream, id });
-      } else if (s && s.suppressed === null) suggestions.push(s);
+      } else if (u?.type === 'suggestion' && u.suggestion.suppressed === null) suggestions.push(u.suggestion);
+      else if (u?.type === 'tick') ticks.push(u.spend);
     }
+    // Ad spend for outcome tracking (server/webhook-spend.ts): only rises are written.
+    if (ticks.length > 0) this.stats.spendPoints += await this.spend.record(ticks);
     if (suggestions.length > 0) {
       const subs = await this.subscriptionsByRoom();
-      const jobs: { name: string; data: DeliveryJob; opts: JobsOptions }[] = [];
+      // Out-stream order within a shard is room order; the lanes keep it per subscription. Rules are decided
+      // in that order too, for every suggestion whether or not anyone subscribes, so decisions depend only on
+      // the rules and the room's suggestions.
+      const items: LaneItem[] = [];
       for (const s of suggestions) {
+        const holds = await decide(this.redis, s);
         for (const sub of subs.get(s.room) ?? []) {
           if (!subscriptionMatches(sub, s)) continue;
+          // Operator subscriptions get every audience under the operator's rules.
+          if (holds[sub.audience]) {
+            this.stats.held++;
+            continue;
+          }
           const deliveryId = deliveryIdFor(sub.id, s.id);
-          jobs.push({ name: s.kind, data: { subscriptionId: sub.id, deliveryId, suggestion: s }, opts: deliveryJobOptions(this.opts.webhook, deliveryId) });
+          items.push({ jobId: deliveryId, deliveryId, subscriptionId: sub.id, suggestion: s });
         }
       }
-      if (jobs.length > 0) {
-        await this.queue!.addBulk(jobs);
-        this.stats.enqueued += jobs.length;
-      }
+      this.stats.enqueued += await this.lanes!.push(items);
     }
     await this.redis.xack(stream, ALERT_GROUP, ...entries.map(([id]) => id));
   }
@@ -464,36 +524,58 @@ export class AlertWorker {
     const parsed = deliveryJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     const data = parsed.data as unknown as DeliveryJob;
+    const lane = data.lane !== undefined ? (data as LaneJobData) : null;
+    if (lane) {
+      const at = await this.lanes!.position(lane);
+      // Already delivered or dead-lettered (this run is a stalled job's second run): nothing left to do.
+      if (at === 'gone') return { skipped: 'already finished' };
+      // Not its turn (only heads get jobs, so only a replayed add gets here): look again a little later.
+      if (at === 'queued') {
+        await job.moveToDelayed(Date.now() + this.opts.webhook.backoffMs, job.token);
+        throw new DelayedError();
+      }
+    }
     const raw = await this.redis.hget(keys.webhooks(), data.subscriptionId);
     const sub = raw ? parseSubscription(raw) : null;
     // Deleted since it was enqueued: the owner asked for no more deliveries, so this is done, not failed.
-    if (!sub) return { skipped: 'subscription deleted' };
-    const body: WebhookBody = { id: data.deliveryId, type: 'suggestion', suggestion: data.suggestion };
+    if (!sub) {
+      if (lane) await this.lanes!.clear(lane.subscriptionId);
+      return { skipped: 'subscription deleted' };
+    }
+    // Built per attempt: the signatures' timestamps must be fresh on every retry.
+    const request = buildDelivery({
+      preset: sub.preset,
+      url: sub.url,
+      deliveryId: data.deliveryId,
+      suggestion: data.suggestion,
+      secret: sub.secret,
+      botSecret: sub.botSecret,
+      nowMs: Date.now(),
+    });
+    let status: number;
     try {
-      const status = await postWebhook({
-        url: sub.url,
-        secret: sub.secret,
-        deliveryId: data.deliveryId,
-        event: data.suggestion.kind,
-        body: JSON.stringify(body),
-        timeoutMs: this.opts.webhook.timeoutMs,
-        signal,
-      });
-      this.stats.delivered++;
-      return { status };
+      status = await postWebhook({ ...request, preset: sub.preset, timeoutMs: this.opts.webhook.timeoutMs, signal });
     } catch (err) {
       const attempts = job.attemptsMade + 1;
       const final = err instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
       // Written before BullMQ marks the job failed, so every failed job has its dead letter (a crash right
-      // here could leave a duplicate record, never a missing one).
-      if (final) await this.deadLetter(job, data, attempts, (err as Error).message);
-      else this.stats.retried++;
+      // here could leave a duplicate record, never a missing one). Then the lane moves on.
+      if (final) {
+        await this.deadLetter(job, data, attempts, err);
+        if (lane) await this.lanes!.done(lane);
+      } else this.stats.retried++;
       this.opts.log.debug('webhook attempt failed', { job: job.id, attempt: attempts, final, error: (err as Error).message });
       throw err;
     }
+    this.stats.delivered++;
+    // Outside the try: a failed pop must not count as a failed delivery. BullMQ runs the job again, which
+    // finds itself still the head (delivers again: the receiver drops it by X-Crest-Delivery) or gone.
+    if (lane) await this.lanes!.done(lane);
+    return { status };
   }
 
-  private async deadLetter(job: Job, data: DeliveryJob, attempts: number, error: string): Promise<void> {
+  private async deadLetter(job: Job, data: DeliveryJob, attempts: number, err: unknown): Promise<void> {
+    const error = (err as Error).message ?? String(err);
     const dl: DeadLetter = {
       id: randomBytes(8).toString('hex'),
       jobId: String(job.id),
@@ -502,6 +584,7 @@ export class AlertWorker {
       room: data.suggestion.room,
       suggestionId: data.suggestion.id,
       kind: data.suggestion.kind,
+      reason: deadLetterReason(err, attempts).slice(0, 600),
       error: error.slice(0, 500),
       attempts,
       at: Date.now(),
@@ -522,8 +605,10 @@ function fieldOf(fields: string[], name: string): string | undefined {
   return undefined;
 }
 
-/** The suggestion of an out-stream `u` value; null for other update types; 'invalid' when unreadable. */
-function suggestionOf(raw: string): Suggestion | null | 'invalid' {
+const tickSpendSchema = z.object({ room: z.string(), ts: z.number(), metrics: z.object({ adSpend: z.number() }) });
+
+/** What the alert worker uses of an out-stream `u` value; null for other update types; 'invalid' when unreadable. */
+function updateOf(raw: string): { type: 'suggestion'; suggestion: Suggestion } | { type: 'tick'; spend: TickSpend } | null | 'invalid' {
   let u: unknown;
   try {
     u = JSON.parse(raw);
@@ -531,9 +616,18 @@ function suggestionOf(raw: string): Suggestion | null | 'invalid' {
     if (err instanceof SyntaxError) return 'invalid';
     throw err;
   }
-  if (typeof u !== 'object' || u === null || (u as { type?: unknown }).type !== 'suggestion') return null;
-  const r = suggestionSchema.safeParse((u as { suggestion?: unknown }).suggestion);
-  return r.success ? (r.data as unknown as Suggestion) : 'invalid';
+  if (typeof u !== 'object' || u === null) return null;
+  const type = (u as { type?: unknown }).type;
+  if (type === 'suggestion') {
+    const r = suggestionSchema.safeParse((u as { suggestion?: unknown }).suggestion);
+    return r.success ? { type, suggestion: r.data as unknown as Suggestion } : 'invalid';
+  }
+  if (type === 'tick') {
+    const r = tickSpendSchema.safeParse((u as { tick?: unknown }).tick);
+    // A tick is only read for its spend; one without it is not this worker's business, so no warning.
+    return r.success ? { type, spend: { room: r.data.room, ts: r.data.ts, adSpend: r.data.metrics.adSpend } } : null;
+  }
+  return null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -35,4 +35,8 @@ export const scripts = {
   ack: new LuaScript('ack'),
   planWrite: new LuaScript('plan-write'),
   planFire: new LuaScript('plan-fire'),
+  lanePush: new LuaScript('lane-push'),
+  lanePop: new LuaScript('lane-pop'),
+  alertDecide: new LuaScript('alert-decide'),
+  spendRecord: new LuaScript('spend-record'),
 } as const;

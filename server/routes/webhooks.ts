@@ -1,11 +1,15 @@
 /**
  * Webhook subscriptions and their dead letters (DESIGN §6). Mounted under /api/v1.
  *
- *   POST   /webhooks                              operator, buyer   create; the secret is answered once
+ *   POST   /webhooks                              operator, buyer   create (preset: generic | slack | feishu | dingtalk); the secret is answered once
  *   GET    /webhooks?room=                        operator, buyer   list (never the secret)
  *   DELETE /webhooks/:id                          operator, buyer   stop deliveries (queued ones are skipped)
  *   GET    /webhooks/dead-letters?room=           operator          deliveries that gave up, with why
  *   POST   /webhooks/dead-letters/:id/replay      operator          enqueue one again (same delivery id)
+ *   GET    /rooms/:room/alert-rules               operator          the room's quiet rules per audience
+ *   PUT    /rooms/:room/alert-rules               operator          replace them ({} removes them)
+ *   GET    /rooms/:room/alert-holds               operator          suggestions held back at delivery, with why
+ *   GET    /rooms/:room/boost-outcomes?withinMin= operator, buyer   did ad spend follow each boost.now
  *
  * Visibility: a subscription is visible to tokens granting its room; buyers see only the ones they created
  * (by token `sub`), operators every one in their rooms. Anything not visible is 404, like a missing one.
@@ -22,6 +26,7 @@ import {
   AUDIENCE_KINDS,
   deadLetterSchema,
   enqueueReplay,
+  lanesFor,
   parseSubscription,
   WEBHOOK_QUEUE,
   WEBHOOK_QUEUE_PREFIX,
@@ -29,12 +34,18 @@ import {
   type WebhookSubscription,
 } from '../../workers/alert-worker.ts';
 import type { AppContext } from '../app-context.ts';
-import { authenticate, requireRole } from '../auth/middleware.ts';
+import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
 import { canAccessRoom, type TokenClaims } from '../auth/token.ts';
 import { withBodyErrors } from '../body-errors.ts';
 import { bodyFieldError } from '../zod-field-error.ts';
 import { badRequest, forbidden, HttpError, notFound } from '../http-error.ts';
 import { keys } from '../redis-keys.ts';
+import type { WebhookLanes } from '../webhook-lanes.ts';
+import { BOT_SECRET_PRESETS, WEBHOOK_PRESETS } from '../webhook-presets.ts';
+import { listHolds, readRules, writeRules } from '../webhook-rules.ts';
+import { alertRulesSchema } from '../../core/quiet-rules.ts';
+import { boostOutcomes, DEFAULT_OUTCOME_WITHIN_MS } from '../../core/outcome.ts';
+import { readSpend } from '../webhook-spend.ts';
 
 const BODY_LIMIT = '64kb';
 /** Cap on stored subscriptions: the alert worker reads them all per batch of suggestions. */
@@ -55,12 +66,14 @@ const createSchema = z.strictObject({
     .max(32, 'too many kinds')
     .optional(),
   secret: z.string(msg('must be a string')).min(16, 'must be at least 16 characters').max(256, 'must be at most 256 characters').optional(),
+  preset: z.enum(WEBHOOK_PRESETS, msg(`must be one of ${WEBHOOK_PRESETS.join(', ')}`)).default('generic'),
+  botSecret: z.string(msg('must be a string')).min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
 });
 
 /** The public view of a subscription: everything but the secret. */
 function publicView(sub: WebhookSubscription) {
-  const { secret: _secret, createdBy: _by, ...rest } = sub;
-  return rest;
+  const { secret: _secret, botSecret, createdBy: _by, ...rest } = sub;
+  return { ...rest, botSigning: botSecret !== undefined };
 }
 
 export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {}): Router {
@@ -70,13 +83,14 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
   const operators = [auth, requireRole('operator')];
 
   // Only replays enqueue from the API; the Queue shares ctx.redis (BullMQ leaves a shared client open).
-  let queue: Queue | null = null;
-  const replayQueue = (): Queue => {
-    if (!queue) {
-      queue = new Queue(opts.queueName ?? WEBHOOK_QUEUE, { connection: ctx.redis, prefix: WEBHOOK_QUEUE_PREFIX });
+  let lanes: WebhookLanes | null = null;
+  const replayLanes = (): WebhookLanes => {
+    if (!lanes) {
+      const queue = new Queue(opts.queueName ?? WEBHOOK_QUEUE, { connection: ctx.redis, prefix: WEBHOOK_QUEUE_PREFIX });
       queue.on('error', (e: Error) => ctx.log.warn('webhook replay queue error', { error: e.message }));
+      lanes = lanesFor(ctx.redis, queue, ctx.config.webhook);
     }
-    return queue;
+    return lanes;
   };
 
   r.post('/webhooks', ...subscribers, jsonBody(), async (req, res) => {
@@ -91,6 +105,9 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     if (!canAccessRoom(claims, body.room)) throw new HttpError(403, 'forbidden', `this token does not grant room "${body.room}"`, { field: 'room' });
     if (!mayManageAll(claims) && body.audience !== 'buyer') {
       throw new HttpError(403, 'forbidden', `role "${claims.role}" may only subscribe to the buyer audience`, { field: 'audience' });
+    }
+    if (body.botSecret !== undefined && !BOT_SECRET_PRESETS.includes(body.preset)) {
+      throw badRequest('botSecret', `only the ${BOT_SECRET_PRESETS.join(' and ')} presets sign with a bot secret; preset "${body.preset}" is signed with secret`);
     }
     const allowed = AUDIENCE_KINDS[body.audience];
     const kinds = body.kinds ? [...new Set(body.kinds)] : [...allowed];
@@ -110,6 +127,8 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
       audience: body.audience,
       kinds,
       secret: body.secret ?? `whsec_${randomBytes(24).toString('base64url')}`,
+      preset: body.preset,
+      ...(body.botSecret !== undefined ? { botSecret: body.botSecret } : {}),
       createdBy: claims.sub,
       createdAt: Date.now(),
     };
@@ -117,7 +136,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     ctx.log.info('webhook subscription created', { id: sub.id, room: sub.room, audience: sub.audience, by: claims.sub });
     // The only time the secret is shown: keep it out of caches.
     res.set('Cache-Control', 'no-store');
-    res.status(201).json({ id: sub.id, url: sub.url, room: sub.room, audience: sub.audience, kinds: sub.kinds, secret: sub.secret, createdAt: sub.createdAt });
+    res.status(201).json({ ...publicView(sub), secret: sub.secret });
   });
 
   r.get('/webhooks', ...subscribers, async (req, res) => {
@@ -153,10 +172,51 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     }
     // Idempotent without a lock: the job id is derived from the dead letter's id (BullMQ drops a second
     // add), and LREM of the exact record removes it at most once.
-    const jobId = await enqueueReplay(replayQueue(), dl, ctx.config.webhook);
+    const jobId = await enqueueReplay(replayLanes(), dl);
     await ctx.redis.lrem(keys.webhookDeadLetters(), 1, raw);
     ctx.log.info('webhook dead letter replayed', { deadLetter: dl.id, jobId, by: claims.sub });
     res.status(202).json({ replayed: { id: dl.id, jobId, deliveryId: dl.deliveryId } });
+  });
+
+  r.get('/rooms/:room/alert-rules', ...operators, async (req, res) => {
+    const room = roomParam(req);
+    res.json({ room, rules: (await readRules(ctx.redis, room)) ?? {} });
+  });
+
+  r.put('/rooms/:room/alert-rules', ...operators, jsonBody(), async (req, res) => {
+    const room = roomParam(req);
+    if (req.body === undefined) throw badRequest('body', 'is required: a JSON object with buyer, host and/or operator rules ({} removes them)');
+    const parsed = alertRulesSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const fe = bodyFieldError(parsed.error, ['buyer', 'host', 'operator', 'mutedKinds', 'quietHours', 'cooldownMinutes', 'maxAlerts'], 'must be a JSON object with buyer, host and/or operator rules');
+      throw badRequest(fe.field, fe.reason);
+    }
+    await writeRules(ctx.redis, room, parsed.data);
+    ctx.log.info('alert rules set', { room, audiences: Object.keys(parsed.data), by: req.claims!.sub });
+    res.json({ room, rules: parsed.data });
+  });
+
+  // The operator log of alerts held back at delivery, with why (the suggestions themselves stay in
+  // GET /rooms/:room/suggestions).
+  r.get('/rooms/:room/alert-holds', ...operators, async (req, res) => {
+    const room = roomParam(req);
+    res.json({ room, holds: await listHolds(ctx.redis, room) });
+  });
+
+  // Did ad spend follow each boost.now? (core/outcome.ts over the spend the alert worker saw on ticks.)
+  r.get('/rooms/:room/boost-outcomes', ...subscribers, async (req, res) => {
+    const room = roomParam(req);
+    const q = req.query.withinMin;
+    const withinMin = q === undefined ? DEFAULT_OUTCOME_WITHIN_MS / 60_000 : Number(q);
+    if (!Number.isInteger(withinMin) || withinMin < 1 || withinMin > 240) throw badRequest('withinMin', 'must be a whole number of minutes from 1 to 240');
+    const [suggestions, acks, view, events] = await Promise.all([
+      ctx.store.suggestions(room, req.claims!.role),
+      ctx.store.acks(room),
+      ctx.store.view(room),
+      readSpend(ctx.redis, room),
+    ]);
+    const outcomes = boostOutcomes({ suggestions, events, acks, withinMs: withinMin * 60_000, clock: view?.metrics?.ts ?? undefined });
+    res.json({ room, withinMin, outcomes });
   });
 
   r.delete('/webhooks/:id', ...subscribers, async (req, res) => {
@@ -166,6 +226,8 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     const sub = raw ? parseSubscription(raw) : null;
     if (!sub || !visible(claims, sub)) throw notFound(`no webhook subscription "${id}" visible to this token`);
     await ctx.redis.hdel(keys.webhooks(), id);
+    // Queued deliveries go with it (one in flight finds its lane gone and stops).
+    await replayLanes().clear(id);
     ctx.log.info('webhook subscription deleted', { id, room: sub.room, by: claims.sub });
     res.status(204).end();
   });
@@ -201,7 +263,7 @@ async function readDeadLetters(ctx: AppContext): Promise<[string, DeadLetter][]>
       throw err;
     }
     const r = deadLetterSchema.safeParse(value);
-    if (r.success) out.push([raw, r.data as unknown as DeadLetter]);
+    if (r.success) out.push([raw, { ...r.data, reason: r.data.reason ?? r.data.error } as unknown as DeadLetter]);
   }
   return out;
 }
@@ -242,6 +304,6 @@ function jsonBody() {
 
 /** The first zod issue as "field + reason". */
 function fieldError(err: z.ZodError): HttpError {
-  const fe = bodyFieldError(err, ['url', 'room', 'audience', 'kinds', 'secret'], 'must be a JSON object with url and room');
+  const fe = bodyFieldError(err, ['url', 'room', 'audience', 'kinds', 'secret', 'preset', 'botSecret'], 'must be a JSON object with url and room');
   return badRequest(fe.field, fe.reason);
 }
