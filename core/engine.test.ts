@@ -349,7 +349,7 @@ const arbEvents = fc
       const e: CrestEvent =
         x.kind === 0 ? { ...common, type: 'viewer.enter', viewer: x.v, source: x.src }
         : x.kind === 1 ? { ...common, type: 'viewer.leave', viewer: x.v }
-        : x.kind === 2 ? { ...common, type: 'order.paid', order: `o${n}`, viewer: x.v, amount: x.amount }
+        : x.kind === 2 ? { ...common, type: 'order.paid', order: `o${n}`, viewer: x.v, amount: x.amount, sku: `sku${x.amount % 4}` }
         : x.kind === 3 ? { ...common, type: 'engage.like', viewer: x.v, count: 2 }
         // stream start/end reset the detector, so keep them rare (1 in 10 of these draws)
         : x.kind === 4 ? (x.amount % 10 === 0 ? { ...common, type: 'stream.start' } : { ...common, type: 'engage.comment', viewer: x.v })
@@ -412,6 +412,65 @@ describe('determinism (what makes checkpoint/restore exact)', () => {
       { numRuns: 25, seed: 42 },
     );
     assert.ok(seen.window > 0 && seen.suggestion > 0, JSON.stringify(seen));
+  });
+
+  /** Checks one run's window money against a recount; returns how many windows had spend after their peak. */
+  function checkWindowMoney(evs: CrestEvent[]): { windows: number; spendAfterPeak: number } {
+    const st = createRoomState(ROOM, cfg);
+    const out: RoomOutput[] = [];
+    // What the engine should call on time: not a duplicate, not more than allowedLatenessMs behind the watermark.
+    const seen = new Set<string>();
+    const onTime: CrestEvent[] = [];
+    let watermark = -Infinity;
+    for (const e of evs) {
+      applyEvent(st, e, cfg, out);
+      if (seen.has(e.id)) continue;
+      seen.add(e.id);
+      if (!(watermark - e.ts > cfg.allowedLatenessMs)) onTime.push(e);
+      watermark = Math.max(watermark, e.ts);
+    }
+    const sumIn = (type: 'ad.spend' | 'order.paid', from: number, to: number) =>
+      onTime.reduce((n, e) => (e.type === type && e.ts >= from && e.ts < to ? n + e.amount : n), 0);
+    const m = roomMetrics(st);
+    const d = m.detail!;
+    assert.equal(d.adSpendInWindows + d.adSpendOutsideWindows + d.adSpendLate, m.adSpend);
+    assert.equal(d.gmvInWindows + d.gmvOutsideWindows, m.gmv);
+    assert.equal(Object.values(d.gmvBySource).reduce((a, b) => a + b, 0) + d.gmvUnattributed, m.gmv);
+    let inside = 0;
+    let spendAfterPeak = 0;
+    const windows = roomWindows(st);
+    for (const w of windows) {
+      const end = w.endTs ?? Infinity;
+      assert.equal(w.adSpendApprox, false);
+      assert.equal(w.adSpend, sumIn('ad.spend', w.onsetTs, end));
+      assert.equal(w.adSpendBuildUp, sumIn('ad.spend', w.onsetTs, w.peakTs ?? end));
+      assert.equal(w.adSpendAfterPeak, w.peakTs === null ? 0 : sumIn('ad.spend', w.peakTs, end));
+      assert.equal(w.gmv, sumIn('order.paid', w.onsetTs, end));
+      inside += w.adSpend!;
+      if (w.adSpendAfterPeak! > 0) spendAfterPeak++;
+    }
+    assert.equal(d.adSpendInWindows, inside);
+    return { windows: windows.length, spendAfterPeak };
+  }
+
+  test('money inside windows equals a recount of the on-time events in [onset, end); every split adds up', () => {
+    fc.assert(
+      fc.property(arbEvents, (evs) => {
+        checkWindowMoney(evs);
+      }),
+      { numRuns: 40 },
+    );
+    // The same check on a fixed sample, to prove it met windows with spend on both sides of the peak.
+    const seen = { windows: 0, spendAfterPeak: 0 };
+    fc.assert(
+      fc.property(arbEvents, (evs) => {
+        const c = checkWindowMoney(evs);
+        seen.windows += c.windows;
+        seen.spendAfterPeak += c.spendAfterPeak;
+      }),
+      { numRuns: 40, seed: 42 },
+    );
+    assert.ok(seen.windows > 0 && seen.spendAfterPeak > 0, JSON.stringify(seen));
   });
 
   test('advancing the clock in between (as a clock record would) changes only ticks', () => {

@@ -23,8 +23,8 @@ import {
   rememberId,
   rotateTo,
   runtimeOf,
-  sumLastSeconds,
-  sumSince,
+  ordersLastSeconds,
+  paidSince,
   WINDOWS_KEPT,
   type RoomLimits,
   type RoomRuntime,
@@ -84,8 +84,9 @@ export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out
  * Never moves time backwards.
  */
 export function advanceTo(st: RoomState, ts: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  const rt = runtimeOf(st); // first use after a restore also upgrades an older state
   if (st.clock < 0) start(st, ts, cfg);
-  else if (ts > st.clock) advanceClock(st, runtimeOf(st), ts, cfg, out);
+  else if (ts > st.clock) advanceClock(st, rt, ts, cfg, out);
 }
 
 /** The room's event-time clock (its watermark): what `roomMetrics(st).ts` reports, without building the metrics. */
@@ -197,9 +198,9 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
         liftPct: d.liftPct,
         slopePerMin: d.slopePerMin,
         confidence: d.confidence,
-        // Orders between onset and detection, from the per-second ring; later ones are added as they come.
-        gmv: sumSince(st, st.gmvSec, fromSec),
-        orders: sumSince(st, st.ordersSec, fromSec),
+        // Orders between onset and detection, from the per-second order log; later ones are added as they come.
+        gmv: paidSince(st, fromSec, 2),
+        orders: paidSince(st, fromSec, 1),
         forecastPeak: d.forecastPeak,
         forecastPeakTs: d.forecastPeakTs,
       };
@@ -226,7 +227,7 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
         st.windowOpen = false;
         if (w.endTs !== null) {
           const endSec = Math.floor(w.endTs / 1000);
-          closeWindowAt(st, w, sumSince(st, st.gmvSec, endSec), sumSince(st, st.ordersSec, endSec));
+          closeWindowAt(st, w, paidSince(st, endSec, 2), paidSince(st, endSec, 1));
         }
       }
     }
@@ -252,8 +253,8 @@ function emitTick(st: RoomState, rt: RoomRuntime, t: number, cfg: EngineConfig, 
         ts: t,
         window: st.windows[st.windows.length - 1],
         concurrency: metrics.concurrency,
-        ordersLastMin: sumLastSeconds(st, st.ordersSec, 60),
-        ordersLast2Min: sumLastSeconds(st, st.ordersSec, 120),
+        ordersLastMin: ordersLastSeconds(st, 60),
+        ordersLast2Min: ordersLastSeconds(st, 120),
       },
       cfg.policy,
       sugs,

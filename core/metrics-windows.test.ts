@@ -10,6 +10,7 @@ import type { CrestEvent } from './events.ts';
 import { applyEvent, createRoomState, roomMetrics, roomWindows, type RoomOutput } from './engine.ts';
 import type { HighlightWindow } from './protocol.ts';
 import { createSpendLog, logSpend, spendSince, SPEND_LOG_MAX, SPEND_LOG_MS } from './metrics-spend.ts';
+import { ORDER_WINDOW_S } from './metrics-orders.ts';
 import { PRODUCTS_KEPT, productLaunched, productPaid, topProducts, type ProductEntry } from './metrics-products.ts';
 
 const T0 = 1_700_000_000_000;
@@ -157,9 +158,10 @@ describe('memory per room stays bounded', () => {
     }
     assert.ok(st.products.length <= PRODUCTS_KEPT);
     assert.ok(st.spend.log.length <= SPEND_LOG_MAX * 2);
+    assert.ok(st.orderLog.length <= 3 * ORDER_WINDOW_S);
     // Products (32 short skus) + spend log (64 × 2 numbers) + filled buckets: a few KB over the empty state,
-    // whatever the number of skus or spend events (the recent-id ring is the other growing part, bounded apart).
-    const { recentIds: _ids, ...rest } = st;
+    // whatever the number of skus or spend events (the recent-id ring and the order log are bounded apart).
+    const { recentIds: _ids, orderLog: _orders, ...rest } = st;
     const grown = JSON.stringify(rest).length - empty;
     assert.ok(grown < 6_000, `grew by ${grown} bytes`);
   });

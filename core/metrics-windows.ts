@@ -11,11 +11,14 @@ import type { HighlightWindow } from './protocol.ts';
 import { spendSince } from './metrics-spend.ts';
 import type { RoomState } from './room-state.ts';
 
-/** The latest window when `ts` lies inside it (its end is exclusive), else null. */
+/** The kept window `ts` lies in (its end is exclusive), else null. Windows never overlap and are in onset order. */
 function windowAt(st: RoomState, ts: number): HighlightWindow | null {
-  const w = st.windows[st.windows.length - 1];
-  if (!w || ts < w.onsetTs || (w.endTs !== null && ts >= w.endTs)) return null;
-  return w;
+  for (let i = st.windows.length - 1; i >= 0; i--) {
+    const w = st.windows[i];
+    if (w.endTs !== null && ts >= w.endTs) return null;
+    if (ts >= w.onsetTs) return w;
+  }
+  return null;
 }
 
 /** An on-time paid order at `ts`. */
@@ -64,7 +67,7 @@ export function movePeak(st: RoomState, w: HighlightWindow, prevPeakTs: number |
 
 /**
  * The window ended at `w.endTs`: what was credited from then on (orders and spend at or after the end) is
- * taken back. `gmvSinceEnd` / `ordersSinceEnd` come from the engine's per-second order rings.
+ * taken back. `gmvSinceEnd` / `ordersSinceEnd` come from the per-second order log (metrics-orders.ts).
  */
 export function closeWindowAt(st: RoomState, w: HighlightWindow, gmvSinceEnd: number, ordersSinceEnd: number): void {
   if (w.endTs === null) return;

@@ -4,14 +4,28 @@
  * No I/O and no clock: `generatedAt` comes in with the input, so the same input gives the same report.
  *
  * Honest gaps are part of the output, never papered over: a figure the data cannot give is `null` with a
- * note saying why (ad spend by window phase, per-product sales, per-source watch time).
+ * note saying why (e.g. metrics or windows kept by an older Crest that did not track spend per window).
+ * Fed live from the room store, or from an archive replayed through the core (history): the same function.
  */
 import { TRAFFIC_SOURCES, type TrafficSource } from './events.ts';
-import type { Ack, Audience, HighlightWindow, ReasonCode, RoomMetrics, SeriesPoint, Suggestion, SuggestionKind, WindowState } from './protocol.ts';
+import type {
+  Ack,
+  Audience,
+  HighlightWindow,
+  ProductSales,
+  ReasonCode,
+  RoomMetrics,
+  SeriesPoint,
+  Suggestion,
+  SuggestionKind,
+  WindowState,
+} from './protocol.ts';
+import type { BoostOutcome, OutcomeVerdict } from './outcome.ts';
 
 /** At most this many timeline points in a report (the retained 1 s series is downsampled to fit). */
 export const MAX_TIMELINE_POINTS = 1_000;
-export const REPORT_VERSION = 1;
+/** 2: boost timing from the windows' own spend, top products, per-source decomposition, spend in/out of windows. */
+export const REPORT_VERSION = 2;
 
 /**
  * A planned highlight moment as the report needs it: the fields of protocol's PlannedMoment it reads, so a
@@ -30,8 +44,8 @@ export interface PlannedMomentInput {
 }
 
 /**
- * A series point; `adSpend` (stream-to-date ad spend, minor units) is used when the series carries it.
- * Today's series does not, so boost timing is reported as unavailable.
+ * A series point; `adSpend` (stream-to-date ad spend, minor units), when a series carries it, is the fallback
+ * for boost timing of windows that do not carry their own spend split (kept by an older Crest).
  */
 export type ReportSeriesPoint = SeriesPoint & { adSpend?: number };
 
@@ -48,6 +62,11 @@ export interface ReportInput {
   series: readonly ReportSeriesPoint[];
   /** `null`: plans are not available to the caller at all; `[]`: none were planned. */
   plannedMoments: readonly PlannedMomentInput[] | null;
+  /**
+   * Did ad spend follow each `boost.now` (core/outcome.ts)? It needs the room's ad.spend events, so callers
+   * that have them (an archived stream) pass it; absent or null: not known, and the report says so.
+   */
+  boostOutcomes?: readonly BoostOutcome[] | null;
 }
 
 export interface TimelinePoint {
@@ -65,8 +84,10 @@ export interface BoostTiming {
   afterPeakSpend: number | null;
   /** buildUpSpend ÷ (buildUpSpend + afterPeakSpend), 0..1; null when there was no spend or no data. */
   buildUpShare: number | null;
-  /** Why a figure is null. */
+  /** Why a figure is null, or what to keep in mind. */
   note: string | null;
+  /** True when part of the split reached past the room's bounded spend log (metrics-spend.ts). */
+  approximate: boolean;
 }
 
 export interface ReportWindow {
@@ -135,6 +156,8 @@ export interface ReportSuggestion {
   ackAt: number | null;
   /** ackAt − createdAt. */
   ackAfterMs: number | null;
+  /** boost.now only, when outcomes were given: whether spend followed, and how much in the span after it. */
+  outcome: { verdict: OutcomeVerdict; spendAfter: number; spendBefore: number; firstSpendAfterMs: number | null } | null;
 }
 
 export interface SourceDecomposition {
@@ -143,22 +166,28 @@ export interface SourceDecomposition {
   entries: number;
   /** entries ÷ exposure; null without exposure events for this source. */
   clickInRate: number | null;
-  /** Room-level approximation (watch time is not kept per source). */
+  /** This source's session watch-minutes ÷ its entries (room-level when `perRoomFactors` says so). */
   watchMinutesPerEntry: number | null;
-  /** Room-level approximation (GMV is not attributed to sources). */
+  /** This source's GMV ÷ its session watch-minutes (room-level when `perRoomFactors` says so). */
   gmvPerWatchMinute: number | null;
-  /** entries × watch-min/entry × GMV/watch-min: the room's GMV split by share of entries. */
+  /** The source's session watch-minutes, orders and GMV (null when not kept per source). */
+  watchMinutes: number | null;
+  orders: number | null;
+  /** entries × watch-min/entry × GMV/watch-min: the source's own GMV (or the room's split by entries). */
   gmvAttributed: number | null;
   entryShare: number | null;
 }
 
 export interface GmvDecomposition {
   formula: string;
+  /** Factors that are room-level approximations ([] when every factor is the source's own). */
   perRoomFactors: ('watchMinutesPerEntry' | 'gmvPerWatchMinute')[];
   note: string;
   entries: number;
   watchMinutes: number;
   gmv: number;
+  /** GMV whose payer had no open session (no viewer, or not seen entering): in no source. */
+  gmvUnattributed: number | null;
   sources: SourceDecomposition[];
 }
 
@@ -176,6 +205,16 @@ export interface ReportSummary {
   conversion: number;
   gmvPerKWatchMin: number;
   adSpend: number;
+  /** Stream-to-date mean concurrency; null from metrics without detail. */
+  concurrencyMean: number | null;
+  /** On-time ad spend and GMV inside highlight windows vs outside; late spend apart (null without detail). */
+  adSpendInWindows: number | null;
+  adSpendOutsideWindows: number | null;
+  adSpendLate: number | null;
+  gmvInWindows: number | null;
+  gmvOutsideWindows: number | null;
+  gmvPerSpendInWindows: number | null;
+  gmvPerSpendOutsideWindows: number | null;
   follows: number;
   likes: number;
   comments: number;
@@ -200,14 +239,23 @@ export interface RoomReport {
   windows: ReportWindow[];
   plans: { available: boolean; moments: PlanVsReality[]; note: string | null };
   suggestions: ReportSuggestion[];
-  suggestionCounts: { total: number; acknowledged: number; suppressed: number; notAcknowledged: number };
+  suggestionCounts: {
+    total: number;
+    acknowledged: number;
+    suppressed: number;
+    notAcknowledged: number;
+    /** boost.now advice that spend followed / did not (null without outcomes). */
+    boostFollowed: number | null;
+    boostNotFollowed: number | null;
+  };
   gmvDecomposition: GmvDecomposition | null;
-  topProducts: null;
+  /** Best sellers by GMV (at most 10); null when the metrics do not carry them. */
+  topProducts: ProductSales[] | null;
   topProductsNote: string;
 }
 
 const NO_SPEND_SERIES =
-  'ad spend is kept only as a stream-to-date total (metrics.adSpend), not over time, so it cannot be split into build-up and after-peak';
+  'this window was kept without its own ad-spend split (an older Crest) and the series carries no spend, so it cannot be split into build-up and after-peak';
 const SERIES_TOO_SHORT = 'the window starts before the oldest retained series point, so its spend cannot be split';
 
 /** Builds the report. Pure: same input, same report. */
@@ -221,14 +269,21 @@ export function buildReport(input: ReportInput): RoomReport {
 
   const reportWindows = windows.map((w) => reportWindow(w, series, hasSpend, lastTs));
   const byId = new Map(reportWindows.map((w) => [w.id, w]));
-  const suggestions = reportSuggestions(input.suggestions, input.acks);
+  const suggestions = reportSuggestions(input.suggestions, input.acks, input.boostOutcomes ?? null);
   const m = input.metrics;
 
   const notes = [
-    "Only the current stream's live-retained data is covered: totals are room-to-date, the timeline holds the last hour of 1 s points at most; past streams need history/archiving (not built yet).",
+    ...(input.stream === 'current'
+      ? ["The current stream's live-retained data: totals are room-to-date, the timeline holds the last hour of 1 s points at most."]
+      : []),
     'Money is in minor units (cents, fen) as ingested; GMV is gross (order.paid), refunds are reported apart.',
+    'Highlight windows are [onset, end) in event time; boost timing splits on-time ad spend at the peak: build-up [onset, peak), after the peak [peak, end). Late events count in totals only.',
   ];
-  if (!hasSpend) notes.push(`Boost timing: ${NO_SPEND_SERIES}.`);
+  if (reportWindows.some((w) => w.boostTiming.note === NO_SPEND_SERIES)) notes.push(`Boost timing: ${NO_SPEND_SERIES}.`);
+  if (!input.boostOutcomes) {
+    notes.push('Whether ad spend followed each boost.now needs the ad.spend events themselves: it is reported for archived streams, not from live-retained state.');
+  }
+  const products = m?.detail?.topProducts ?? null;
 
   return {
     version: REPORT_VERSION,
@@ -239,7 +294,7 @@ export function buildReport(input: ReportInput): RoomReport {
     notes,
     summary: m ? summaryOf(m) : null,
     follows: m
-      ? { gained: m.follows, note: 'engage.follow events counted room-to-date (not only this stream)' }
+      ? { gained: m.follows, note: 'engage.follow events (with their count) over the data the report covers' }
       : { gained: null, note: 'no metrics for this room yet' },
     timeline: downsample(series, MAX_TIMELINE_POINTS),
     windows: reportWindows,
@@ -250,10 +305,15 @@ export function buildReport(input: ReportInput): RoomReport {
       acknowledged: suggestions.filter((s) => s.status === 'acknowledged').length,
       suppressed: suggestions.filter((s) => s.status === 'suppressed').length,
       notAcknowledged: suggestions.filter((s) => s.status === 'not acknowledged').length,
+      boostFollowed: input.boostOutcomes ? suggestions.filter((s) => s.outcome?.verdict === 'followed').length : null,
+      boostNotFollowed: input.boostOutcomes ? suggestions.filter((s) => s.outcome?.verdict === 'not-followed').length : null,
     },
     gmvDecomposition: m ? decompose(m) : null,
-    topProducts: null,
-    topProductsNote: 'per-product GMV is not tracked yet (the room state sums order.paid amounts without keeping them by sku)',
+    topProducts: products,
+    topProductsNote:
+      products === null
+        ? 'per-product GMV is not in these metrics (kept by an older Crest)'
+        : 'GMV of order.paid events by sku; products are tracked in a bounded table of 32, so gmvError > 0 marks an upper bound (exact otherwise)',
   };
 }
 
@@ -272,6 +332,14 @@ function summaryOf(m: RoomMetrics): ReportSummary {
     conversion: m.conversion,
     gmvPerKWatchMin: m.gmvPerKWatchMin,
     adSpend: m.adSpend,
+    concurrencyMean: m.detail?.concurrencyMean ?? null,
+    adSpendInWindows: m.detail?.adSpendInWindows ?? null,
+    adSpendOutsideWindows: m.detail?.adSpendOutsideWindows ?? null,
+    adSpendLate: m.detail?.adSpendLate ?? null,
+    gmvInWindows: m.detail?.gmvInWindows ?? null,
+    gmvOutsideWindows: m.detail?.gmvOutsideWindows ?? null,
+    gmvPerSpendInWindows: m.detail?.gmvPerSpendInWindows ?? null,
+    gmvPerSpendOutsideWindows: m.detail?.gmvPerSpendOutsideWindows ?? null,
     follows: m.follows,
     likes: m.likes,
     comments: m.comments,
@@ -315,10 +383,25 @@ function reportWindow(w: HighlightWindow, series: readonly ReportSeriesPoint[], 
   };
 }
 
-/** Spend in onset→peak vs peak→end, from the cumulative `adSpend` of the series (never estimated). */
+/**
+ * Spend in [onset, peak) vs [peak, end): the window's own split, kept by the core as the window ran; else from
+ * the cumulative `adSpend` of a series that carries it. Never estimated.
+ */
 function boostTiming(w: HighlightWindow, series: readonly ReportSeriesPoint[], hasSpend: boolean, lastTs: number): BoostTiming {
-  if (!hasSpend) return { buildUpSpend: null, afterPeakSpend: null, buildUpShare: null, note: NO_SPEND_SERIES };
-  if (series[0].ts > w.onsetTs) return { buildUpSpend: null, afterPeakSpend: null, buildUpShare: null, note: SERIES_TOO_SHORT };
+  if (w.adSpendBuildUp !== undefined && w.adSpendAfterPeak !== undefined) {
+    const build = w.adSpendBuildUp;
+    const after = w.peakTs === null ? null : w.adSpendAfterPeak;
+    const total = build + (after ?? 0);
+    return {
+      buildUpSpend: build,
+      afterPeakSpend: after,
+      buildUpShare: after !== null && total > 0 ? build / total : null,
+      note: w.peakTs === null ? 'no peak yet: all spend so far is build-up' : total === 0 ? 'no ad spend during this window' : null,
+      approximate: w.adSpendApprox === true,
+    };
+  }
+  if (!hasSpend) return { buildUpSpend: null, afterPeakSpend: null, buildUpShare: null, note: NO_SPEND_SERIES, approximate: false };
+  if (series[0].ts > w.onsetTs) return { buildUpSpend: null, afterPeakSpend: null, buildUpShare: null, note: SERIES_TOO_SHORT, approximate: false };
   const at = (t: number) => spendAt(series, t);
   const peakTs = w.peakTs ?? Math.min(w.updatedTs, lastTs);
   const buildUp = at(peakTs) - at(w.onsetTs);
@@ -329,6 +412,7 @@ function boostTiming(w: HighlightWindow, series: readonly ReportSeriesPoint[], h
     afterPeakSpend: after,
     buildUpShare: total > 0 && after !== null ? buildUp / total : null,
     note: w.peakTs === null ? 'no peak yet: all spend so far is build-up' : total === 0 ? 'no ad spend during this window' : null,
+    approximate: false,
   };
 }
 
@@ -390,8 +474,13 @@ function planVsReality(
   return { available: true, moments: out, note: out.length ? null : 'no planned moments for this stream' };
 }
 
-function reportSuggestions(suggestions: readonly Suggestion[], acks: readonly Ack[]): ReportSuggestion[] {
+function outcomeSummary(o: BoostOutcome | undefined): ReportSuggestion['outcome'] {
+  return o ? { verdict: o.verdict, spendAfter: o.spendAfter, spendBefore: o.spendBefore, firstSpendAfterMs: o.firstSpendAfterMs } : null;
+}
+
+function reportSuggestions(suggestions: readonly Suggestion[], acks: readonly Ack[], outcomes: readonly BoostOutcome[] | null): ReportSuggestion[] {
   const ackOf = new Map(acks.map((a) => [a.suggestionId, a]));
+  const outcomeOf = new Map((outcomes ?? []).map((o) => [o.suggestionId, o]));
   return [...suggestions]
     .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
     .map((s) => {
@@ -412,30 +501,41 @@ function reportSuggestions(suggestions: readonly Suggestion[], acks: readonly Ac
         ackAt: a?.at ?? null,
         // Acks are wall-clock, suggestions event-time: equal clocks in live use, meaningless in a replay of old events.
         ackAfterMs: a ? a.at - s.createdAt : null,
+        outcome: outcomeSummary(outcomeOf.get(s.id)),
       };
     });
 }
 
+const PER_SOURCE_NOTE =
+  "Per source: exposure from room.exposure; entries and watch time of viewer sessions by the source they entered from; GMV of order.paid by the payer's open session. Orders from payers with no open session are unattributed. A source without room.exposure has no click-in rate, so its product starts at entries.";
+const PER_ROOM_NOTE =
+  'Exposure, entries and click-in rate are per source. Watch-minutes per entry and GMV per watch-minute are per-room approximations (these metrics do not carry them per source), so GMV is attributed to a source by its share of entries. A source without room.exposure events has no click-in rate.';
+
 /**
- * exposure × click-in rate × watch-minutes per entry × GMV per watch-minute, per source. The last two
- * factors are room-level (watch time and GMV are not kept per source), so a source's GMV is the room's
- * GMV split by its share of entries.
+ * exposure × click-in rate × watch-minutes per entry × GMV per watch-minute, per source. With per-source
+ * metrics (detail) every factor is the source's own and the product is exactly the GMV its viewers paid; from
+ * metrics without detail the last two factors are room-level and a source's GMV is the room's split by entries.
  */
 function decompose(m: RoomMetrics): GmvDecomposition {
   const entries = TRAFFIC_SOURCES.reduce((n, s) => n + m.entriesTotal[s], 0);
-  const wmpe = entries > 0 ? m.watchMinutes / entries : null;
-  const gpwm = m.watchMinutes > 0 ? m.gmv / m.watchMinutes : null;
+  const d = m.detail;
+  const roomWmpe = entries > 0 ? m.watchMinutes / entries : null;
+  const roomGpwm = m.watchMinutes > 0 ? m.gmv / m.watchMinutes : null;
   return {
     formula: 'GMV(source) = exposure × click-in rate × watch-minutes per entry × GMV per watch-minute',
-    perRoomFactors: ['watchMinutesPerEntry', 'gmvPerWatchMinute'],
-    note:
-      'Exposure, entries and click-in rate are per source. Watch-minutes per entry and GMV per watch-minute are per-room approximations (not kept per source), so GMV is attributed to a source by its share of entries. A source without room.exposure events has no click-in rate.',
+    perRoomFactors: d ? [] : ['watchMinutesPerEntry', 'gmvPerWatchMinute'],
+    note: d ? PER_SOURCE_NOTE : PER_ROOM_NOTE,
     entries,
     watchMinutes: m.watchMinutes,
     gmv: m.gmv,
+    gmvUnattributed: d ? d.gmvUnattributed : null,
     sources: TRAFFIC_SOURCES.map((source) => {
       const exposure = m.exposureTotal[source];
       const n = m.entriesTotal[source];
+      const wm = d ? d.watchMinutesBySource[source] : null;
+      const gmv = d ? d.gmvBySource[source] : null;
+      const wmpe = wm === null ? roomWmpe : n > 0 ? wm / n : null;
+      const gpwm = wm === null ? roomGpwm : wm > 0 ? gmv! / wm : null;
       return {
         source,
         exposure,
@@ -443,7 +543,9 @@ function decompose(m: RoomMetrics): GmvDecomposition {
         clickInRate: exposure > 0 ? n / exposure : null,
         watchMinutesPerEntry: wmpe,
         gmvPerWatchMinute: gpwm,
-        gmvAttributed: wmpe !== null && gpwm !== null ? n * wmpe * gpwm : null,
+        watchMinutes: wm,
+        orders: d ? d.ordersBySource[source] : null,
+        gmvAttributed: gmv ?? (wmpe !== null && gpwm !== null ? n * wmpe * gpwm : null),
         entryShare: entries > 0 ? n / entries : null,
       };
     }),

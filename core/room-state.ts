@@ -4,7 +4,7 @@
  *  - viewer sessions: idle expiry, plus a hard cap (`maxSessions`, default 200,000) that evicts the viewer
  *    seen least recently (its watch time ends at its last event);
  *  - unique / paying viewers: exact up to `exactDistinct` (default 100,000), then a HyperLogLog estimate;
- *  - recent event ids: the last `recentIdsKept`; per-second order rings of 600 s; 10-s buckets over 5 min for the
+ *  - recent event ids: the last `recentIdsKept`; paid orders per second over 600 s, sparse (metrics-orders.ts); 10-s buckets over 5 min for the
  *    rolling figures (metrics-rolling.ts); the last 20 windows; a short ad-spend log (metrics-spend.ts); a
  *    32-entry product table (metrics-products.ts); per-source sums of 4 numbers each.
  * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap and rebuilt from
@@ -42,6 +42,7 @@ import {
 import { createSpendLog, logSpend, type SpendLog } from './metrics-spend.ts';
 import { productLaunched, productPaid, topProducts, type ProductEntry } from './metrics-products.ts';
 import { creditOrder, creditSpend } from './metrics-windows.ts';
+import { logOrder, ORDER_WINDOW_S, ordersSince, trimOrders, type OrderLog } from './metrics-orders.ts';
 
 /** Source codes used inside the state (index into the per-source arrays). */
 export const SOURCES: readonly TrafficSource[] = ['follow', 'public', 'paid', 'other'];
@@ -77,7 +78,6 @@ export interface RoomLimits {
 export const DEFAULT_LIMITS: RoomLimits = { maxSessions: 200_000, exactDistinct: 100_000 };
 /** Highlight windows kept in the state (the open one included). */
 export const WINDOWS_KEPT = 20;
-const ORDER_RING = 600;
 
 export interface RoomState {
   version: 1;
@@ -106,10 +106,9 @@ export interface RoomState {
   evictedSessions: number;
   unique: DistinctCounter;
   payers: DistinctCounter;
-  /** Latest second of the per-second rings (ts / 1000, floored). */
+  /** Head second of the order log and rings (ts / 1000, floored). */
   sec: number;
-  ordersSec: number[];
-  gmvSec: number[];
+  orderLog: OrderLog;
   entriesTotal: number[];
   exposureTotal: number[];
   gmv: number;
@@ -189,8 +188,7 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     unique: createDistinctCounter(lim.exactDistinct),
     payers: createDistinctCounter(lim.exactDistinct),
     sec: -1,
-    ordersSec: new Array<number>(ORDER_RING).fill(0),
-    gmvSec: new Array<number>(ORDER_RING).fill(0),
+    orderLog: [],
     entriesTotal: [0, 0, 0, 0],
     exposureTotal: [0, 0, 0, 0],
     gmv: 0,
@@ -235,13 +233,27 @@ function metricsFields() {
 }
 
 /**
- * A state checkpointed before the metrics fields existed gets them empty (its open sessions are counted as
- * source-less until they end), so an upgrade never fails a restore.
+ * A state checkpointed before the metrics fields existed gets them empty (its open sessions keep their source;
+ * its GMV so far is unattributed), and dense order rings become the sparse log, so an upgrade never fails a restore.
  */
 function upgrade(st: RoomState): void {
+  const old = st as unknown as Record<string, unknown> & { ordersSec?: number[]; gmvSec?: number[] };
+  if (old.ordersSec !== undefined && old.gmvSec !== undefined) {
+    // Dense 600-s rings of an older checkpoint → the sparse log.
+    const log: OrderLog = [];
+    const n = old.ordersSec.length;
+    for (let s = st.sec - n + 1; s <= st.sec; s++) {
+      const k = ((s % n) + n) % n;
+      if (s >= 0 && old.ordersSec[k] > 0) log.push(s, old.ordersSec[k], old.gmvSec[k]);
+    }
+    st.orderLog = log;
+    delete old.ordersSec;
+    delete old.gmvSec;
+  }
   if (st.rolling !== undefined) return;
   Object.assign(st, metricsFields());
-  const old = st as unknown as Record<string, unknown>;
+  // GMV from before the upgrade has no source: unattributed, so sources + unattributed still add up to GMV.
+  st.gmvUnattributed = st.gmv;
   for (const k of ['entriesSec', 'exitsSec', 'entriesMin', 'exitsMin']) delete old[k];
   for (const s of st.sessions) {
     st.openBySrc[s.src]++;
@@ -283,29 +295,17 @@ export function rotateTo(st: RoomState, sec: number): void {
   if (sec <= from) return;
   st.sec = sec;
   rollTo(st.rolling, sec * 1000);
-  if (from < 0) return;
-  if (sec - from >= ORDER_RING) {
-    st.ordersSec.fill(0);
-    st.gmvSec.fill(0);
-  } else {
-    for (let s = from + 1; s <= sec; s++) {
-      st.ordersSec[s % ORDER_RING] = 0;
-      st.gmvSec[s % ORDER_RING] = 0;
-    }
-  }
+  trimOrders(st.orderLog, sec);
 }
 
-/** Paid orders (or GMV) in the `seconds` seconds up to and including second `st.sec`. */
-export function sumLastSeconds(st: RoomState, ring: number[], seconds: number): number {
-  const n = Math.min(seconds, ORDER_RING);
-  let total = 0;
-  for (let k = 0; k < n; k++) total += ring[(((st.sec - k) % ORDER_RING) + ORDER_RING) % ORDER_RING];
-  return total;
+/** Paid orders in the `seconds` seconds up to and including second `st.sec`. */
+export function ordersLastSeconds(st: RoomState, seconds: number): number {
+  return ordersSince(st.orderLog, st.sec - Math.min(seconds, ORDER_WINDOW_S) + 1, 1);
 }
 
-/** Sum of a 600-s ring from second `fromSec` to `st.sec` (clamped to what the ring still holds). */
-export function sumSince(st: RoomState, ring: number[], fromSec: number): number {
-  return sumLastSeconds(st, ring, Math.max(0, st.sec - fromSec + 1));
+/** Paid orders (field 1) or GMV (field 2) from second `fromSec` to `st.sec` (clamped to what the log holds). */
+export function paidSince(st: RoomState, fromSec: number, field: 1 | 2): number {
+  return ordersSince(st.orderLog, fromSec, field);
 }
 
 // ---- viewer sessions -------------------------------------------------------------------------------
@@ -485,11 +485,7 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       if (late) return -1;
       addAt(st.rolling, ts, B_GMV, ev.amount);
       addAt(st.rolling, ts, B_ORDERS, 1);
-      const s = Math.floor(ts / 1000);
-      if (s <= st.sec && s > st.sec - ORDER_RING) {
-        st.ordersSec[s % ORDER_RING]++;
-        st.gmvSec[s % ORDER_RING] += ev.amount;
-      }
+      logOrder(st.orderLog, Math.floor(ts / 1000), ev.amount, st.sec);
       creditOrder(st, ts, ev.amount);
       return ev.amount;
     }
@@ -524,6 +520,17 @@ function perSource(a: number[]): PerSource {
   return { follow: a[0], public: a[1], paid: a[2], other: a[3] };
 }
 
+/** Per-source counts (entries or exits) of the 1 min rolling window: the tick's entries/exits per minute. */
+function lastMinute(st: RoomState, field: number): PerSource {
+  const r = st.rolling;
+  return {
+    follow: sumBuckets(r, 6, field),
+    public: sumBuckets(r, 6, field + 1),
+    paid: sumBuckets(r, 6, field + 2),
+    other: sumBuckets(r, 6, field + 3),
+  };
+}
+
 /** Live figures at event time `t` (the rings and sessions must already be brought to `t`). */
 export function metricsAt(st: RoomState, t: number): RoomMetrics {
   const platform = st.onlineTs >= 0 && t < st.onlineUntil;
@@ -540,8 +547,8 @@ export function metricsAt(st: RoomState, t: number): RoomMetrics {
     concurrency,
     concurrencySource: platform ? 'platform' : 'sessions',
     peakConcurrency: Math.max(st.peakConcurrency, concurrency),
-    entriesPerMin: perSource([0, 1, 2, 3].map((j) => sumBuckets(st.rolling, 6, B_ENTRIES + j))),
-    exitsPerMin: perSource([0, 1, 2, 3].map((j) => sumBuckets(st.rolling, 6, B_EXITS + j))),
+    entriesPerMin: lastMinute(st, B_ENTRIES),
+    exitsPerMin: lastMinute(st, B_EXITS),
     entriesTotal: perSource(st.entriesTotal),
     exposureTotal: perSource(st.exposureTotal),
     uniqueViewers: unique,

@@ -35,6 +35,9 @@ export function renderReportHtml(r: RoomReport, opts: { timeZone?: string } = {}
         ['Avg watch 平均观看', `${num(s.avgWatchSec)} s`],
         ['GMV / 1k watch-min 千分钟成交', money(s.gmvPerKWatchMin)],
         ['Ad spend 投放', money(s.adSpend)],
+        ['Spend in windows 高光内投放', s.adSpendInWindows === null ? 'n/a' : money(s.adSpendInWindows)],
+        ['GMV / spend in windows 高光内投产比', s.gmvPerSpendInWindows === null ? 'n/a' : num(s.gmvPerSpendInWindows, 2)],
+        ['GMV / spend outside 高光外投产比', s.gmvPerSpendOutsideWindows === null ? 'n/a' : num(s.gmvPerSpendOutsideWindows, 2)],
         ['Follows 新增关注', num(r.follows.gained)],
       ]
     : [];
@@ -74,6 +77,12 @@ ${plansTable(r, t)}
 ${suggestionsTable(r, t)}
 ${decompositionTable(r)}
 <h2>Top products 爆品</h2>
+${table(
+  ['# 排名', 'SKU', 'Name 名称', 'GMV 成交额', 'Orders 订单', 'Error bound 误差上限'],
+  (r.topProducts ?? []).map((p, i) => [String(i + 1), p.sku, p.name ?? '', money(p.gmv), num(p.orders), p.gmvError === 0 ? 'exact' : money(p.gmvError)]),
+  new Set([3, 4]),
+  new Set([2]),
+)}
 <p class="note">${esc(r.topProductsNote)}</p>
 <h2>Notes 说明</h2>
 <ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}<li>${esc(r.follows.note)}</li></ul>
@@ -142,6 +151,8 @@ function plansTable(r: RoomReport, t: Fmt): string {
   )}${note}`;
 }
 
+const OUTCOME_ZH = { followed: '已跟进', 'not-followed': '未跟进', pending: '待定' } as const;
+
 function suggestionsTable(r: RoomReport, full: Fmt): string {
   const t = clock(full);
   const c = r.suggestionCounts;
@@ -153,11 +164,11 @@ function suggestionsTable(r: RoomReport, full: Fmt): string {
       s.kind,
       s.reason,
       pct(s.confidence, 0),
-      s.status === 'acknowledged'
+      (s.status === 'acknowledged'
         ? `acknowledged by ${s.ackBy} (${s.ackRole}) at ${t(s.ackAt)}`
         : s.status === 'suppressed'
           ? `suppressed: ${s.suppressed}`
-          : 'not acknowledged',
+          : 'not acknowledged') + (s.outcome ? ` · spend ${s.outcome.verdict} 投放${OUTCOME_ZH[s.outcome.verdict]} (${money(s.outcome.spendAfter)} after)` : ''),
     ]),
     new Set([4]),
     new Set([3, 5]),
@@ -168,19 +179,22 @@ function decompositionTable(r: RoomReport): string {
   const d = r.gmvDecomposition;
   if (!d) return '<h2>GMV decomposition 成交拆解</h2><p class="note">No metrics yet.</p>';
   return `<h2>GMV decomposition 成交拆解</h2><p class="note">${esc(d.formula)}</p>${table(
-    ['Source 来源', 'Exposure 曝光', 'Entries 进房', 'Click-in rate 进房率', 'Watch-min / entry* 人均观看分钟', 'GMV / watch-min* 每分钟成交', 'GMV attributed 归因成交', 'Share 占比'],
-    d.sources.map((s) => [
-      s.source,
-      num(s.exposure),
-      num(s.entries),
-      pct(s.clickInRate, 2),
-      num(s.watchMinutesPerEntry, 2),
-      money(s.gmvPerWatchMinute),
-      money(s.gmvAttributed),
-      pct(s.entryShare),
-    ]),
+    ['Source 来源', 'Exposure 曝光', 'Entries 进房', 'Click-in rate 进房率', 'Watch-min / entry 人均观看分钟', 'GMV / watch-min 每分钟成交', 'GMV 成交', 'Share of entries 进房占比'],
+    [
+      ...d.sources.map((s) => [
+        s.source,
+        num(s.exposure),
+        num(s.entries),
+        pct(s.clickInRate, 2),
+        num(s.watchMinutesPerEntry, 2),
+        money(s.gmvPerWatchMinute),
+        money(s.gmvAttributed),
+        pct(s.entryShare),
+      ]),
+      ...(d.gmvUnattributed === null ? [] : [['unattributed 未归因', '', '', '', '', '', money(d.gmvUnattributed), '']]),
+    ],
     new Set([1, 2, 3, 4, 5, 6, 7]),
-  )}<p class="note">* ${esc(d.note)}</p>`;
+  )}<p class="note">${d.perRoomFactors.length ? '* room-level factors: ' + esc(d.perRoomFactors.join(', ')) + '. ' : ''}${esc(d.note)}</p>`;
 }
 
 const W = 960;

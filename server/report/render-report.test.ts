@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildReport } from '../../core/report.ts';
-import { inputFixture, min, suggestion, T0 } from '../../test/fixtures/report-input.ts';
+import { detailFixture, inputFixture, metricsFixture, min, suggestion, T0 } from '../../test/fixtures/report-input.ts';
 import { cell, CSV_SECTIONS, renderReportCsv } from './render-csv.ts';
 import { esc, renderReportHtml } from './render-html.ts';
 import { renderReport } from './render-report.ts';
@@ -11,6 +11,7 @@ const EVIL = '<script>alert("x")</script>&\'';
 const report = () =>
   buildReport(
     inputFixture({
+      metrics: metricsFixture({ detail: detailFixture({ topProducts: [{ sku: 'hot-1', name: `Jacket ${EVIL}`, gmv: 99_000, orders: 10, gmvError: 0 }] }) }),
       plannedMoments: [{ id: 'p1', at: T0 + 12 * min, sku: 'hot-1', name: `Hot ${EVIL}`, leadMin: 5, budget: 20_000 }],
       suggestions: [suggestion('s1', T0 + 11 * min, { reason: `rising ${EVIL}` })],
       acks: [{ suggestionId: 's1', room: 'r1', by: `anna ${EVIL}`, role: 'buyer', at: T0 + 11 * min + 5_000 }],
@@ -44,6 +45,7 @@ test('HTML escapes a <script> in a product name, a reason and an acknowledger, a
   assert.ok(html.includes('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;&#38;&#39;'), 'shown as text');
   assert.ok(html.includes('Hot &#60;script&#62;'));
   assert.ok(html.includes('anna &#60;script&#62;'));
+  assert.ok(html.includes('Jacket &#60;script&#62;'), 'product names too');
   assert.equal(esc(`<a href="x">'&`), '&#60;a href=&#34;x&#34;&#62;&#39;&#38;');
 });
 
@@ -96,7 +98,9 @@ test('CSV: one table per section, each row led by its section, header rows with 
   assert.equal(s!.status, 'acknowledged');
   assert.equal(s!.ack_by, `anna ${EVIL}`);
   assert.equal(table('timeline').length, report().timeline.points.length);
-  assert.equal(table('gmv_decomposition').length, 4);
+  const dec = table('gmv_decomposition');
+  assert.deepEqual(dec.map((x) => [x.source, x.gmv_minor]), [['follow', '20000'], ['public', '50000'], ['paid', '24000'], ['other', '0'], ['unattributed', '5000']]);
+  assert.deepEqual(table('top_products').map((x) => [x.rank, x.sku, x.name, x.gmv_minor, x.gmv_error_minor]), [['1', 'hot-1', `Jacket ${EVIL}`, '99000', '0']]);
 });
 
 test('CSV cells: quotes, commas and newlines quoted; formula-like text defused; numbers untouched', () => {

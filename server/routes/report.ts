@@ -12,6 +12,10 @@ import { loadRoomReport, UnknownStreamError } from '../report/load-room-report.t
 import { listPlans } from '../plan-store.ts';
 import { timeZoneOrThrow } from '../report/report-format.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/render-report.ts';
+import { HistoryStore } from '../history-store.ts';
+import { loadArchivedReport, PastStreamError } from '../history-report.ts';
+import { HttpError } from '../http-error.ts';
+import { STREAM_ID_PATTERN } from '../../workers/stream-archive-format.ts';
 
 /** The page loads nothing and runs nothing: inline styles only. */
 const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
@@ -34,7 +38,15 @@ export function reportRouter(ctx: AppContext): Router {
     let report;
     try {
       const plannedMoments = await listPlans(ctx.redis, ctx.config.shards, room);
-      report = await loadRoomReport(ctx.store, room, { stream, now: Date.now(), plannedMoments });
+      // A past stream (history on): its archive replayed through the core (server/history-report.ts).
+      if (stream !== undefined && STREAM_ID_PATTERN.test(stream) && ctx.config.archive.dir) {
+        const history = new HistoryStore(ctx.redis, ctx.config.shards);
+        const opts = { dir: ctx.config.archive.dir, history, engine: ctx.config.engine, now: Date.now(), acks: await ctx.store.acks(room), plannedMoments };
+        report = (await loadArchivedReport(room, stream, opts).catch((err: unknown) => {
+          if (err instanceof PastStreamError) throw new HttpError(err.status, err.status === 409 ? 'conflict' : 'not-found', err.message, { field: 'stream' });
+          throw err;
+        })).report;
+      } else report = await loadRoomReport(ctx.store, room, { stream, now: Date.now(), plannedMoments });
     } catch (err) {
       if (err instanceof UnknownStreamError) throw notFound(err.message);
       throw err;

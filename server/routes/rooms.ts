@@ -7,6 +7,9 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
 import { canAccessRoom } from '../auth/token.ts';
 import { badRequest, notFound } from '../http-error.ts';
+import { listHolds } from '../webhook-rules.ts';
+import type { SeriesResolution } from '../../core/protocol.ts';
+import { readSeries, SERIES_DEFAULT_LIMIT, SERIES_KEPT, SERIES_RESOLUTIONS } from '../series-rollup.ts';
 
 export function roomsRouter(ctx: AppContext): Router {
   const r = Router();
@@ -37,17 +40,32 @@ export function roomsRouter(ctx: AppContext): Router {
   r.get('/rooms/:room/suggestions', ...readers, async (req, res) => {
     const room = roomParam(req);
     await viewOr404(room);
-    const [suggestions, acks] = await Promise.all([ctx.store.suggestions(room, req.claims!.role), ctx.store.acks(room)]);
-    res.json({ room, suggestions, acks });
+    const role = req.claims!.role;
+    const [suggestions, acks, alertHolds] = await Promise.all([
+      ctx.store.suggestions(room, role),
+      ctx.store.acks(room),
+      // Operators' log also says which alerts were held back at delivery by the room's alert rules, and why.
+      role === 'operator' || role === 'admin' ? listHolds(ctx.redis, room) : Promise.resolve(undefined),
+    ]);
+    res.json({ room, suggestions, acks, ...(alertHolds ? { alertHolds } : {}) });
   });
 
+  // 1 s points from the checkpoint's list; 10 s and 1 min rolled up from them (server/series-rollup.ts).
   r.get('/rooms/:room/series', ...readers, async (req, res) => {
     const room = roomParam(req);
+    const rawRes = req.query.res;
+    if (rawRes !== undefined && (typeof rawRes !== 'string' || !(SERIES_RESOLUTIONS as readonly string[]).includes(rawRes))) {
+      throw badRequest('res', `must be one of ${SERIES_RESOLUTIONS.join(', ')}`);
+    }
+    const resolution = (rawRes ?? '1s') as SeriesResolution;
     const raw = req.query.limit;
-    const limit = raw === undefined ? 3_600 : Number(raw);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 3_600) throw badRequest('limit', 'must be an integer from 1 to 3600');
+    const max = SERIES_KEPT[resolution];
+    const limit = raw === undefined ? SERIES_DEFAULT_LIMIT[resolution] : typeof raw === 'string' && /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badRequest('limit', `must be an integer from 1 to ${max} for res=${resolution}`);
     await viewOr404(room);
-    res.json({ room, points: await ctx.store.series(room, limit) });
+    const points =
+      resolution === '1s' ? await ctx.store.series(room, limit) : await readSeries(ctx.redis, ctx.config.shards, room, resolution, limit);
+    res.json({ room, res: resolution, points });
   });
 
   r.post('/rooms/:room/suggestions/:id/ack', ...readers, async (req, res) => {
