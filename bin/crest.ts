@@ -1,6 +1,6 @@
 /**
  * `crest <command>`: start, worker, token, simulate, connect, record, replay, report. Errors a user can fix print one sentence and
- * exit 1; nothing here prints a stack trace for a missing redis-server or a bad setting.
+ * exit 1; nothing here prints a stack trace for a missing redis-server or a bad setting. `crest <command> --help` prints its usage.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,6 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type CrestConfig } from '../config/config.ts';
 import { ROLES, type Role } from '../core/protocol.ts';
 import { randomSecret, signToken } from '../server/auth/token.ts';
-import { startCrest } from '../server/crest.ts';
 import { createLogger } from '../server/logger.ts';
 import { RedisNotInstalledError, RedisProcess } from '../server/redis-process.ts';
 import { CommandUsageError } from '../workers/command-usage-error.ts';
@@ -17,32 +16,70 @@ import { TikTokPackageMissingError } from '../workers/connectors/tiktok-package.
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 
+const WORKER_PARTS = ['api', 'detector', 'alerts', 'plans', 'demo', 'connectors', 'archiver'] as const;
+
 const HELP = `crest — real-time monitor for livestream-commerce rooms
 
   crest start [--no-demo]             Redis (private unless REDIS_URL), API, gateway, workers, demo rooms
-  crest worker <api|detector|alerts|demo|connectors>
+  crest worker <api|detector|alerts|plans|demo|connectors|archiver>
                                       one part alone, against REDIS_URL
   crest token --role R [--rooms a,b] [--ttl seconds] [--sub name]
                                       print an access token (role: ${ROLES.join(', ')}; rooms default *)
-  crest simulate --scenario NAME [--seed N] [--room R] [--minutes M]
-                                      print a simulated room as NDJSON events (labels on stderr)
+  crest simulate [--scenario NAME] [--seed N] [--rooms N] [--minutes M] [--post [--speed N]]
+                                      simulated rooms as NDJSON on stdout, or fed live into Crest
   crest connect tiktok --room ROOM --user @handle
                                       feed a TikTok LIVE room in (needs REDIS_URL and the optional
                                       package tiktok-live-connector, AGPL-3.0, installed by you)
   crest record --room ROOM --out FILE.ndjson.gz [--from-start] [--until-end]
                                       write a room's accepted events to gzip NDJSON (needs REDIS_URL)
   crest replay FILE [--speed N] [--room RENAME] [--shift-to-now] [--url URL --token T]
-                                      post a recording back at N× speed (0 = flat out), in-process on
-                                      REDIS_URL or over HTTP with --url and an ingest token
-  crest report --room R [--format html|json|csv] [--out FILE] [--tz ZONE] [--plans FILE.json]
-                                      the room's post-stream report from REDIS_URL (stdout without --out)
+                                      post a recording or archive back at N× speed (0 = flat out), in-process
+                                      on REDIS_URL or over HTTP with --url and an ingest token
+  crest replay FILE --core [--out REPORT.json]
+                                      run it through the detector core here: windows, suggestions, report
+  crest report --room R [--stream ID] [--format html|json|csv] [--out FILE] [--tz ZONE] [--plans FILE.json]
+                                      the room's report from REDIS_URL (a past stream from its archive)
 
-Settings come from the environment; see the README's configuration table.`;
+\`crest <command> --help\` explains one command. Settings come from the environment; see the README's
+configuration table.`;
+
+const COMMAND_HELP: Record<string, string> = {
+  start: `usage: crest start [--no-demo]
+
+Runs everything in one process: a private redis-server (unless REDIS_URL is set; data in CREST_DATA_DIR),
+the API and socket gateway, the detector, alert, plan and archiver workers, and the demo rooms. Prints the
+links. Ctrl-C stops all of it. --no-demo (or CREST_DEMO=0) runs without the demo simulator.`,
+  worker: `usage: crest worker <${WORKER_PARTS.join('|')}>
+
+Runs one part alone against REDIS_URL (scale out by running more of a part; detectors and archivers share
+shards by lease). The archiver writes CREST_ARCHIVE_DIR (default CREST_DATA_DIR/archive); an api worker
+reads past-stream reports from the same folder.`,
+  token: `usage: crest token --role ROLE [--rooms a,b] [--ttl SECONDS] [--sub NAME]
+
+Prints an access token signed with CREST_TOKEN_SECRET (or the secret generated in CREST_DATA_DIR).
+  --role   one of ${ROLES.join(', ')}
+  --rooms  comma list of rooms the token may use (default *: every room)
+  --ttl    lifetime in seconds (default CREST_TOKEN_TTL_S)
+  --sub    who holds it (shown in acknowledgements and logs; default the role)`,
+  record: `usage: crest record --room ROOM --out FILE.ndjson.gz [--from-start] [--until-end]
+
+Writes every accepted event of one room to gzip NDJSON as it arrives (needs REDIS_URL). Ctrl-C stops it;
+the file is valid whenever it stops. --from-start begins with the oldest event the shard stream still
+holds; --until-end stops after the room's stream.end. For whole past streams see CREST_ARCHIVE_DIR.`,
+  connect: `usage: crest connect tiktok --room ROOM --user @handle
+
+Feeds a TikTok LIVE room into Crest (needs REDIS_URL and the optional package tiktok-live-connector,
+AGPL-3.0, installed by you: npm install tiktok-live-connector). Other platforms post events over HTTP.`,
+};
 
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command && COMMAND_HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(COMMAND_HELP[command]);
+    return;
+  }
   switch (command) {
     case 'start':
       return start(rest);
@@ -51,7 +88,8 @@ async function main(argv: string[]): Promise<void> {
     case 'token':
       return token(rest);
     case 'simulate':
-      return simulate(rest);
+      await (await import('../workers/simulate-command.ts')).simulateCommand(rest);
+      return;
     case 'connect':
       await (await import('../workers/connect-command.ts')).connectCommand(rest);
       return;
@@ -89,6 +127,11 @@ function tokenSecret(config: CrestConfig): string {
   return secret;
 }
 
+/** History is on by default for a whole Crest: archives go to CREST_ARCHIVE_DIR, else CREST_DATA_DIR/archive. */
+function archiveSettings(config: CrestConfig): CrestConfig['archive'] {
+  return { ...config.archive, dir: resolve(ROOT, config.archive.dir ?? join(config.dataDir, 'archive')) };
+}
+
 function buildClient(): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'client/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error('building the client failed (see above)');
@@ -105,10 +148,12 @@ async function start(args: string[]): Promise<void> {
     await redis.start();
     log.info('started private redis-server', { url: redis.url, dir: redis.dir });
   }
-  config = { ...config, redisUrl: config.redisUrl ?? redis!.url, tokenSecret: tokenSecret(config) };
+  config = { ...config, redisUrl: config.redisUrl ?? redis!.url, tokenSecret: tokenSecret(config), archive: archiveSettings(config) };
   if (config.roles.has('api')) buildClient();
   let crest;
   try {
+    // Loaded on demand: the whole server is not needed to print a token or a usage line.
+    const { startCrest } = await import('../server/crest.ts');
     crest = await startCrest(config, { log });
   } catch (err) {
     await redis?.stop();
@@ -156,13 +201,14 @@ async function start(args: string[]): Promise<void> {
 
 async function worker(args: string[]): Promise<void> {
   const part = args[0];
-  if (!part || !['api', 'detector', 'alerts', 'demo', 'connectors'].includes(part)) throw new UsageError('usage: crest worker <api|detector|alerts|demo|connectors>');
+  if (!part || !(WORKER_PARTS as readonly string[]).includes(part)) throw new UsageError(`usage: crest worker <${WORKER_PARTS.join('|')}>`);
   const env = { ...process.env, CREST_ROLES: part, CREST_DEMO: part === 'demo' ? '1' : process.env.CREST_DEMO };
   const base = loadConfig(env);
   if (!base.redisUrl) throw new UsageError('crest worker needs REDIS_URL pointing at the Redis that `crest start` (or your deployment) uses');
-  const config = { ...base, tokenSecret: tokenSecret(base) };
+  const config = { ...base, tokenSecret: tokenSecret(base), archive: archiveSettings(base) };
   const log = createLogger(config.logLevel);
   if (part === 'api') buildClient();
+  const { startCrest } = await import('../server/crest.ts');
   const crest = await startCrest(config, { log });
   log.info(`crest ${part} running`, crest.url ? { url: crest.url } : {});
   const shutdown = async () => {
@@ -188,25 +234,13 @@ async function token(args: string[]): Promise<void> {
   console.log(signToken(tokenSecret(config), { role, rooms, sub: values.sub ?? role, ttlS }));
 }
 
-async function simulate(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { scenario: { type: 'string', default: 'highlight' }, seed: { type: 'string', default: '1' }, room: { type: 'string' }, minutes: { type: 'string', default: '20' } },
-  });
-  const { generateRoom, SCENARIOS } = await import('../core/scenario/generate-room.ts');
-  const scenario = values.scenario as (typeof SCENARIOS)[number];
-  if (!SCENARIOS.includes(scenario)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
-  const seed = Number(values.seed);
-  const minutes = Number(values.minutes);
-  if (!Number.isInteger(seed)) throw new UsageError('--seed must be an integer');
-  if (!(minutes > 0 && minutes <= 24 * 60)) throw new UsageError('--minutes must be between 0 and 1440');
-  const room = generateRoom({ room: values.room ?? `sim-${scenario}-${seed}`, scenario, seed, startTs: Date.UTC(2026, 0, 1), durationMs: minutes * 60_000 });
-  const out = room.events.map((e) => JSON.stringify(e)).join('\n');
-  process.stdout.write(out + '\n');
-  process.stderr.write(JSON.stringify({ room: room.room, scenario, seed, events: room.events.length, labels: room.labels }) + '\n');
-}
-
 main(process.argv.slice(2)).catch((err: unknown) => {
+  const code = (err as { code?: string }).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const command = process.argv[2];
+    console.error(`crest: ${(err as Error).message}; see crest ${command} --help`);
+    process.exit(1);
+  }
   if (
     err instanceof RedisNotInstalledError ||
     err instanceof ConfigError ||

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { ROOM_ID_PATTERN } from '../core/events.ts';
 import { parseSourceRules, type SourceRule } from '../workers/connectors/tiktok-mapping.ts';
+import { redisTargetProblem } from '../server/redis-connection.ts';
 import { DETECTOR_PROFILE_NAMES, DETECTOR_PROFILES, type DetectorProfileName } from './detector-profiles.ts';
 
 const bool = z
@@ -16,8 +17,17 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().default('127.0.0.1'),
-  /** When unset, `crest start` spawns a private redis-server and points everything at it. */
-  REDIS_URL: z.string().url().optional(),
+  /**
+   * When unset, `crest start` spawns a private redis-server and points everything at it.
+   * `redis-cluster://host:port,host:port` runs every part on a Redis Cluster (server/redis-connection.ts).
+   */
+  REDIS_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = redisTargetProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   CREST_SHARDS: int(1, 1024).default(8),
   /** Secret that signs access tokens. Unset: a random one per start (tokens die with the process). */
   CREST_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -75,6 +85,14 @@ const envSchema = z.object({
   CREST_CONNECTOR_BACKOFF_MAX_MS: int(1_000, 3_600_000).default(120_000),
   /** Consecutive failed connection attempts before a connector gives up with status error (0 = never). */
   CREST_CONNECTOR_MAX_ATTEMPTS: int(0, 1_000_000).default(50),
+  /** Folder of stream archives (<room>/<streamId>.ndjson.gz). Unset: `crest start` / `crest worker` use CREST_DATA_DIR/archive; startCrest alone archives nothing. */
+  CREST_ARCHIVE_DIR: z.string().min(1).optional(),
+  /** Days the per-minute rollups of an archived stream stay in Redis. */
+  CREST_ARCHIVE_ROLLUP_DAYS: int(1, 3650).default(30),
+  /** A room's stream with no event for this long is closed and archived even without stream.end. */
+  CREST_ARCHIVE_IDLE_MS: int(1_000, 7 * 86_400_000).default(30 * 60_000),
+  /** How long events the archiver has not read are kept beyond CREST_EVENT_RETENTION_MS while it is away. */
+  CREST_ARCHIVE_HOLD_MS: int(10_000, 30 * 86_400_000).default(86_400_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -108,13 +126,15 @@ export interface CrestConfig {
   engine: EngineConfig;
   tiktok: { rooms: { room: string; account: string }[]; sourceRules: SourceRule[]; signApiKey: string | undefined };
   connector: { backoffMs: number; backoffMaxMs: number; maxAttempts: number };
+  /** Stream history (workers/archiver.ts); `dir` undefined = no archiver and no past-stream reports. */
+  archive: { dir: string | undefined; rollupDays: number; idleCloseMs: number; holdMs: number };
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const ALL_ROLES = ['api', 'detector', 'alerts', 'plans', 'demo', 'connectors'] as const;
+const ALL_ROLES = ['api', 'detector', 'alerts', 'plans', 'demo', 'connectors', 'archiver'] as const;
 
 /** Parses an environment (process.env by default) into a frozen config; throws ConfigError naming the key. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CrestConfig {
@@ -166,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     engine: engineConfig(e.CREST_DETECTOR_PROFILE, e),
     tiktok: { rooms: parseConnectorRooms('CREST_TIKTOK_ROOMS', e.CREST_TIKTOK_ROOMS), sourceRules, signApiKey: e.CREST_TIKTOK_SIGN_API_KEY },
     connector: { backoffMs: e.CREST_CONNECTOR_BACKOFF_MS, backoffMaxMs: e.CREST_CONNECTOR_BACKOFF_MAX_MS, maxAttempts: e.CREST_CONNECTOR_MAX_ATTEMPTS },
+    archive: { dir: e.CREST_ARCHIVE_DIR, rollupDays: e.CREST_ARCHIVE_ROLLUP_DAYS, idleCloseMs: e.CREST_ARCHIVE_IDLE_MS, holdMs: e.CREST_ARCHIVE_HOLD_MS },
   });
 }
 

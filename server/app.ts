@@ -14,6 +14,7 @@ import { webhooksRouter } from './routes/webhooks.ts';
 import { connectorsRouter } from './routes/connectors.ts';
 import { plansRouter } from './routes/plans.ts';
 import { reportRouter } from './routes/report.ts';
+import { streamsRouter } from './routes/streams.ts';
 import { cors } from './cors.ts';
 import { rateLimit } from './rate-limiter.ts';
 
@@ -64,6 +65,7 @@ export function createApp(ctx: AppContext): express.Express {
   api.use(connectorsRouter(ctx));
   api.use(plansRouter(ctx));
   api.use(reportRouter(ctx));
+  api.use(streamsRouter(ctx));
   api.use((req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
 

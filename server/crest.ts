@@ -4,7 +4,6 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { CrestConfig } from '../config/config.ts';
 import type { Role } from '../core/protocol.ts';
@@ -13,14 +12,17 @@ import { DetectorWorker } from '../workers/detector-worker.ts';
 import { PlanScheduler } from '../workers/plan-scheduler.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
 import { startConnectors } from '../workers/connectors/connector-runner.ts';
+import { Archiver } from '../workers/archiver.ts';
 import { createApp } from './app.ts';
 import { allowSocketRequest, socketCors } from './cors.ts';
 import type { AppContext } from './app-context.ts';
 import { randomSecret, signToken } from './auth/token.ts';
 import { Gateway, type CrestServer } from './gateway.ts';
 import { IngestService } from './ingest-service.ts';
+import { createRedis } from './redis-connection.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RoomStore } from './room-store.ts';
+import { SeriesRoller } from './series-rollup.ts';
 
 /** A Redis command of the API that takes longer than this is answered 503 (ids make a resend safe). */
 const API_COMMAND_TIMEOUT_MS = 5_000;
@@ -51,7 +53,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     // The API connection fails fast while Redis is away (503 + Retry-After) instead of queueing requests:
     // no offline queue, one retry of a command cut off mid-flight, a bounded connect and command time
     // (a hung Redis answers 503 within seconds, not never), and reconnects every ≤ 1 s by itself.
-    const redis = new Redis(redisUrl, {
+    const redis = createRedis(redisUrl, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
@@ -95,6 +97,13 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
       stops.push(() => plans.stop());
     }
 
+    if (config.roles.has('archiver') && config.archive.dir) {
+      const { rollupDays, idleCloseMs, holdMs } = config.archive;
+      const archiver = new Archiver({ redisUrl, shards: config.shards, dir: config.archive.dir, engine: config.engine, rollupDays, idleCloseMs, holdMs, leaseMs: config.leaseMs, log });
+      await archiver.start();
+      stops.push(() => archiver.stop());
+    }
+
     let url = '';
     if (config.roles.has('api')) {
       const http = createServer(createApp(ctx));
@@ -116,6 +125,10 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         await new Promise<void>((ok) => io.close(() => ok()));
         http.closeAllConnections?.();
       });
+      // 10 s / 1 min chart series for rooms nobody is reading (reads roll up by themselves).
+      const roller = new SeriesRoller(redis, config.shards, log);
+      roller.start();
+      stops.push(() => roller.stop());
     }
 
     const demoRooms: string[] = [];

@@ -82,3 +82,121 @@ test('crest start runs everything, prints working links, and Ctrl-C stops it and
     rmSync(data, { recursive: true, force: true });
   }
 });
+
+// ---- every command explains itself, and says what is wrong in one line --------------------------------
+
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // cleanEnv drops any REDIS_URL of the caller's environment; a test that wants one passes it here.
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv({ CREST_LOG_LEVEL: 'warn', ...env }), ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}) } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('every command answers --help with its usage and options on stdout, exit 0', async () => {
+  const expected: Record<string, RegExp> = {
+    start: /^usage: crest start \[--no-demo\]/,
+    worker: /^usage: crest worker <api\|detector\|alerts\|plans\|demo\|connectors\|archiver>/,
+    token: /^usage: crest token --role ROLE[\s\S]*--rooms[\s\S]*--ttl/,
+    simulate: /^usage: crest simulate[\s\S]*--scenario NAME[\s\S]*--rooms N[\s\S]*--speed N/,
+    replay: /^usage: crest replay FILE[\s\S]*--speed N[\s\S]*--core[\s\S]*progress bar/,
+    report: /^usage: crest report --room ROOM \[--stream current\|ID\|list\]/,
+    record: /^usage: crest record --room ROOM --out FILE\.ndjson\.gz/,
+    connect: /^usage: crest connect tiktok --room ROOM --user @handle/,
+  };
+  const results = await Promise.all(Object.keys(expected).map((c) => runCli([c, '--help'])));
+  Object.keys(expected).forEach((c, i) => {
+    const r = results[i]!;
+    assert.equal(r.code, 0, `${c}: ${r.stderr}`);
+    assert.match(r.stdout, expected[c]!, c);
+    assert.equal(r.stderr, '', `${c} --help writes nothing to stderr`);
+  });
+  const top = await runCli(['--help']);
+  assert.match(top.stdout, /crest <command> --help/);
+});
+
+test('wrong calls exit 1 with one line that says what to fix, never a stack trace', async () => {
+  const cases: [string[], RegExp][] = [
+    [['token', '--bogus'], /^crest: Unknown option '--bogus'.*; see crest token --help$/],
+    [['token'], /^crest: --role must be one of ingest, operator, host, buyer, admin$/],
+    [['token', '--role', 'operator', '--ttl', 'soon'], /^crest: --ttl must be a positive whole number of seconds$/],
+    [['simulate', '--scenario', 'nope'], /^crest: --scenario must be one of /],
+    [['simulate', '--rooms', '0'], /^crest: --rooms must be a whole number from 1 to 200$/],
+    [['simulate', '--speed', '10'], /^crest: --speed, --url and --token go with --post/],
+    [['simulate', '--post'], /^crest: crest simulate --post \(without --url\) needs REDIS_URL/],
+    [['replay', '/nonexistent/file.ndjson'], /^crest: cannot read \/nonexistent\/file\.ndjson: ENOENT/],
+    [['replay', 'x.ndjson', '--core', '--url', 'http://127.0.0.1:1'], /^crest: --core runs the file here/],
+    [['report'], /^crest: usage: crest report --room ROOM/],
+    [['report', '--room', 'r1', '--format', 'pdf'], /^crest: --format must be one of/],
+    [['report', '--room', 'r1'], /^crest: crest report needs REDIS_URL/],
+    [['worker', 'nope'], /^crest: usage: crest worker </],
+    [['frobnicate'], /^crest: unknown command "frobnicate"/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  cases.forEach(([args, re], i) => {
+    const r = results[i]!;
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr.split('\n')[0]!, re, args.join(' '));
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, `${args.join(' ')}: no stack trace`);
+  });
+});
+
+test('crest token prints a token the server accepts for exactly that role and those rooms', async () => {
+  const { verifyToken } = await import('../server/auth/token.ts');
+  const secret = 'cli-test-secret-0123456789';
+  const r = await runCli(['token', '--role', 'buyer', '--rooms', 'a,b', '--ttl', '60', '--sub', 'ann'], { CREST_TOKEN_SECRET: secret });
+  assert.equal(r.code, 0, r.stderr);
+  const claims = verifyToken(secret, r.stdout.trim());
+  assert.equal(claims.role, 'buyer');
+  assert.deepEqual(claims.rooms, ['a', 'b']);
+  assert.equal(claims.sub, 'ann');
+  assert.throws(() => verifyToken('another-secret-0123456789', r.stdout.trim()));
+});
+
+test('crest simulate: several seeded rooms as NDJSON, each in its own arrival order, labels on stderr', async () => {
+  const { parseEvent } = await import('../core/events.ts');
+  const a = await runCli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
+  const b = await runCli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stdout, b.stdout, 'same seed, same events');
+  const events = a.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  for (const e of events) assert.ok(parseEvent(e).ok, JSON.stringify(e));
+  const rooms = [...new Set(events.map((e) => e.room))].sort();
+  assert.deepEqual(rooms, ['sim-highlight-3-1', 'sim-highlight-3-2']);
+  for (const room of rooms) {
+    const mine = events.filter((e) => e.room === room);
+    assert.equal(mine[0].type, 'stream.start');
+    assert.equal(mine.at(-1).type, 'stream.end');
+  }
+  const labels = a.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(labels.map((l) => l.room), rooms);
+  assert.equal(labels[0].events + labels[1].events, events.length);
+});
+
+test('crest simulate --post feeds the rooms into a running Crest at the given speed, with a progress bar and a summary', async () => {
+  const { startTestCrest } = await import('./support/crest.ts');
+  const crest = await startTestCrest({ CREST_ROLES: 'api,detector' });
+  try {
+    const r = await runCli(['simulate', '--rooms', '2', '--minutes', '2', '--room', 'cli-sim', '--post', '--speed', '0'], {
+      REDIS_URL: crest.redisUrl,
+      CREST_SHARDS: String(crest.config.shards),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const total = Number(/\] 100% (\d+)\/\1 /.exec(r.stderr)?.[1]);
+    assert.ok(total > 100, r.stderr);
+    assert.match(r.stderr, new RegExp(`simulated cli-sim-1, cli-sim-2: ${total} accepted, 0 duplicate, 0 rejected`));
+    const operator = crest.token('operator', '*');
+    const rooms = await waitFor('both rooms live', 20_000, async () => {
+      const body = (await (await crest.api('/api/v1/rooms', { token: operator })).json()) as { rooms: { room: string; metrics: { events: number } | null }[] };
+      const sim = body.rooms.filter((x) => x.room.startsWith('cli-sim-'));
+      return sim.length === 2 && sim.reduce((a, x) => a + (x.metrics?.events ?? 0), 0) === total ? sim : undefined;
+    });
+    assert.equal(rooms.length, 2);
+  } finally {
+    await crest.close();
+  }
+});

@@ -58,6 +58,7 @@ test('crest record captures what crest replay posts over HTTP; Ctrl-C leaves a c
   const r = await run(['replay', FLAT, '--room', 'cli-room', '--speed', '0', '--url', crest.url, '--token', token]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /\[#{30}\] 100% 1340\/1340 .*accepted 1340 {2}duplicate 0 {2}rejected 0/, r.stderr);
+  assert.match(r.stderr, /replayed 1340 of 1340 events \(\d\d:\d\d of event time\) in [\d.]+ s: 1340 accepted, 0 duplicate, 0 rejected/, 'a summary line ends the run');
 
   // Every line is readable while the recorder still runs (sync-flushed after each batch).
   await waitFor('all events recorded', 20_000, async () => ((await readRecording(out)).length === recorded.length ? true : undefined));
