@@ -57,19 +57,11 @@ export class CrestBuyerFeed extends LitElement {
     pageFrame,
     css`
       h1 {
-        margin: 0;
-        font-size: 18px;
-        flex: 1 1 auto;
-        min-width: 0;
         overflow: hidden;
         text-overflow: ellipsis;
         white-space: nowrap;
       }
       h1 a {
-        color: var(--c-muted);
-        font-weight: 500;
-        text-decoration: none;
-        font-size: 14px;
         margin-left: 6px;
       }
       .viewers {

@@ -7,7 +7,7 @@
 import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
 import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
-import type { HighlightWindow, PlannedMoment, SeriesPoint, Suggestion } from '../core/protocol.ts';
+import type { HighlightWindow, PlannedMoment, SeriesPoint, SeriesResolution, Suggestion } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
 import { shared, tokens } from './theme.ts';
 
@@ -15,6 +15,10 @@ const PLOT_HEIGHT = 240;
 const MIN_SPAN_MS = 60_000;
 /** Planned moments up to this far past the newest point widen the chart so their markers show ahead. */
 const PLAN_AHEAD_MS = 15 * 60_000;
+const RESOLUTIONS: readonly SeriesResolution[] = ['1s', '10s', '1m'];
+
+/** Asks the panel for the series at another resolution (the chart only draws what it is given). */
+export type ResolutionEvent = CustomEvent<{ resolution: SeriesResolution }>;
 
 export class CrestConcurrencyChart extends LitElement {
   static override properties = {
@@ -22,9 +26,12 @@ export class CrestConcurrencyChart extends LitElement {
     windows: { attribute: false },
     suggestions: { attribute: false },
     plans: { attribute: false },
+    resolution: {},
     i18n: { attribute: false },
   };
   declare plans: readonly PlannedMoment[];
+  /** What `series` holds: live 1 s points, or 10 s / 1 min means (longer history). */
+  declare resolution: SeriesResolution;
   declare series: readonly SeriesPoint[];
   declare windows: readonly HighlightWindow[];
   declare suggestions: readonly Suggestion[];
@@ -39,6 +46,7 @@ export class CrestConcurrencyChart extends LitElement {
     this.windows = [];
     this.suggestions = [];
     this.plans = [];
+    this.resolution = '1s';
   }
 
   static override styles = [
@@ -56,6 +64,20 @@ export class CrestConcurrencyChart extends LitElement {
         gap: 12px;
         flex-wrap: wrap;
         margin-bottom: 6px;
+      }
+      .res {
+        margin-left: auto;
+        display: flex;
+        gap: 4px;
+      }
+      .res button {
+        min-height: 26px;
+        padding: 2px 8px;
+        font-size: 12px;
+      }
+      .res [aria-pressed='true'] {
+        border-color: var(--c-accent);
+        color: var(--c-accent);
       }
       .keys {
         display: flex;
@@ -233,8 +255,21 @@ export class CrestConcurrencyChart extends LitElement {
           <span class="peak">${i18n.t('legend.peak')}</span>
           <span class="ended">${i18n.t('legend.ended')}</span>
         </div>
+        <div class="res" role="group" aria-label=${i18n.t('chart.res')}>
+          ${RESOLUTIONS.map(
+            (r) =>
+              html`<button
+                data-testid="chart-res"
+                data-res=${r}
+                aria-pressed=${r === this.resolution}
+                @click=${() => this.dispatchEvent(new CustomEvent('crest-resolution', { detail: { resolution: r }, bubbles: true, composed: true }))}
+              >
+                ${i18n.t(`chart.res.${r}`)}
+              </button>`,
+          )}
+        </div>
       </div>
-      <div class="wrap ${hasData ? '' : 'no-data'}">
+      <div class="wrap ${hasData ? '' : 'no-data'}" data-testid="chart" data-res=${this.resolution} data-points=${this.series.length}>
         <div class="plot"></div>
         <div class="over">
           ${hasData

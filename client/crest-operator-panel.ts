@@ -1,17 +1,24 @@
-/** The operator's room panel: KPIs, the concurrency chart, highlight windows and the suggestion log. */
+/** The operator's room panel: KPIs, the concurrency chart, highlight windows, the suggestion log, the plan, failed webhook deliveries and the connector state. */
 import { LitElement, css, html } from 'lit';
+import type { ConnectorState, SeriesPoint, SeriesResolution } from '../core/protocol.ts';
 import type { AckStatus, ConnState } from './connection-controller.ts';
+import type { ResolutionEvent } from './crest-concurrency-chart.ts';
 import type { I18n } from './i18n.ts';
+import { PollController } from './poll-controller.ts';
 import { EMPTY_ROOM, type RoomState } from './room-state.ts';
 import { viewHref } from './session.ts';
 import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-concurrency-chart.ts';
 import './crest-connection-state.ts';
+import './crest-connector-state.ts';
+import './crest-dead-letters.ts';
 import './crest-kpi-tiles.ts';
 import './crest-lang-toggle.ts';
 import './crest-plan-editor.ts';
 import './crest-suggestion-log.ts';
 import './crest-window-table.ts';
+
+const SERIES_POLL_MS = 10_000;
 
 export class CrestOperatorPanel extends LitElement {
   static override properties = {
@@ -21,7 +28,9 @@ export class CrestOperatorPanel extends LitElement {
     state: {},
     error: {},
     token: {},
+    connector: { attribute: false },
     i18n: { attribute: false },
+    resolution: { state: true },
   };
   declare roomId: string;
   declare room: RoomState;
@@ -29,7 +38,12 @@ export class CrestOperatorPanel extends LitElement {
   declare state: ConnState;
   declare error: string | null;
   declare token: string | null;
+  /** The room's platform connector, null when it has none. */
+  declare connector: (ConnectorState & { stale: boolean }) | null;
   declare i18n: I18n;
+  /** The chart's resolution: '1s' draws the live series from the socket; 10 s / 1 min are polled. */
+  declare resolution: SeriesResolution;
+  private seriesCtl: PollController<readonly SeriesPoint[]> | null = null;
 
   constructor() {
     super();
@@ -39,6 +53,8 @@ export class CrestOperatorPanel extends LitElement {
     this.state = 'connecting';
     this.error = null;
     this.token = null;
+    this.connector = null;
+    this.resolution = '1s';
   }
 
   static override styles = [
@@ -47,19 +63,9 @@ export class CrestOperatorPanel extends LitElement {
     pageFrame,
     css`
       h1 {
-        margin: 0;
-        font-size: 18px;
         display: flex;
         align-items: baseline;
         gap: 8px;
-        min-width: 0;
-        flex: 1 1 auto;
-      }
-      h1 a {
-        color: var(--c-muted);
-        font-weight: 500;
-        font-size: 14px;
-        text-decoration: none;
       }
       h1 span {
         overflow: hidden;
@@ -84,8 +90,9 @@ export class CrestOperatorPanel extends LitElement {
           'kpi kpi'
           'chart log'
           'windows log'
-          'plans log';
-        grid-template-rows: auto auto auto 1fr;
+          'plans log'
+          'dead log';
+        grid-template-rows: auto auto auto auto 1fr;
         gap: 12px;
         max-width: 1600px;
         margin: 0 auto;
@@ -114,6 +121,10 @@ export class CrestOperatorPanel extends LitElement {
         grid-area: plans;
         align-self: start;
       }
+      crest-dead-letters {
+        grid-area: dead;
+        align-self: start;
+      }
       crest-suggestion-log {
         grid-area: log;
         max-height: 640px;
@@ -125,7 +136,7 @@ export class CrestOperatorPanel extends LitElement {
         main {
           padding: 10px 10px 20px;
           grid-template-columns: minmax(0, 1fr);
-          grid-template-areas: 'kpi' 'chart' 'log' 'windows' 'plans';
+          grid-template-areas: 'kpi' 'chart' 'log' 'windows' 'plans' 'dead';
           grid-template-rows: none;
         }
         crest-suggestion-log {
@@ -148,6 +159,7 @@ export class CrestOperatorPanel extends LitElement {
           <a href=${viewHref(`/host/${id}`, token)}>${i18n.t('nav.host')}</a>
           <a href=${viewHref(`/buyer/${id}`, token)}>${i18n.t('nav.buyer')}</a>
         </nav>
+        <crest-connector-state .connector=${this.connector} .i18n=${i18n}></crest-connector-state>
         <crest-connection-state .state=${this.state} .error=${this.error} .i18n=${i18n}></crest-connection-state>
         <crest-lang-toggle .i18n=${i18n}></crest-lang-toggle>
       </header>
@@ -160,14 +172,17 @@ export class CrestOperatorPanel extends LitElement {
         <crest-kpi-tiles .metrics=${room.metrics} .i18n=${i18n}></crest-kpi-tiles>
         <crest-concurrency-chart
           class="card"
-          .series=${room.series}
+          .series=${this.resolution === '1s' ? room.series : (this.seriesCtl?.data ?? [])}
           .windows=${room.windows}
           .suggestions=${room.suggestions}
           .plans=${room.plans}
+          .resolution=${this.resolution}
+          @crest-resolution=${(e: ResolutionEvent) => this.setResolution(e.detail.resolution)}
           .i18n=${i18n}
         ></crest-concurrency-chart>
         <crest-window-table class="card" .windows=${room.windows} .i18n=${i18n}></crest-window-table>
         <crest-plan-editor class="card" .roomId=${this.roomId} .token=${token} .plans=${room.plans} .i18n=${i18n}></crest-plan-editor>
+        <crest-dead-letters class="card" .roomId=${this.roomId} .token=${token} .i18n=${i18n}></crest-dead-letters>
         <crest-suggestion-log
           class="card"
           .suggestions=${room.suggestions}
@@ -177,6 +192,20 @@ export class CrestOperatorPanel extends LitElement {
         ></crest-suggestion-log>
       </main>
     `;
+  }
+
+  /** Swaps the series poller: none for live 1 s points, else GET …/series?res= every 10 s (buckets fill in as they close). */
+  private setResolution(res: SeriesResolution): void {
+    if (res === this.resolution) return;
+    if (this.seriesCtl) {
+      this.removeController(this.seriesCtl);
+      this.seriesCtl.hostDisconnected();
+      this.seriesCtl = null;
+    }
+    this.resolution = res;
+    if (res === '1s') return;
+    const path = `/api/v1/rooms/${encodeURIComponent(this.roomId)}/series?res=${res}`;
+    this.seriesCtl = new PollController(this, this.token, path, (b) => (b as { points?: SeriesPoint[] }).points, [], SERIES_POLL_MS);
   }
 }
 customElements.define('crest-operator-panel', CrestOperatorPanel);

@@ -1,25 +1,16 @@
-/** Every room the token may see, the ones that need attention first, with links into each view. */
+/** Every room the token may see, what needs attention now first (room-ranking.ts), with links into each view. */
 import { LitElement, css, html } from 'lit';
 import type { RoomSummary } from '../core/protocol.ts';
 import type { ConnState } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
+import { attentionOf, rankRooms, type Attention } from './room-ranking.ts';
 import { viewHref } from './session.ts';
 import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
-const STATE_RANK = { rising: 0, peak: 1, ended: 2 } as const;
-
-/** Rising windows first (the moment to act), then peaks, then the busiest rooms. */
-export function rankRooms(rooms: readonly RoomSummary[]): RoomSummary[] {
-  const rank = (r: RoomSummary): number => (r.activeWindow ? STATE_RANK[r.activeWindow.state] : 3);
-  return [...rooms].sort(
-    (a, b) =>
-      rank(a) - rank(b) ||
-      (b.metrics?.concurrency ?? -1) - (a.metrics?.concurrency ?? -1) ||
-      a.room.localeCompare(b.room),
-  );
-}
+/** Tiers that mean "act within minutes": their rows get the marker bar. */
+const URGENT = new Set<Attention>(['plan-at-risk', 'rising', 'peak']);
 
 export class CrestRoomList extends LitElement {
   static override properties = {
@@ -52,12 +43,6 @@ export class CrestRoomList extends LitElement {
         gap: 12px;
         flex-wrap: nowrap;
         padding: 12px 20px;
-      }
-      h1 {
-        font-size: 18px;
-        margin: 0;
-        flex: 1;
-        min-width: 0;
       }
       h1 small {
         color: var(--c-muted);
@@ -250,8 +235,15 @@ export class CrestRoomList extends LitElement {
     const sg = r.lastSuggestion;
     const room = encodeURIComponent(r.room);
     const agoMin = sg && m ? Math.floor((m.ts - sg.createdAt) / 60_000) : null;
+    const attention = attentionOf(r);
     return html`
-      <div class="row ${w?.state === 'rising' ? 'attention' : ''}" role="row" data-testid="room-row" data-room=${r.room}>
+      <div
+        class="row ${URGENT.has(attention) ? 'attention' : ''}"
+        role="row"
+        data-testid="room-row"
+        data-room=${r.room}
+        data-attention=${attention}
+      >
         <div class="room" role="cell">
           <span title=${r.room}>${r.room}</span>
           <em class="live ${m?.live ? '' : 'off'}">${m?.live ? i18n.t('rooms.live') : i18n.t('rooms.notLive')}</em>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Suggestion } from '../core/protocol.ts';
-import { createI18n } from './i18n.ts';
+import { createI18n, loadLang } from './i18n.ts';
 
 const base: Suggestion = {
   id: 's', room: 'r', audience: 'buyer', kind: 'boost.now', reasonCode: 'rising', params: { liftPct: 42.34 },
@@ -10,6 +10,8 @@ const base: Suggestion = {
 };
 
 describe('i18n', () => {
+  before(() => Promise.all([loadLang('en'), loadLang('zh-CN')]));
+
   it('translates a reason from its code and params', () => {
     assert.equal(createI18n('zh-CN').reason(base), '在线人数比基线高 42.3%');
     assert.equal(createI18n('en').reason(base), 'Viewers up 42.3% over baseline');
@@ -37,6 +39,11 @@ describe('i18n', () => {
   it('says when the peak is expected', () => {
     assert.equal(createI18n('en').peakIn(4 * 60_000), 'peak expected in ~4 min');
     assert.equal(createI18n('zh-CN').peakIn(4 * 60_000), '预计约4分钟后到达峰值');
+  });
+
+  it('refuses a language whose table was never loaded, rather than showing keys', async () => {
+    const { createI18n: fresh } = await import(`./i18n.ts?fresh=${Date.now()}`);
+    assert.throws(() => fresh('zh-CN'), /not loaded/);
   });
 
   it('passes unknown error codes through and translates known ones', () => {

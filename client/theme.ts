@@ -31,7 +31,7 @@ export const tokens = css`
   }
 `;
 
-/** The frame of a full-page view: page background and the top bar. */
+/** The frame of a full-page view: page background, the top bar and its title. */
 export const pageFrame = css`
   :host {
     display: block;
@@ -46,6 +46,18 @@ export const pageFrame = css`
     padding: 10px 16px;
     background: var(--c-surface);
     border-bottom: 1px solid var(--c-border);
+  }
+  h1 {
+    margin: 0;
+    font-size: 18px;
+    flex: 1 1 auto;
+    min-width: 0;
+  }
+  h1 a {
+    color: var(--c-muted);
+    font-weight: 500;
+    font-size: 14px;
+    text-decoration: none;
   }
 `;
 

@@ -5,27 +5,28 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { Suggestion } from '../core/protocol.ts';
 import { launchChromium } from './support/browser.ts';
+import { buildClient } from './support/client-build.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { startOfflineConnector, type OfflineConnector } from './support/offline-connector.ts';
 
 const SHOTS = process.env.CREST_SCREENSHOTS;
 const ROOM = 'showcase';
 let crest: TestCrest;
 let browser: Browser;
+let connector: OfflineConnector | undefined;
 
 before(async () => {
-  const build = spawnSync(process.execPath, [fileURLToPath(new URL('../client/build.mjs', import.meta.url))], { encoding: 'utf8' });
-  assert.equal(build.status, 0, build.stderr);
+  buildClient();
   crest = await startTestCrest();
   browser = await launchChromium();
 });
 after(async () => {
+  await connector?.stop();
   await browser?.close();
   await crest?.close();
 });
@@ -47,6 +48,9 @@ async function suggestionsOf(kind: string): Promise<Suggestion | undefined> {
 }
 
 test('a rise shows as a shaded window on the operator panel, a tease cue for the host and a boost alert for the buyer', async () => {
+  // The room's TikTok connector, connected (the real package; only its network connect() is replaced, and
+  // it reports no live id, so it adds no stream.start at wall-clock time ahead of the scripted events).
+  connector = await startOfflineConnector(crest, ROOM, '@showcase.live', async () => ({}));
   const operator = await open(`/operator/${ROOM}`, crest.token('operator', [ROOM]));
   const host = await open(`/host/${ROOM}`, crest.token('host', [ROOM]));
   const buyer = await open(`/buyer/${ROOM}`, crest.token('buyer', [ROOM]));
@@ -77,6 +81,8 @@ test('a rise shows as a shaded window on the operator panel, a tease cue for the
   assert.ok(box && box.width > 2 && box.height > 20, `band is visible: ${JSON.stringify(box)}`);
   await operator.locator('[data-testid="suggestion-row"][data-kind="boost.now"]').first().waitFor({ timeout: 20_000 });
   await operator.locator('[data-testid="suggestion-row"][data-kind="cue.tease"]').first().waitFor({ timeout: 20_000 });
+  await operator.locator('[data-testid="connector-state"][data-status="connected"]').waitFor({ timeout: 10_000 });
+  assert.match(await operator.locator('[data-testid="connector-state"]').innerText(), /TikTok @showcase\.live\s*connected/);
   const concurrency = Number(await operator.locator('[data-testid="kpi-concurrency"]').getAttribute('data-value'));
   assert.ok(concurrency > 200, `concurrency tile shows the rise (${concurrency})`);
 

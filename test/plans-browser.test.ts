@@ -5,10 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.ts';
+import { buildClient } from './support/client-build.ts';
 import { scriptedRise, startTestCrest, type TestCrest } from './support/crest.ts';
 
 const ROOM = 'plan-view';
@@ -16,8 +15,7 @@ let crest: TestCrest;
 let browser: Browser;
 
 before(async () => {
-  const build = spawnSync(process.execPath, [fileURLToPath(new URL('../client/build.mjs', import.meta.url))], { encoding: 'utf8' });
-  assert.equal(build.status, 0, build.stderr + build.stdout);
+  buildClient();
   crest = await startTestCrest({ CREST_PLAN_COUNTDOWN_MIN: '0.1' });
   browser = await launchChromium();
 });
