@@ -221,6 +221,9 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
   };
   const firstShards = (await leaseOwners()).flatMap((o, s) => (o === first.pid ? [s] : []));
   await waitFor('the first worker at work', 30_000, async () => (sent >= batches.length / 3 && (await backlog(firstShards)).processed > 0 ? true : undefined));
+  // Frozen first, so the detector (fast now) cannot drain what the next batches bring before the kill lands.
+  first.kill('SIGSTOP');
+  await nextAck;
   await nextAck;
   first.kill('SIGKILL');
   // Read at once: nobody takes its shards before the lease expires, so this is what it left behind.

@@ -86,8 +86,12 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
     const before = (await counters()).processed;
     const progressed = await waitFor('detector progress', 60_000, async () => ((await counters()).processed > before ? true : sending ? undefined : false));
     if (!progressed) break;
-    // Alternate between right after a batch lands (events waiting) and a random point in between.
-    if (kills % 2 === 0) await nextAck;
+    // Alternate between a frozen detector with a batch landed behind it (events surely waiting: a fast detector
+    // would otherwise drain it first) and a random point of a running one, mid-batch or between batches.
+    if (kills % 2 === 0) {
+      detector.kill('SIGSTOP');
+      await nextAck;
+    }
     else await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 80)));
     const { added, processed } = await counters();
     detector.kill('SIGKILL');
