@@ -38,7 +38,7 @@ import type { Logger } from '../server/logger.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 import { createRedis, readStreams } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
-import { compareIds, eventOf, fieldOf, idMs, maxId } from './stream-entry.ts';
+import { compareIds, eventOf, fieldOf, idMs, maxId, ROOM_IDLE_MS } from './stream-entry.ts';
 import { archivePath, parseArchiveLine, streamIdOf, writeArchive, type ArchiveLine } from './stream-archive-format.ts';
 
 export interface ArchiverOptions {
@@ -56,8 +56,6 @@ export interface ArchiverOptions {
   workerId?: string;
 }
 
-/** The detector stops advancing a room after this long without events (ROOM_IDLE_MS in detector-worker.ts). */
-const DETECTOR_ROOM_IDLE_MS = 30 * 60_000;
 const HEARTBEAT_MS = 2_000;
 
 interface OpenStream {
@@ -344,7 +342,7 @@ export class Archiver {
       if (fieldOf(fields, 'c') !== undefined) {
         for (const t of this.rooms.values()) {
           if (t.shard !== shard || !t.active) continue;
-          if (arrival - t.anchorArrival > DETECTOR_ROOM_IDLE_MS) {
+          if (arrival - t.anchorArrival > ROOM_IDLE_MS) {
             t.active = false;
             continue;
           }

@@ -25,7 +25,7 @@
  * anywhere loses only uncommitted work; a fenced-out worker (lease lost) writes nothing.
  */
 import { randomBytes } from 'node:crypto';
-import { parseEvent, type CrestEvent } from '../core/events.ts';
+import type { CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
@@ -35,6 +35,7 @@ import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 import { createRedis, isCluster, readStreams } from '../server/redis-connection.ts';
 import { ShardBalancer } from './shard-balancer.ts';
+import { compareIds, eventOf, fieldOf, idMs, ROOM_IDLE_MS } from './stream-entry.ts';
 import type { Logger } from '../server/logger.ts';
 
 export interface DetectorWorkerOptions {
@@ -103,8 +104,6 @@ const SUGGESTIONS_KEPT = 500;
 /** Max stream entries read per shard per batch (DetectorWorkerOptions.batchSize). */
 const BATCH_SIZE = 2_000;
 const SERIES_KEPT = 3_600;
-/** A room with no event for this long (arrival time) stops being advanced by the clock. */
-const ROOM_IDLE_MS = 30 * 60_000;
 const CLOCK_EVERY_MS = 1_000;
 /**
  * A changed room state is written at most this often, so a takeover replays about this much of the stream.
@@ -351,7 +350,7 @@ export class DetectorWorker {
         if (p !== undefined && planRecords.get(i)) needed.add(planRecords.get(i)!.room);
         continue;
       }
-      const parsed = safeParse(e);
+      const parsed = eventOf(e);
       parsedEvents[i] = parsed;
       if (parsed) needed.add(parsed.room);
     }
@@ -601,36 +600,6 @@ function summaryOf(room: string, rec: RoomRecord): RoomView {
     lastSuggestion: rec.lastSuggestion,
     windows,
   };
-}
-
-function fieldOf(fields: string[], name: string): string | undefined {
-  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-/** Orders two stream ids (`<ms>-<seq>`) numerically: negative, zero or positive. */
-function compareIds(a: string, b: string): number {
-  if (a === b) return 0;
-  const da = a.indexOf('-');
-  const db = b.indexOf('-');
-  const ma = Number(a.slice(0, da));
-  const mb = Number(b.slice(0, db));
-  if (ma !== mb) return ma - mb;
-  return Number(a.slice(da + 1)) - Number(b.slice(db + 1));
-}
-
-/** Stream ids are `<ms>-<seq>`; the ms part is when Redis appended the entry (arrival time). */
-function idMs(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
-}
-
-function safeParse(json: string): CrestEvent | null {
-  try {
-    const r = parseEvent(JSON.parse(json));
-    return r.ok ? r.event : null;
-  } catch {
-    return null;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,8 +1,14 @@
 /**
  * Reading entries of a shard event stream (crest:{sN}:ev): their ids and fields. Shared by the workers that
- * tail those streams on their own cursor (archiver, recorder); the detector keeps its own copies for now.
+ * read those streams (detector, archiver, recorder).
  */
 import { parseEvent, type CrestEvent } from '../core/events.ts';
+
+/**
+ * A room with no event for this long (arrival time) stops being advanced by the shard's clock records. The
+ * detector applies it and the archiver must apply the same rule to know which rooms a clock record moved.
+ */
+export const ROOM_IDLE_MS = 30 * 60_000;
 
 /** Orders two stream ids (`<ms>-<seq>`) numerically: negative, zero or positive. */
 export function compareIds(a: string, b: string): number {
