@@ -51,7 +51,7 @@ export type ReportSeriesPoint = SeriesPoint & { adSpend?: number };
 
 export interface ReportInput {
   room: string;
-  /** Which stream this is about; only the current, live-retained one exists until history lands. */
+  /** Which stream this is about: `current` (live-retained) or a past stream's id (its archive). */
   stream: string;
   generatedAt: number;
   metrics: RoomMetrics | null;

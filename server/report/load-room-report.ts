@@ -1,7 +1,7 @@
 /**
  * Reads what the report needs for one room from the RoomStore and builds it. Shared by the API route and
- * `crest report`. Only the current stream exists: Crest keeps live-retained data per room, not per stream,
- * until history/archiving lands; any other stream id is refused rather than answered with today's data.
+ * `crest report` for the current stream (live-retained data, per room). Past streams come from their archives
+ * (server/history-report.ts); any other stream id is refused rather than answered with today's data.
  */
 import { buildReport, type PlannedMomentInput, type RoomReport } from '../../core/report.ts';
 import type { RoomStore } from '../room-store.ts';
@@ -13,7 +13,7 @@ export class UnknownStreamError extends Error {
   override name = 'UnknownStreamError';
   constructor(readonly stream: string) {
     super(
-      `no stream "${stream}": only the current, live-retained stream can be reported until history/archiving lands; omit stream or pass stream=${CURRENT_STREAM}`,
+      `no stream "${stream}": pass stream=${CURRENT_STREAM} (or omit it) for the live stream, or a past stream's id from GET /rooms/:room/streams (history must be on: CREST_ARCHIVE_DIR)`,
     );
   }
 }
