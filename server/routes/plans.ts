@@ -13,7 +13,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { Queue } from 'bullmq';
 import type { AppContext } from '../app-context.ts';
-import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
+import { authenticate, requireRole, requireRoomAccess, roomParam } from '../auth/middleware.ts';
 import { withBodyErrors } from '../body-errors.ts';
 import { badRequest } from '../http-error.ts';
 import { MAX_PLANS_PER_ROOM, PLAN_FIELDS, PlanStore, parseCsv, planFieldError, planInputSchema, type PlanInput, type RowError } from '../plan-store.ts';
@@ -26,7 +26,7 @@ export function plansRouter(ctx: AppContext, opts: { queueName?: string } = {}):
   const r = Router();
   const auth = authenticate(ctx.tokenSecrets);
   const readers = [auth, requireRole('operator', 'host', 'buyer')];
-  const writers = [auth, requireRole('operator')];
+  const writers = [auth, requireRole('operator'), requireRoomAccess];
 
   // The Queue shares ctx.redis (BullMQ leaves a shared client open); only writes need it.
   let queue: Queue | null = null;

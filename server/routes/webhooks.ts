@@ -34,7 +34,7 @@ import {
   type WebhookSubscription,
 } from '../../workers/alert-worker.ts';
 import type { AppContext } from '../app-context.ts';
-import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
+import { authenticate, requireRole, requireRoomAccess, roomParam } from '../auth/middleware.ts';
 import { canAccessRoom, type TokenClaims } from '../auth/token.ts';
 import { withBodyErrors } from '../body-errors.ts';
 import { bodyFieldError } from '../zod-field-error.ts';
@@ -183,7 +183,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     res.json({ room, rules: (await readRules(ctx.redis, room)) ?? {} });
   });
 
-  r.put('/rooms/:room/alert-rules', ...operators, jsonBody(), async (req, res) => {
+  r.put('/rooms/:room/alert-rules', ...operators, requireRoomAccess, jsonBody(), async (req, res) => {
     const room = roomParam(req);
     if (req.body === undefined) throw badRequest('body', 'is required: a JSON object with buyer, host and/or operator rules ({} removes them)');
     const parsed = alertRulesSchema.safeParse(req.body);
