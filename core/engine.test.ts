@@ -1,9 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { engineConfig } from '../config/config.ts';
 import type { CrestEvent } from './events.ts';
-import type { EngineConfig } from './engine-config.ts';
 import type { Tick } from './protocol.ts';
 import {
   advanceTo,
@@ -15,32 +13,7 @@ import {
   type RoomState,
 } from './engine.ts';
 
-const T0 = 1_700_000_000_000;
-const ROOM = 'r1';
-const cfg = engineConfig();
-
-type Body = CrestEvent extends infer E ? (E extends CrestEvent ? Omit<E, 'id' | 'room' | 'ts'> : never) : never;
-
-/** A room plus a tiny event builder: times in seconds after T0, ids unique unless given. */
-function room(c: EngineConfig = cfg, limits?: Parameters<typeof createRoomState>[2]) {
-  const st = createRoomState(ROOM, c, limits);
-  const out: RoomOutput[] = [];
-  let n = 0;
-  return {
-    st,
-    out,
-    ev(sec: number, body: Body, id = `e${n++}`): CrestEvent {
-      return { id, room: ROOM, ts: T0 + Math.round(sec * 1000), ...body } as CrestEvent;
-    },
-    apply(sec: number, body: Body, id?: string) {
-      return applyEvent(st, this.ev(sec, body, id), c, out);
-    },
-    at(sec: number) {
-      advanceTo(st, T0 + Math.round(sec * 1000), c, out);
-      return roomMetrics(st);
-    },
-  };
-}
+import { cfg, room, ROOM, T0 } from '../test/fixtures/engine-room.ts';
 
 describe('concurrency', () => {
   test('counts viewers entered and not left', () => {
@@ -414,25 +387,40 @@ describe('determinism (what makes checkpoint/restore exact)', () => {
     assert.ok(seen.window > 0 && seen.suggestion > 0, JSON.stringify(seen));
   });
 
-  /** Checks one run's window money against a recount; returns how many windows had spend after their peak. */
+  /**
+   * Checks one run's window money against a recount; returns how many windows had spend after their peak.
+   * Each non-duplicate stream.start begins a new stream (in arrival order): totals are the last stream's, and a
+   * window takes money only from the events of the stream it opened in.
+   */
   function checkWindowMoney(evs: CrestEvent[]): { windows: number; spendAfterPeak: number } {
     const st = createRoomState(ROOM, cfg);
     const out: RoomOutput[] = [];
     // What the engine should call on time: not a duplicate, not more than allowedLatenessMs behind the watermark.
     const seen = new Set<string>();
-    const onTime: CrestEvent[] = [];
+    const onTime: { e: CrestEvent; stream: number }[] = [];
+    const streamOfWindow = new Map<string, number>();
+    let stream = 0;
+    let lastStreamSpend = 0;
     let watermark = -Infinity;
     for (const e of evs) {
       applyEvent(st, e, cfg, out);
-      if (seen.has(e.id)) continue;
-      seen.add(e.id);
-      if (!(watermark - e.ts > cfg.allowedLatenessMs)) onTime.push(e);
-      watermark = Math.max(watermark, e.ts);
+      if (!seen.has(e.id)) {
+        seen.add(e.id);
+        if (e.type === 'stream.start') {
+          stream++;
+          lastStreamSpend = 0;
+        }
+        if (e.type === 'ad.spend') lastStreamSpend += e.amount;
+        if (!(watermark - e.ts > cfg.allowedLatenessMs)) onTime.push({ e, stream });
+        watermark = Math.max(watermark, e.ts);
+      }
+      for (const w of roomWindows(st)) if (!streamOfWindow.has(w.id)) streamOfWindow.set(w.id, stream);
     }
-    const sumIn = (type: 'ad.spend' | 'order.paid', from: number, to: number) =>
-      onTime.reduce((n, e) => (e.type === type && e.ts >= from && e.ts < to ? n + e.amount : n), 0);
+    const sumIn = (type: 'ad.spend' | 'order.paid', s: number, from: number, to: number) =>
+      onTime.reduce((n, { e, stream: es }) => (es === s && e.type === type && e.ts >= from && e.ts < to ? n + e.amount : n), 0);
     const m = roomMetrics(st);
     const d = m.detail!;
+    assert.equal(m.adSpend, lastStreamSpend, 'ad spend is stream-to-date');
     assert.equal(d.adSpendInWindows + d.adSpendOutsideWindows + d.adSpendLate, m.adSpend);
     assert.equal(d.gmvInWindows + d.gmvOutsideWindows, m.gmv);
     assert.equal(Object.values(d.gmvBySource).reduce((a, b) => a + b, 0) + d.gmvUnattributed, m.gmv);
@@ -440,13 +428,14 @@ describe('determinism (what makes checkpoint/restore exact)', () => {
     let spendAfterPeak = 0;
     const windows = roomWindows(st);
     for (const w of windows) {
+      const s = streamOfWindow.get(w.id)!;
       const end = w.endTs ?? Infinity;
       assert.equal(w.adSpendApprox, false);
-      assert.equal(w.adSpend, sumIn('ad.spend', w.onsetTs, end));
-      assert.equal(w.adSpendBuildUp, sumIn('ad.spend', w.onsetTs, w.peakTs ?? end));
-      assert.equal(w.adSpendAfterPeak, w.peakTs === null ? 0 : sumIn('ad.spend', w.peakTs, end));
-      assert.equal(w.gmv, sumIn('order.paid', w.onsetTs, end));
-      inside += w.adSpend!;
+      assert.equal(w.adSpend, sumIn('ad.spend', s, w.onsetTs, end));
+      assert.equal(w.adSpendBuildUp, sumIn('ad.spend', s, w.onsetTs, w.peakTs ?? end));
+      assert.equal(w.adSpendAfterPeak, w.peakTs === null ? 0 : sumIn('ad.spend', s, w.peakTs, end));
+      assert.equal(w.gmv, sumIn('order.paid', s, w.onsetTs, end));
+      if (s === stream) inside += w.adSpend!;
       if (w.adSpendAfterPeak! > 0) spendAfterPeak++;
     }
     assert.equal(d.adSpendInWindows, inside);
@@ -485,7 +474,7 @@ describe('determinism (what makes checkpoint/restore exact)', () => {
         });
         assert.deepStrictEqual(JSON.parse(JSON.stringify(out.filter((o) => o.type !== 'tick'))), plain);
       }),
-      { numRuns: 20 },
+      { numRuns: 40 },
     );
   });
 });

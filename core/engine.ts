@@ -23,6 +23,7 @@ import {
   rememberId,
   rotateTo,
   runtimeOf,
+  startStream,
   ordersLastSeconds,
   paidSince,
   WINDOWS_KEPT,
@@ -68,11 +69,19 @@ export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out
     late = true;
     st.lateEvents++;
   }
+  if (ev.type === 'stream.start') {
+    // A new stream: its audience starts from zero, so the detector forgets the last stream's level (no rise or
+    // drop against it) and the open window closes; then the stream-to-date figures restart (room-state.ts).
+    resetDetector(st, cfg, out);
+    startStream(st, rt, ts);
+    st.events = 1; // the stream.start itself, as in a fresh room
+    if (late) st.lateEvents = 1;
+  }
   const wasLive = st.live;
   // On-time orders and ad spend are credited to the window their event time falls in (metrics-windows.ts).
   applyToRoom(st, rt, ev, cfg, late);
-  if (!late && st.live !== wasLive) {
-    // A stream starting or ending is a level reset: what comes after is no rise over what came before.
+  if (!late && ev.type === 'stream.end' && st.live !== wasLive) {
+    // A stream ending is a level reset too: what comes after is no rise over what came before.
     resetDetector(st, cfg, out);
   }
   return late ? 'late' : 'applied';
@@ -136,6 +145,9 @@ function advanceClock(st: RoomState, rt: RoomRuntime, T: number, cfg: EngineConf
       }
       bringTo(st, rt, b, cfg);
       sample(st, b, cfg, out);
+      // The policy looks at every sample, not only at the ticks emitted: a jump emits one tick for many
+      // seconds, so deciding on ticks would make a cue's second depend on how often the clock was advanced.
+      if (st.windowOpen) policyAt(st, b, cfg, out);
     }
     st.nextSampleTs = b;
   }
@@ -205,6 +217,7 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
         forecastPeakTs: d.forecastPeakTs,
       };
       st.windows.push(w);
+      st.streamWindows = Math.min(st.streamWindows + 1, WINDOWS_KEPT);
       if (st.windows.length > WINDOWS_KEPT) st.windows.shift();
       st.windowOpen = true;
       openWindowSpend(st, w);
@@ -243,26 +256,27 @@ function emitTick(st: RoomState, rt: RoomRuntime, t: number, cfg: EngineConfig, 
   bringTo(st, rt, t, cfg);
   st.lastTickTs = t;
   const metrics = metricsAt(st, t);
-  if (st.windowOpen) {
-    const sugs = sugScratch;
-    sugs.length = 0;
-    policyOnTick(
-      st.policy,
-      {
-        room: st.room,
-        ts: t,
-        window: st.windows[st.windows.length - 1],
-        concurrency: metrics.concurrency,
-        ordersLastMin: ordersLastSeconds(st, 60),
-        ordersLast2Min: ordersLastSeconds(st, 120),
-      },
-      cfg.policy,
-      sugs,
-    );
-    pushSuggestions(st, sugs, out);
-  }
   planOnTick(st, t, metrics.concurrency, cfg, out);
   out.push({ type: 'tick', room: st.room, tick: { room: st.room, ts: t, metrics } });
+}
+
+function policyAt(st: RoomState, b: number, cfg: EngineConfig, out: RoomOutput[]): void {
+  const sugs = sugScratch;
+  sugs.length = 0;
+  policyOnTick(
+    st.policy,
+    {
+      room: st.room,
+      ts: b,
+      window: st.windows[st.windows.length - 1],
+      concurrency: concurrencyAt(st, b),
+      ordersLastMin: ordersLastSeconds(st, 60),
+      ordersLast2Min: ordersLastSeconds(st, 120),
+    },
+    cfg.policy,
+    sugs,
+  );
+  pushSuggestions(st, sugs, out);
 }
 
 function pushSuggestions(st: RoomState, sugs: Suggestion[], out: RoomOutput[]): void {

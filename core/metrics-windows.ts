@@ -11,9 +11,13 @@ import type { HighlightWindow } from './protocol.ts';
 import { spendSince } from './metrics-spend.ts';
 import type { RoomState } from './room-state.ts';
 
-/** The kept window `ts` lies in (its end is exclusive), else null. Windows never overlap and are in onset order. */
+/**
+ * The current stream's window `ts` lies in (its end is exclusive), else null. Windows never overlap and are in
+ * onset order; a window of an earlier stream is history and takes nothing of this one's orders or spend.
+ */
 function windowAt(st: RoomState, ts: number): HighlightWindow | null {
-  for (let i = st.windows.length - 1; i >= 0; i--) {
+  const first = Math.max(0, st.windows.length - st.streamWindows);
+  for (let i = st.windows.length - 1; i >= first; i--) {
     const w = st.windows[i];
     if (w.endTs !== null && ts >= w.endTs) return null;
     if (ts >= w.onsetTs) return w;

@@ -51,6 +51,11 @@ export interface RoomMetrics {
   duplicateEvents: number;
   live: boolean;
   /**
+   * Event time of the stream.start the totals above count from (they are stream-to-date: each stream.start
+   * starts them again). Absent while the room has had no stream.start: then they count from its first event.
+   */
+  streamStartTs?: number;
+  /**
    * Rolling windows, per-source splits, spend inside vs outside highlight windows and top products. Present in
    * the room's state (`GET /rooms/:room/state`, snapshots, reports); left out of the 1 s ticks to keep them small.
    */

@@ -200,9 +200,9 @@ test('the timeline is downsampled to at most 1,000 points, keeping the peak and 
   assert.deepEqual(small.points, [{ ts: 1, concurrency: 5, gmv: 0, orders: 0 }]);
 });
 
-test('only the current stream\'s report says its totals are room-to-date and live-retained', () => {
-  assert.ok(buildReport(inputFixture()).notes.some((n) => /room-to-date/.test(n)));
-  assert.ok(!buildReport(inputFixture({ stream: 's-2026-01-01' })).notes.some((n) => /room-to-date/.test(n)));
+test('only the current stream\'s report says its totals are stream-to-date and live-retained', () => {
+  assert.ok(buildReport(inputFixture()).notes.some((n) => /stream-to-date/.test(n)));
+  assert.ok(!buildReport(inputFixture({ stream: 's-2026-01-01' })).notes.some((n) => /stream-to-date/.test(n)));
 });
 
 test('the same input gives the same report (pure)', () => {

@@ -7,6 +7,7 @@
  *  - recent event ids: the last `recentIdsKept`; paid orders per second over 600 s, sparse (metrics-orders.ts); 10-s buckets over 5 min for the
  *    rolling figures (metrics-rolling.ts); the last 20 windows; a short ad-spend log (metrics-spend.ts); a
  *    32-entry product table (metrics-products.ts); per-source sums of 4 numbers each.
+ * Totals are stream-to-date: each stream.start starts them again from zero (startStream).
  * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap and rebuilt from
  * the JSON on first use after a restore: plain-object keys would break on ids like "__proto__".
  */
@@ -148,6 +149,10 @@ export interface RoomState {
   windows: HighlightWindow[];
   windowOpen: boolean;
   policy: PolicyState;
+  /** Event time of the stream.start the stream-to-date figures count from (-1: none yet, they count from the first event). */
+  streamTs: number;
+  /** How many of the newest `windows` the current stream opened: only those take its orders and spend. */
+  streamWindows: number;
 }
 
 /** Lookup structures derived from the state; never serialised. */
@@ -176,19 +181,32 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     liveTs: -1,
     recentIds: [],
     recentHead: 0,
+    sec: -1,
+    ...streamFields(lim.exactDistinct),
+    detector: createDetector(cfg.detector),
+    windows: [],
+    windowOpen: false,
+    policy: createPolicyState(),
+    streamTs: -1,
+    streamWindows: 0,
+  };
+}
+
+/** The stream-to-date part of the state, empty: a new room's, and again at each stream.start (startStream). */
+function streamFields(exactDistinct: number) {
+  return {
     online: 0,
     onlineTs: -1,
     onlineUntil: -1,
-    feed: 0,
-    sessions: [],
+    feed: 0 as const,
+    sessions: [] as ViewerSession[],
     enterSumRel: 0,
     finishedSessions: 0,
     finishedWatchMs: 0,
     evictedSessions: 0,
-    unique: createDistinctCounter(lim.exactDistinct),
-    payers: createDistinctCounter(lim.exactDistinct),
-    sec: -1,
-    orderLog: [],
+    unique: createDistinctCounter(exactDistinct),
+    payers: createDistinctCounter(exactDistinct),
+    orderLog: [] as OrderLog,
     entriesTotal: [0, 0, 0, 0],
     exposureTotal: [0, 0, 0, 0],
     gmv: 0,
@@ -207,10 +225,6 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     peakConcurrency: 0,
     viewerMs: 0,
     ...metricsFields(),
-    detector: createDetector(cfg.detector),
-    windows: [],
-    windowOpen: false,
-    policy: createPolicyState(),
   };
 }
 
@@ -250,6 +264,12 @@ function upgrade(st: RoomState): void {
     delete old.ordersSec;
     delete old.gmvSec;
   }
+  if (st.streamTs === undefined) {
+    // Checkpointed before the per-stream reset: its figures count from the room's first event, and every kept
+    // window still takes on-time orders and spend as it did.
+    st.streamTs = -1;
+    st.streamWindows = st.windows.length;
+  }
   if (st.rolling !== undefined) return;
   Object.assign(st, metricsFields());
   // GMV from before the upgrade has no source: unattributed, so sources + unattributed still add up to GMV.
@@ -271,6 +291,26 @@ export function runtimeOf(st: RoomState): RoomRuntime {
   rt = { ids: null, viewers, unique: distinctIndex(st.unique), payers: distinctIndex(st.payers) };
   runtimes.set(st, rt);
   return rt;
+}
+
+/**
+ * A stream begins at `ts`: every stream-to-date figure starts again from zero, as in a fresh room. Called for each
+ * accepted stream.start in arrival order — where the archiver splits a room's streams — so the live figures of a
+ * stream equal those of its archive replayed from an empty room. Open viewer sessions belong to the stream that
+ * ended (a new live session's audience enters anew), so they are dropped, not carried over. What carries over:
+ * the clock, recent event ids (a redelivery across the boundary is still a duplicate), the kept windows and the
+ * suggestion policy (history). The engine resets the detector and closes the open window before this.
+ */
+export function startStream(st: RoomState, rt: RoomRuntime, ts: number): void {
+  const bucket = st.rolling.bk;
+  Object.assign(st, streamFields(st.unique.cap));
+  st.rolling.bk = bucket; // the ring stays at the clock's bucket, empty
+  st.originTs = ts;
+  st.streamTs = ts;
+  st.streamWindows = 0;
+  rt.viewers.clear();
+  rt.unique = distinctIndex(st.unique);
+  rt.payers = distinctIndex(st.payers);
 }
 
 /** Remembers an event id; returns false when it is among the last `kept` (a duplicate). */
@@ -571,6 +611,7 @@ export function metricsAt(st: RoomState, t: number): RoomMetrics {
     lateEvents: st.lateEvents,
     duplicateEvents: st.duplicateEvents,
     live: st.live,
+    ...(st.streamTs >= 0 ? { streamStartTs: st.streamTs } : {}),
   };
 }
 
