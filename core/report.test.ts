@@ -201,8 +201,8 @@ test('the timeline is downsampled to at most 1,000 points, keeping the peak and 
 });
 
 test('only the current stream\'s report says its totals are stream-to-date and live-retained', () => {
-  assert.ok(buildReport(inputFixture()).notes.some((n) => /stream-to-date/.test(n)));
-  assert.ok(!buildReport(inputFixture({ stream: 's-2026-01-01' })).notes.some((n) => /stream-to-date/.test(n)));
+  assert.ok(buildReport(inputFixture()).notes.some((n) => /stream-to-date/.test(n)), 'the live report says its totals are stream-to-date');
+  assert.ok(!buildReport(inputFixture({ stream: 's-2026-01-01' })).notes.some((n) => /stream-to-date/.test(n)), 'a past stream has no live-data note');
 });
 
 test('the same input gives the same report (pure)', () => {

@@ -274,7 +274,7 @@ export function buildReport(input: ReportInput): RoomReport {
 
   const notes = [
     ...(input.stream === 'current'
-      ? ["The current stream's live-retained data: totals are stream-to-date (since its stream.start); the timeline holds the room's last hour of 1 s points at most, and the window and suggestion lists can include earlier streams'."]
+      ? ["The current stream's live-retained data: totals are stream-to-date, and windows and suggestions too are those since its stream.start; the timeline holds the room's last hour of 1 s points at most (earlier streams' seconds included)."]
       : []),
     'Money is in minor units (cents, fen) as ingested; GMV is gross (order.paid), refunds are reported apart.',
     'Highlight windows are [onset, end) in event time; boost timing splits on-time ad spend at the peak: build-up [onset, peak), after the peak [peak, end). Late events count in totals only.',

@@ -4,8 +4,8 @@
  * per-minute rollups of that stream alone. No I/O and no clock, so a past stream's report is a pure
  * function of its archive file.
  *
- * Why from an empty room: live room totals are room-to-date (across streams); a past stream's figures are
- * that stream's own. For a room's first stream the two agree, which test/history.test.ts proves.
+ * Why from an empty room: a past stream's figures are that stream's own, as the live totals restart at each
+ * stream.start (core/stream-reset.test.ts); test/history.test.ts proves live and replay agree.
  */
 import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';

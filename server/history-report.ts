@@ -62,10 +62,10 @@ export async function loadArchivedReport(room: string, streamId: string, opts: A
     series: rep.series,
     plannedMoments: plans,
   });
-  // buildReport words its notes for the live, room-to-date report; an archive is one whole stream.
+  // buildReport words its notes for the live report (room-retained timeline); an archive is one whole stream.
   report.notes = [
-    `Past stream ${streamId}: every figure is this stream's own, from its archive (${meta.archive?.lines ?? '?'} lines) replayed through the core; nothing is room-to-date.`,
-    ...report.notes.filter((n) => !/^Only the current stream/.test(n)),
+    `Past stream ${streamId}: every figure is this stream's own, from its archive (${meta.archive?.lines ?? '?'} lines) replayed through the core.`,
+    ...report.notes.filter((n) => !/^The current stream's live-retained data/.test(n)),
   ];
   if (report.follows.gained !== null) report.follows.note = 'engage.follow events of this stream';
   return { report, meta };

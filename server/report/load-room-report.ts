@@ -33,13 +33,16 @@ export async function loadRoomReport(store: RoomStore, room: string, opts: LoadR
   const view = await store.view(room);
   if (!view) return null;
   // Operators see every suggestion, suppressed ones included (with why): the report is the operator's.
-  const [suggestions, acks, series] = await Promise.all([store.suggestions(room, 'operator'), store.acks(room), store.series(room)]);
+  const [allSuggestions, acks, series] = await Promise.all([store.suggestions(room, 'operator'), store.acks(room), store.series(room)]);
+  // Totals restart at each stream.start: keep the windows and suggestions of the same stream beside them.
+  const since = view.metrics?.streamStartTs ?? -Infinity;
+  const suggestions = allSuggestions.filter((s) => s.createdAt >= since);
   return buildReport({
     room,
     stream,
     generatedAt: opts.now,
     metrics: view.metrics,
-    windows: view.windows,
+    windows: view.windows.filter((w) => w.onsetTs >= since),
     suggestions,
     acks,
     series,
