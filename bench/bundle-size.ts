@@ -2,7 +2,8 @@
  * Client bundle size: builds dist/client with client/build.mjs (no source maps) and reads the figures
  * it wrote (dist/client/sizes.json): for each page and language, the gzip (level 9) of every file a first
  * visit downloads — app.js and the chunks that route imports. The target applies to the heaviest page;
- * the sum over all files (what a visitor of every page would fetch) is reported beside it. Target ≤ 60 KB.
+ * the sum over all files (what a visitor of every page would fetch) is reported beside it, and so is what each
+ * on-demand part of a page (the operator's details) adds when opened. Target ≤ 60 KB.
  *   node --import tsx bench/bundle-size.ts [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,8 @@ export interface ClientSizes {
   heaviest: { page: string; lang: string; gzip: number };
   totalGzip: number;
   pages: Record<string, Record<string, { files: string[]; gzip: number }>>;
+  /** Per page and on-demand part, per language: the files opening it adds to the first load, and their gzip. */
+  lazy: Record<string, Record<string, Record<string, { files: string[]; gzip: number }>>>;
   files: Record<string, { raw: number; gzip: number }>;
 }
 
@@ -43,6 +46,15 @@ export async function runBundle(): Promise<PartResult> {
           .map(([p, l]) => `${p} ${kb(l.en!.gzip)} / zh-CN ${kb(l['zh-CN']!.gzip)}`)
           .join(', '),
       },
+      ...Object.entries(sizes.lazy).flatMap(([p, parts]) =>
+        Object.entries(parts).map(([part, l]) => ({
+          key: `client_gzip_lazy_${p}_${part}`,
+          label: `${p} page, ${part} opened on demand: added gzip -9`,
+          value: l.en!.gzip / 1024,
+          unit: 'KB',
+          note: `zh-CN ${kb(l['zh-CN']!.gzip)}; not in the first load`,
+        })),
+      ),
       {
         key: 'client_gzip_all',
         label: `all client files (${Object.keys(sizes.files).filter((f) => f.endsWith('.js')).length} JS), gzip -9`,

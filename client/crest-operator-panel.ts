@@ -1,6 +1,11 @@
-/** The operator's room panel: KPIs, the concurrency chart, highlight windows, the suggestion log, the plan, failed webhook deliveries and the connector state. */
+/**
+ * The operator's room panel: KPIs, the concurrency chart, highlight windows, the suggestion log (with the
+ * webhook alerts the room's alert rules held), the plan, failed webhook deliveries, the connector state,
+ * and the stream-to-date details, fetched only when the operator opens them.
+ */
 import { LitElement, css, html } from 'lit';
 import type { ConnectorState, SeriesPoint, SeriesResolution } from '../core/protocol.ts';
+import type { HoldRecord } from '../server/webhook-rules.ts';
 import type { AckStatus, ConnState } from './connection-controller.ts';
 import type { ResolutionEvent } from './crest-concurrency-chart.ts';
 import type { I18n } from './i18n.ts';
@@ -19,6 +24,8 @@ import './crest-suggestion-log.ts';
 import './crest-window-table.ts';
 
 const SERIES_POLL_MS = 10_000;
+/** Holds are decided by the alert worker a moment after a suggestion: a slow poll marks them soon enough. */
+const HOLDS_POLL_MS = 10_000;
 
 export class CrestOperatorPanel extends LitElement {
   static override properties = {
@@ -31,6 +38,7 @@ export class CrestOperatorPanel extends LitElement {
     connector: { attribute: false },
     i18n: { attribute: false },
     resolution: { state: true },
+    details: { state: true },
   };
   declare roomId: string;
   declare room: RoomState;
@@ -43,7 +51,11 @@ export class CrestOperatorPanel extends LitElement {
   declare i18n: I18n;
   /** The chart's resolution: '1s' draws the live series from the socket; 10 s / 1 min are polled. */
   declare resolution: SeriesResolution;
+  /** The details card: false while closed, 'loading' while its chunk is fetched, true once on screen. */
+  declare details: boolean | 'loading';
   private seriesCtl: PollController<readonly SeriesPoint[]> | null = null;
+  private holdsCtl: PollController<readonly HoldRecord[]> | null = null;
+  private holdsBy: [readonly HoldRecord[], ReadonlyMap<string, HoldRecord['holds']>] = [[], new Map()];
 
   constructor() {
     super();
@@ -55,6 +67,20 @@ export class CrestOperatorPanel extends LitElement {
     this.token = null;
     this.connector = null;
     this.resolution = '1s';
+    this.details = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Created once the room and token are set (the app renders this element with both).
+    this.holdsCtl ??= new PollController(
+      this,
+      this.token,
+      `/api/v1/rooms/${encodeURIComponent(this.roomId)}/alert-holds`,
+      (b) => (b as { holds?: HoldRecord[] }).holds,
+      [],
+      HOLDS_POLL_MS,
+    );
   }
 
   static override styles = [
@@ -91,8 +117,9 @@ export class CrestOperatorPanel extends LitElement {
           'chart log'
           'windows log'
           'plans log'
-          'dead log';
-        grid-template-rows: auto auto auto auto 1fr;
+          'dead log'
+          'details log';
+        grid-template-rows: auto auto auto auto auto 1fr;
         gap: 12px;
         max-width: 1600px;
         margin: 0 auto;
@@ -129,6 +156,15 @@ export class CrestOperatorPanel extends LitElement {
         grid-area: log;
         max-height: 640px;
       }
+      .details {
+        grid-area: details;
+        align-self: start;
+      }
+      nav button {
+        min-height: 0;
+        padding: 0 8px;
+        font-size: 13px;
+      }
       @media (max-width: 900px) {
         header {
           padding: 8px 12px;
@@ -136,7 +172,7 @@ export class CrestOperatorPanel extends LitElement {
         main {
           padding: 10px 10px 20px;
           grid-template-columns: minmax(0, 1fr);
-          grid-template-areas: 'kpi' 'chart' 'log' 'windows' 'plans' 'dead';
+          grid-template-areas: 'kpi' 'chart' 'log' 'windows' 'plans' 'dead' 'details';
           grid-template-rows: none;
         }
         crest-suggestion-log {
@@ -158,6 +194,9 @@ export class CrestOperatorPanel extends LitElement {
         <nav>
           <a href=${viewHref(`/host/${id}`, token)}>${i18n.t('nav.host')}</a>
           <a href=${viewHref(`/buyer/${id}`, token)}>${i18n.t('nav.buyer')}</a>
+          <button data-testid="details-toggle" aria-pressed=${this.details === true} ?disabled=${this.details === 'loading'} @click=${this.toggleDetails}>
+            ${i18n.t('det.open')}
+          </button>
         </nav>
         <crest-connector-state .connector=${this.connector} .i18n=${i18n}></crest-connector-state>
         <crest-connection-state .state=${this.state} .error=${this.error} .i18n=${i18n}></crest-connection-state>
@@ -183,15 +222,42 @@ export class CrestOperatorPanel extends LitElement {
         <crest-window-table class="card" .windows=${room.windows} .i18n=${i18n}></crest-window-table>
         <crest-plan-editor class="card" .roomId=${this.roomId} .token=${token} .plans=${room.plans} .i18n=${i18n}></crest-plan-editor>
         <crest-dead-letters class="card" .roomId=${this.roomId} .token=${token} .i18n=${i18n}></crest-dead-letters>
+        ${this.details === true
+          ? html`<crest-metrics-detail class="card details" .roomId=${this.roomId} .token=${token} .i18n=${i18n}></crest-metrics-detail>`
+          : null}
         <crest-suggestion-log
           class="card"
           .suggestions=${room.suggestions}
           .acks=${room.acks}
           .ackStatus=${this.ackStatus}
+          .holds=${this.heldById()}
           .i18n=${i18n}
         ></crest-suggestion-log>
       </main>
     `;
+  }
+
+  /** The details chunk is fetched on the first open (the panel's first load does not carry it). */
+  private async toggleDetails(): Promise<void> {
+    if (this.details !== false) {
+      this.details = false;
+      return;
+    }
+    this.details = 'loading';
+    try {
+      await import('./crest-metrics-detail.ts');
+      this.details = true;
+    } catch {
+      // The chunk could not be fetched (offline, a redeploy): the button stays for another try.
+      this.details = false;
+    }
+  }
+
+  /** The held alerts by suggestion id, rebuilt only when a poll brought a new list. */
+  private heldById(): ReadonlyMap<string, HoldRecord['holds']> {
+    const list = this.holdsCtl?.data ?? [];
+    if (this.holdsBy[0] !== list) this.holdsBy = [list, new Map(list.map((r) => [r.suggestionId, r.holds]))];
+    return this.holdsBy[1];
   }
 
   /** Swaps the series poller: none for live 1 s points, else GET …/series?res= every 10 s (buckets fill in as they close). */

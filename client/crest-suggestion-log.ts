@@ -1,9 +1,11 @@
 /**
  * Every suggestion for the room, newest first: time, audience, kind, translated reason, confidence,
- * the policy's reason when it was held back, and who acknowledged it. Emits `crest-ack`.
+ * the policy's reason when it was held back, the alert rules' reason when its webhooks were held (the
+ * suggestion itself still stands), and who acknowledged it. Emits `crest-ack`.
  */
 import { LitElement, css, html } from 'lit';
-import type { Ack, Suggestion } from '../core/protocol.ts';
+import type { Ack, Audience, Suggestion } from '../core/protocol.ts';
+import type { HoldRecord } from '../server/webhook-rules.ts';
 import { ackEvent, renderAck } from './ack-view.ts';
 import type { AckStatus } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
@@ -17,11 +19,14 @@ export class CrestSuggestionLog extends LitElement {
     suggestions: { attribute: false },
     acks: { attribute: false },
     ackStatus: { attribute: false },
+    holds: { attribute: false },
     i18n: { attribute: false },
   };
   declare suggestions: readonly Suggestion[];
   declare acks: ReadonlyMap<string, Ack>;
   declare ackStatus: ReadonlyMap<string, AckStatus>;
+  /** Per suggestion id, the audiences whose webhook alerts the room's alert rules held, and why. */
+  declare holds: ReadonlyMap<string, HoldRecord['holds']>;
   declare i18n: I18n;
 
   constructor() {
@@ -29,6 +34,7 @@ export class CrestSuggestionLog extends LitElement {
     this.suggestions = [];
     this.acks = new Map();
     this.ackStatus = new Map();
+    this.holds = new Map();
   }
 
   static override styles = [
@@ -93,6 +99,7 @@ export class CrestSuggestionLog extends LitElement {
         white-space: nowrap;
       }
       .reason,
+      .held,
       .sup {
         grid-column: 2;
         overflow-wrap: anywhere;
@@ -103,6 +110,10 @@ export class CrestSuggestionLog extends LitElement {
       .sup {
         color: var(--c-faint);
         font-style: italic;
+        font-size: 12px;
+      }
+      .held {
+        color: var(--c-rising);
         font-size: 12px;
       }
       li.suppressed .what,
@@ -175,6 +186,11 @@ export class CrestSuggestionLog extends LitElement {
                 </span>
                 <span class="conf num">${i18n.t('log.confidence', { pct: i18n.pct(sg.confidence) })}</span>
                 <span class="reason">${i18n.reason(sg)}</span>
+                ${Object.entries(this.holds.get(sg.id) ?? {}).map(
+                  ([aud, h]) => html`<span class="held" data-testid="held-reason" data-code=${h.code} title=${h.reason}
+                    >${i18n.t('log.held', { aud: i18n.audience(aud as Audience), why: i18n.t(`hold.${h.code}`) })}</span
+                  >`,
+                )}
                 ${sg.suppressed
                   ? html`<span class="sup" data-testid="suppressed-reason"
                       >${i18n.t('log.suppressed', { reason: i18n.suppressed(sg.suppressed) })}</span
