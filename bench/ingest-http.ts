@@ -7,7 +7,8 @@
  * load generator: `--concurrency` (32) keep-alive requests always in flight. Two layouts:
  *  - api:      CREST_ROLES=api — ingest alone. No consumer runs, so CREST_MAX_LAG is raised out of the way
  *              (the backlog guard would rightly answer 429 after 500k unprocessed events per shard).
- *  - api+det:  CREST_ROLES=api,detector in one process, as `crest start` runs it, with the default lag
+ *  - api+det:  CREST_ROLES=api,detector in one process, as `crest start` runs it (the detector on its own
+ *              worker thread unless CREST_DETECTOR_THREAD=0 is in the environment), with the default lag
  *              limit: what a single process sustains while it also detects (429s are counted, not hidden).
  * Durability: after the load, the shard streams must hold exactly what was acknowledged (XLEN for api;
  * the @added counters, which ingest.lua bumps in the same script as the XADDs, for api+det, where the

@@ -7,7 +7,9 @@
  * `--events-per-room` events of the realistic mix ("active" rooms: viewers with open sessions, distinct
  * viewers, recent ids, orders). Per room = RSS delta from empty ÷ rooms. Events go in through IngestService
  * (the same validation + dedupe + Lua append the HTTP API uses) from this process; a phase ends when the
- * detector has processed everything (@processed = @added on every shard).
+ * detector has processed everything (@processed = @added on every shard). The detector runs on its own
+ * worker thread (CREST_DETECTOR_THREAD): RSS is the whole process's, and the heap figure adds the thread's
+ * heap, which the child collects and reads in the thread (bench/support/crest-child.ts).
  * Also: the checkpoint JSON per room (HSTRLEN of r:<room>) and Redis used_memory per room.
  *   node --import tsx bench/memory.ts [--quick] [--rooms 10000] [--events-per-room 30] [--json FILE]
  */

@@ -62,6 +62,8 @@ const envSchema = z.object({
   /** Ingest answers 429 when a shard's unprocessed backlog exceeds this many events. */
   CREST_MAX_LAG: int(1000, 100_000_000).default(500_000),
   CREST_LEASE_MS: int(500, 600_000).default(5_000),
+  /** Run startCrest's detector on its own worker thread (a second core); 0 keeps it on the API's thread. */
+  CREST_DETECTOR_THREAD: bool.default(true),
   CREST_VIEWER_IDLE_MS: int(1_000, 3_600_000).default(120_000),
   CREST_ALLOWED_LATENESS_MS: int(0, 3_600_000).default(30_000),
   CREST_COOLDOWN_MS: int(0, 3_600_000).default(120_000),
@@ -119,6 +121,8 @@ export interface CrestConfig {
   dedupeHorizonS: number;
   maxLag: number;
   leaseMs: number;
+  /** The detector role runs on its own worker thread (CREST_DETECTOR_THREAD). */
+  detectorThread: boolean;
   webhook: { attempts: number; backoffMs: number; timeoutMs: number };
   /** Planned moments: countdown offsets in minutes before each moment, largest first. */
   plans: { countdownMin: readonly number[] };
@@ -180,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dedupeHorizonS: e.CREST_DEDUPE_HORIZON_S,
     maxLag: e.CREST_MAX_LAG,
     leaseMs: e.CREST_LEASE_MS,
+    detectorThread: e.CREST_DETECTOR_THREAD,
     plans: { countdownMin: parseCountdown(e.CREST_PLAN_COUNTDOWN_MIN) },
     webhook: { attempts: e.CREST_WEBHOOK_ATTEMPTS, backoffMs: e.CREST_WEBHOOK_BACKOFF_MS, timeoutMs: e.CREST_WEBHOOK_TIMEOUT_MS },
     logLevel: e.CREST_LOG_LEVEL,

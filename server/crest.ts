@@ -9,6 +9,7 @@ import type { CrestConfig } from '../config/config.ts';
 import type { Role } from '../core/protocol.ts';
 import { AlertWorker } from '../workers/alert-worker.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
+import { DetectorThread, type DetectorHandle } from '../workers/detector-thread.ts';
 import { PlanScheduler } from '../workers/plan-scheduler.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
 import { startConnectors } from '../workers/connectors/connector-runner.ts';
@@ -33,7 +34,8 @@ export interface CrestHandle {
   redisUrl: string;
   tokenSecret: string;
   ingest: IngestService;
-  detector: DetectorWorker | null;
+  /** The detector: on its own worker thread (DetectorThread) unless CREST_DETECTOR_THREAD=0. */
+  detector: DetectorHandle | null;
   demoRooms: string[];
   token(role: Role, rooms: string[] | '*', sub?: string): string;
   stop(): Promise<void>;
@@ -69,19 +71,20 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     const tokenSecrets = config.tokenSecretPrevious ? [tokenSecret, config.tokenSecretPrevious] : [tokenSecret];
     const ctx: AppContext = { config, tokenSecret, tokenSecrets, redis, ingest, store, log, counters: {} };
 
-    let detector: DetectorWorker | null = null;
+    let detector: DetectorHandle | null = null;
     if (config.roles.has('detector')) {
-      detector = new DetectorWorker({
+      const detectorOpts = {
         redisUrl,
         shards: config.shards,
         leaseMs: config.leaseMs,
         engine: config.engine,
         outStreamMaxLen: config.outStreamMaxLen,
         eventRetentionMs: config.eventRetentionMs,
-        log,
-      });
-      await detector.start();
-      const d = detector;
+      };
+      // Its own thread by default, so detection and the API/gateway use two cores (README, Performance).
+      const d = config.detectorThread ? new DetectorThread(detectorOpts, log) : new DetectorWorker({ ...detectorOpts, log });
+      await d.start();
+      detector = d;
       stops.push(() => d.stop());
     }
 

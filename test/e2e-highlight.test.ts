@@ -44,7 +44,8 @@ test('a scripted rise reaches the buyer as boost.now and the host as cue.tease, 
   // Each audience gets only its own suggestions; the operator gets both.
   assert.ok(got.buyer.every((s) => s.audience === 'buyer' && s.suppressed === null));
   assert.ok(got.host.every((s) => s.audience === 'host' && s.suppressed === null));
-  assert.ok(got.operator.some((s) => s.id === boost.id) && got.operator.some((s) => s.id === tease.id));
+  // Separate sockets: the operator's copy may land a moment after the buyer's and host's.
+  await waitFor('the operator has both', 15_000, () => (got.operator.some((s) => s.id === boost.id) && got.operator.some((s) => s.id === tease.id) ? true : undefined));
 
   await waitFor('window ended', 15_000, () => got.windows.find((w) => w.state === 'ended'));
   const states = got.windows.map((w) => w.state);

@@ -2,7 +2,7 @@
  * A Crest under test in its own process (so the load generator never shares its event loop):
  *   node --import tsx --expose-gc bench/support/crest-child.ts   (spawned by spawnCrest, env = Crest config)
  * It runs `startCrest` with the roles in CREST_ROLES, then answers the parent over IPC:
- *   {cmd:'mem'}   → after a full GC: rss, heapUsed, external (for the per-room memory figures)
+ *   {cmd:'mem'}   → after a full GC (of the detector thread too): rss, heapUsed, external (for the per-room memory figures)
  *   {cmd:'stats'} → detector counters and owned shards
  *   {cmd:'stop'}  → stops Crest cleanly (so --cpu-prof writes its profile) and exits.
  */
@@ -18,12 +18,15 @@ process.on('message', async (msg: { id: number; cmd: string }) => {
   switch (msg.cmd) {
     case 'mem': {
       const gc = (globalThis as { gc?: () => void }).gc;
+      // The detector's heap lives on its own thread (workers/detector-thread.ts): collect it there too.
+      const d = crest.detector as { gc?: () => Promise<number> } | null;
+      const threadHeap = gc && d?.gc ? await d.gc() : 0;
       if (gc) {
         gc();
         gc();
       }
       const m = process.memoryUsage();
-      send({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
+      send({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed + threadHeap, external: m.external, arrayBuffers: m.arrayBuffers });
       break;
     }
     case 'stats':

@@ -32,7 +32,12 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     client,
     async reset() {
       await client.flushall();
-      await client.bgrewriteaof();
+      // Redis may have started a rewrite of its own (auto-aof-rewrite) after the last load: wait for it
+      // first, or BGREWRITEAOF fails with "already in progress" and takes the whole part down.
+      await waitAofRewrite(client);
+      await client.bgrewriteaof().catch((err: Error) => {
+        if (!/already in progress/.test(err.message)) throw err;
+      });
       await waitAofRewrite(client);
     },
     async stop() {
