@@ -35,7 +35,10 @@ const baseArgs = () => [SERIES_KEPT['10s'], SERIES_KEPT['1m'], ROLLUP_TTL_S];
 
 /** Rolls a room's complete 10 s / 1 min buckets up; returns how many were appended. */
 export async function rollUpRoom(redis: RedisClient, shards: number, room: string): Promise<number> {
-  const shard = shardOf(room, shards);
+  return rollUpInShard(redis, shardOf(room, shards), room);
+}
+
+async function rollUpInShard(redis: RedisClient, shard: number, room: string): Promise<number> {
   return Number(await rollupScript.run(redis, scriptKeys(shard, room), [...baseArgs(), '', 0]));
 }
 
@@ -93,7 +96,7 @@ export class SeriesRoller {
       for (let s = 0; s < this.shards; s++) {
         const rooms = await this.redis.hkeys(keys.view(s));
         for (let i = 0; i < rooms.length; i += 200) {
-          await Promise.all(rooms.slice(i, i + 200).map((room) => rollupScript.run(this.redis, scriptKeys(s, room), [...baseArgs(), '', 0])));
+          await Promise.all(rooms.slice(i, i + 200).map((room) => rollUpInShard(this.redis, s, room)));
         }
       }
     } catch (err) {
