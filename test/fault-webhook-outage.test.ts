@@ -26,6 +26,7 @@ import { webhooksRouter } from '../server/routes/webhooks.ts';
 import { webhookKeys } from '../server/webhook-keys.ts';
 import { verifySignature } from '../server/webhook-signature.ts';
 import { AlertWorker, type DeadLetter } from '../workers/alert-worker.ts';
+import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
 
 const SECRET = 'test-token-secret-0123456789';
@@ -101,15 +102,6 @@ async function emit(s: Suggestion): Promise<void> {
   await redis.xadd(keys.out(shardOf(s.room, patient.shards)), '*', 'r', s.room, 'u', JSON.stringify({ type: 'suggestion', room: s.room, suggestion: s }));
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ok = (path: string) => received.filter((r) => r.path === path && r.status === 200);
 const createdAtOf = (r: Received) => (JSON.parse(r.body) as { suggestion: Suggestion }).suggestion.createdAt;
@@ -203,7 +195,7 @@ test('receiver down (503, then refusing connections) while 4 rooms keep producin
   // Healthy, slow receiver: the 8 subscriptions' deliveries overlap (lanes are per subscription, not global).
   delayMs = 400;
   await emitRound();
-  await waitFor('first round', 10_000, () => subs.every((s) => ok(s.path).length === 1));
+  await pollUntil('first round', 10_000, () => subs.every((s) => ok(s.path).length === 1));
   const parallel = maxInFlight;
   delayMs = 0;
 
@@ -221,7 +213,7 @@ test('receiver down (503, then refusing connections) while 4 rooms keep producin
   await receiverUp();
 
   const perSub = 5;
-  await waitFor('every delivery after the receiver returns', 30_000, () => subs.every((s) => ok(s.path).length >= perSub));
+  await pollUntil('every delivery after the receiver returns', 30_000, () => subs.every((s) => ok(s.path).length >= perSub));
   await sleep(500);
   assert.equal(during, subs.length, 'nothing but the first round was accepted while the receiver was down');
   for (const s of subs) {
@@ -257,7 +249,7 @@ test('with a tiny retry budget the exhausted deliveries are dead-lettered in ord
     }
   }
   const dead = async () => (await redis.lrange(keys.webhookDeadLetters(), 0, -1)).map((j) => JSON.parse(j) as DeadLetter);
-  await waitFor('6 dead letters', 20_000, async () => (await dead()).length >= 6);
+  await pollUntil('6 dead letters', 20_000, async () => (await dead()).length >= 6);
   await sleep(300);
 
   const op = token('operator', rooms);
@@ -281,7 +273,7 @@ test('with a tiny retry budget the exhausted deliveries are dead-lettered in ord
     const r = await call('POST', `/webhooks/dead-letters/${d.id}/replay`, op);
     assert.equal(r.status, 202, JSON.stringify(r.json));
   }
-  await waitFor('every replay delivered', 10_000, () => rooms.every((room) => ok(`/${room}`).length >= 3));
+  await pollUntil('every replay delivered', 10_000, () => rooms.every((room) => ok(`/${room}`).length >= 3));
   for (const d of letters) assert.equal((await call('POST', `/webhooks/dead-letters/${d.id}/replay`, op)).status, 404, 'a dead letter replays once');
   await sleep(500);
   for (const room of rooms) {

@@ -24,6 +24,7 @@ import { RoomStore } from '../server/room-store.ts';
 import { signPayload, signatureHeader, verifySignature } from '../server/webhook-signature.ts';
 import { readSpend } from '../server/webhook-spend.ts';
 import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../workers/alert-worker.ts';
+import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
 
 const SECRET = 'test-token-secret-0123456789';
@@ -108,15 +109,6 @@ async function emit(update: RoomUpdate): Promise<void> {
 }
 const emitSuggestion = (s: Suggestion) => emit({ type: 'suggestion', room: s.room, suggestion: s });
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function deadLetters(): Promise<DeadLetter[]> {
@@ -199,7 +191,7 @@ test('a buyer subscription gets one correctly signed POST per suggestion, even w
   const s = suggestion('room-a');
   await emitSuggestion(s);
   await emitSuggestion(s); // the same suggestion again, as a replayed stream range would carry it
-  const [hit] = await waitFor('delivery to /a', 5_000, () => (hits('/a').length > 0 ? hits('/a') : undefined));
+  const [hit] = await pollUntil('delivery to /a', 5_000, () => (hits('/a').length > 0 ? hits('/a') : undefined));
   await sleep(400);
   assert.equal(hits('/a').length, 1, 'delivered exactly once');
 
@@ -220,7 +212,7 @@ test('a receiver failing twice gets the delivery on the third try, with one deli
   script.set('/flaky', [500, 503, 200]);
   const sub = await subscribe(token('buyer', ['room-f']), { url: `${receiverUrl}/flaky`, room: 'room-f' });
   await emitSuggestion(suggestion('room-f'));
-  await waitFor('three tries', 5_000, () => hits('/flaky').length >= 3 || undefined);
+  await pollUntil('three tries', 5_000, () => hits('/flaky').length >= 3 || undefined);
   await sleep(300);
   const tries = hits('/flaky');
   assert.equal(tries.length, 3);
@@ -237,7 +229,7 @@ test('a receiver that always fails ends in the dead letters after `attempts`; an
   const sub = await subscribe(token('buyer', ['room-d']), { url: `${receiverUrl}/down`, room: 'room-d' });
   const s = suggestion('room-d');
   await emitSuggestion(s);
-  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  const dl = await pollUntil('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
   assert.equal(hits('/down').length, config.webhook.attempts);
   assert.equal(dl.attempts, config.webhook.attempts);
   assert.equal(dl.room, 'room-d');
@@ -258,7 +250,7 @@ test('a receiver that always fails ends in the dead letters after `attempts`; an
   const before = hits('/down').length;
   const replay = await call('POST', `/webhooks/dead-letters/${dl.id}/replay`, op);
   assert.equal(replay.status, 202, JSON.stringify(replay.json));
-  await waitFor('replayed delivery', 5_000, () => hits('/down').length > before || undefined);
+  await pollUntil('replayed delivery', 5_000, () => hits('/down').length > before || undefined);
   const last = hits('/down').at(-1)!;
   assert.equal(last.headers['x-crest-delivery'], dl.deliveryId);
   assert.equal(verifySignature(sub.secret, last.headers['x-crest-signature'], last.body).ok, true);
@@ -270,7 +262,7 @@ test('a 410 from the receiver is final: dead-lettered after one attempt', { time
   script.set('/gone', [410]);
   const sub = await subscribe(token('buyer', ['room-g']), { url: `${receiverUrl}/gone`, room: 'room-g' });
   await emitSuggestion(suggestion('room-g'));
-  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  const dl = await pollUntil('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
   assert.equal(dl.attempts, 1);
   assert.match(dl.error, /HTTP 410/);
   await sleep(200);
@@ -292,7 +284,7 @@ test('suppressed suggestions, other rooms, other audiences and unsubscribed kind
   const sentinel = suggestion('room-b');
   await emitSuggestion(sentinel);
 
-  await waitFor('sentinel to both', 5_000, () => (hits('/b-buyer').length >= 1 && hits('/b-op').length >= 2) || undefined);
+  await pollUntil('sentinel to both', 5_000, () => (hits('/b-buyer').length >= 1 && hits('/b-op').length >= 2) || undefined);
   await sleep(400);
   const ids = (path: string) => hits(path).map((h) => JSON.parse(h.body).suggestion.id).sort();
   assert.deepEqual(ids('/b-buyer'), [sentinel.id], 'the buyer gets only its own unsuppressed kind in its room');
@@ -302,7 +294,7 @@ test('suppressed suggestions, other rooms, other audiences and unsubscribed kind
 
 test('history from before the first start is never delivered', { timeout: 10_000 }, async () => {
   await emitSuggestion(suggestion('history'));
-  await waitFor('the new one', 5_000, () => hits('/history').length >= 1 || undefined);
+  await pollUntil('the new one', 5_000, () => hits('/history').length >= 1 || undefined);
   await sleep(200);
   assert.equal(hits('/history').length, 1);
 });
@@ -379,7 +371,7 @@ test('listing hides secrets and other buyers\' subscriptions; deleting one stops
   assert.equal((await call('DELETE', `/webhooks/${sub.id}`, mine)).status, 204);
   assert.equal((await call('DELETE', `/webhooks/${sub.id}`, mine)).status, 404);
   await emitSuggestion(suggestion('room-l'));
-  await waitFor('the remaining subscription', 5_000, () => hits('/l2').length >= 1 || undefined);
+  await pollUntil('the remaining subscription', 5_000, () => hits('/l2').length >= 1 || undefined);
   await sleep(200);
   assert.equal(hits('/l').length, 0);
 });
@@ -421,7 +413,7 @@ test('presets: slack, feishu (signed) and dingtalk (signed) bodies reach the rec
 
   const s = suggestion('room-p');
   await emitSuggestion(s);
-  await waitFor('all three', 5_000, () => (hits('/slack').length >= 1 && hits('/feishu').length >= 1 && hits('/ding').length >= 2) || undefined);
+  await pollUntil('all three', 5_000, () => (hits('/slack').length >= 1 && hits('/feishu').length >= 1 && hits('/ding').length >= 2) || undefined);
   await sleep(300);
 
   const sl = JSON.parse(hits('/slack')[0]!.body);
@@ -457,7 +449,7 @@ test('a feishu bot answering 200 with a signature error code is dead-lettered at
   bodies.set('/feishu-bad', ['{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}']);
   const sub = await subscribe(token('operator', ['room-q']), { url: `${receiverUrl}/feishu-bad`, room: 'room-q', preset: 'feishu', botSecret: 'wrong' });
   await emitSuggestion(suggestion('room-q'));
-  const dl = await waitFor('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
+  const dl = await pollUntil('dead letter', 5_000, async () => (await deadLetters()).find((d) => d.subscriptionId === sub.id));
   assert.equal(dl.attempts, 1);
   assert.match(dl.reason, /^the receiver refused it for good \(not retried\): feishu code 19021: sign match fail/);
   assert.equal(hits('/feishu-bad').length, 1);
@@ -486,7 +478,7 @@ test('alert rules: a muted kind and a rate limit hold buyer deliveries, operator
   const s2 = suggestion('room-h');
   const s3 = suggestion('room-h', { kind: 'boost.stop', reasonCode: 'peak-passed' });
   for (const s of [s1, s2, s3, s2]) await emitSuggestion(s); // s2 twice: a re-read decides nothing new
-  await waitFor('operator gets all three', 5_000, () => hits('/h-op').length >= 3 || undefined);
+  await pollUntil('operator gets all three', 5_000, () => hits('/h-op').length >= 3 || undefined);
   await sleep(300);
   const ids = (path: string) => hits(path).map((h) => JSON.parse(h.body).suggestion.id);
   assert.deepEqual(ids('/h-buyer'), [s1.id], 'the buyer gets the first boost only');
@@ -517,7 +509,7 @@ test('alert rules: a muted kind and a rate limit hold buyer deliveries, operator
   assert.equal((await call('PUT', '/rooms/room-h/alert-rules', op, {})).status, 200);
   const s4 = suggestion('room-h');
   await emitSuggestion(s4);
-  await waitFor('buyer gets the next one', 5_000, () => hits('/h-buyer').length >= 2 || undefined);
+  await pollUntil('buyer gets the next one', 5_000, () => hits('/h-buyer').length >= 2 || undefined);
   assert.equal(ids('/h-buyer')[1], s4.id);
 });
 
@@ -555,7 +547,7 @@ test('boost outcomes: spend seen on the ticks after a boost.now says whether the
   await tick(T + 3 * MIN, 800);
   await tick(T + 14 * MIN, 900);
   await tick(T + 30 * MIN, 900);
-  await waitFor('three spend points', 5_000, async () => (await readSpend(redis, 'room-o')).length === 3 || undefined);
+  await pollUntil('three spend points', 5_000, async () => (await readSpend(redis, 'room-o')).length === 3 || undefined);
   assert.deepEqual(await readSpend(redis, 'room-o'), [
     { type: 'ad.spend', ts: T + 2 * MIN, amount: 500 },
     { type: 'ad.spend', ts: T + 3 * MIN, amount: 300 },
@@ -601,7 +593,7 @@ test('entries a crashed worker read but never acknowledged are delivered by its 
 
   worker = startWorker({ claimIdleMs: 200 });
   await worker.start();
-  await waitFor('delivery by the successor', 5_000, () => hits('/r').length >= 1 || undefined);
+  await pollUntil('delivery by the successor', 5_000, () => hits('/r').length >= 1 || undefined);
   await sleep(300);
   assert.equal(hits('/r').length, 1);
   assert.equal(JSON.parse(hits('/r')[0]!.body).suggestion.id, s.id);
