@@ -365,6 +365,8 @@ export interface SocketData {
   role: Role;
   rooms: string[] | '*';
   sub: string;
+  /** Token expiry (Unix seconds): the gateway drops the socket then, so a leaked or stale token stops reading. */
+  exp: number;
 }
 
 /** One row of the room list (`GET /api/v1/rooms`). */

@@ -36,6 +36,8 @@ const leaveSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN) });
 const ackSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN), id: z.string().min(1).max(256) });
 /** Replay at most this many out-stream entries per join; beyond that the snapshot stands in. */
 const REPLAY_SCAN_LIMIT = 20_000;
+/** Longest delay setTimeout takes (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const ticksRoom = (room: string) => `t:${room}`;
 const suggestionsRoom = (room: string, audience: Audience) => `s:${room}:${audience}`;
@@ -58,7 +60,7 @@ export class Gateway {
       try {
         const claims = verifyToken(ctx.tokenSecrets, readToken(socket));
         if (claims.role === 'ingest') return next(new Error('forbidden'));
-        socket.data = { role: claims.role, rooms: claims.rooms, sub: claims.sub };
+        socket.data = { role: claims.role, rooms: claims.rooms, sub: claims.sub, exp: claims.exp };
         next();
       } catch (err) {
         next(new Error(err instanceof TokenError ? err.code : 'unauthorized'));
@@ -81,6 +83,7 @@ export class Gateway {
 
   private onConnection(socket: CrestSocket): void {
     this.ctx.counters.sockets_connected_total = (this.ctx.counters.sockets_connected_total ?? 0) + 1;
+    this.dropAtExpiry(socket);
     socket.on('room:join', async (raw, ack) => {
       if (typeof ack !== 'function') return;
       const req = parse(joinSchema, raw);
@@ -118,6 +121,28 @@ export class Gateway {
         ack({ ok: false, error: { code: 'unavailable', reason: (err as Error).message } });
       }
     });
+  }
+
+  /**
+   * The token was checked once, at the handshake; without this a socket would keep reading the room for as
+   * long as it stays connected, past its token's expiry. The client then tries once more (see
+   * client/connection-controller.ts) and is refused with `token-expired`.
+   */
+  private dropAtExpiry(socket: CrestSocket): void {
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const left = socket.data.exp * 1000 - Date.now();
+      if (left <= 0) {
+        this.ctx.counters.sockets_expired_total = (this.ctx.counters.sockets_expired_total ?? 0) + 1;
+        socket.disconnect(true);
+        return;
+      }
+      // setTimeout holds at most ~24.8 days; a longer-lived token is re-armed when that fires.
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      timer.unref();
+    };
+    arm();
+    socket.on('disconnect', () => clearTimeout(timer));
   }
 
   /**

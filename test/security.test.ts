@@ -9,6 +9,7 @@ import { io } from 'socket.io-client';
 import { createLogger } from '../server/logger.ts';
 import { signToken, verifyToken } from '../server/auth/token.ts';
 import { RateLimiter } from '../server/rate-limiter.ts';
+import { buildClient } from './support/client-build.ts';
 import { join, startTestCrest, TEST_SECRET, type TestCrest } from './support/crest.ts';
 
 const ALLOWED = 'https://ops.example.com';
@@ -17,6 +18,8 @@ const logLines: string[] = [];
 let crest: TestCrest;
 
 before(async () => {
+  // The headers test fetches the client's page: build it here rather than rely on a browser test having run first.
+  buildClient();
   crest = await startTestCrest(
     { CREST_RATE_LIMIT_PER_S: '5', CREST_CORS_ORIGINS: ALLOWED, CREST_TOKEN_SECRET_PREVIOUS: PREVIOUS },
     { log: createLogger('debug', { json: true, write: (l) => logLines.push(l) }) },
@@ -125,6 +128,37 @@ describe('token rotation', () => {
     // Expiry still applies to old-secret tokens.
     const oldExpired = signToken(PREVIOUS, { role: 'operator', rooms: '*', ttlS: 60, nowMs: Date.now() - 3_600_000 });
     assert.equal((await crest.api('/api/v1/rooms', { token: oldExpired })).status, 401);
+  });
+});
+
+describe('token expiry on a live socket', () => {
+  test('a socket is dropped when its token expires and cannot come back with it; a longer token stays', async () => {
+    // Whole seconds: `exp` is iat + ttl with iat floored, so a 3 s token lives 2–3 s from now.
+    const short = signToken(TEST_SECRET, { role: 'operator', rooms: ['exp-room'], sub: 'short', ttlS: 3 });
+    const long = crest.token('operator', ['exp-room'], 'long');
+    const [s, l] = await Promise.all([crest.socket(short), crest.socket(long)]);
+    assert.equal((await join(s, 'exp-room')).ok, true, 'the short token joins while valid');
+    assert.equal((await join(l, 'exp-room')).ok, true, 'the long token joins');
+    let longDropped = false;
+    l.on('disconnect', () => (longDropped = true));
+    const t0 = Date.now();
+    const reason = await new Promise<string>((ok, fail) => {
+      const guard = setTimeout(() => fail(new Error('the expired socket was still connected after 6 s')), 6_000);
+      s.once('disconnect', (r) => {
+        clearTimeout(guard);
+        ok(r);
+      });
+    });
+    assert.equal(reason, 'io server disconnect', 'the gateway dropped it');
+    assert.ok(Date.now() - t0 <= 3_500, `dropped within the token's life, after ${Date.now() - t0} ms`);
+    const again = await new Promise<string>((ok) => {
+      s.once('connect_error', (err) => ok(err.message));
+      s.connect();
+    });
+    assert.equal(again, 'token-expired', 'reconnecting with the expired token is refused with the reason');
+    assert.equal(longDropped, false, 'the socket with a valid token was not touched');
+    assert.equal(l.connected, true, 'the long-token socket is still connected');
+    s.disconnect();
   });
 });
 
