@@ -23,6 +23,7 @@ import type { RedisClient } from './lua/scripts.ts';
 import { createRedis, readStreams } from './redis-connection.ts';
 import { keys } from './redis-keys.ts';
 import { visibleTo } from './room-store.ts';
+import { compareIds, fieldOf } from '../workers/stream-entry.ts';
 
 export type CrestServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 type CrestSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -268,19 +269,6 @@ export class Gateway {
       }
     }
   }
-}
-
-/** A field of a flat Redis reply ([name, value, name, value, …]). */
-function fieldOf(reply: unknown[], name: string): unknown {
-  for (let i = 0; i + 1 < reply.length; i += 2) if (reply[i] === name) return reply[i + 1];
-  return undefined;
-}
-
-/** Orders stream ids (`ms-seq`) numerically. */
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
-  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
 function readToken(socket: CrestSocket): string | undefined {

@@ -21,6 +21,7 @@ import { replayThroughCore } from '../server/history-core-replay.ts';
 import { historyKeys, type StreamMeta } from '../server/history-store.ts';
 import { keys } from '../server/redis-keys.ts';
 import { readArchive, streamIdOf } from '../workers/stream-archive-format.ts';
+import { compareIds } from '../workers/stream-entry.ts';
 import { scriptedRise, startTestCrest, TEST_SECRET, waitFor, type TestCrest } from './support/crest.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
@@ -305,8 +306,3 @@ test('a room without stream.start gets a stream anyway; the next stream.start an
   }
 });
 
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! !== bm! ? am! - bm! : as! - bs!;
-}

@@ -28,6 +28,7 @@ import type { RedisClient } from '../server/lua/scripts.ts';
 import { bullConnection, createRedis, readGroupStreams } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import type { Logger } from '../server/logger.ts';
+import { fieldOf } from './stream-entry.ts';
 import { WebhookLanes, type LaneItem, type LaneJobData } from '../server/webhook-lanes.ts';
 import { decide } from '../server/webhook-rules.ts';
 import { SpendRecorder, type TickSpend } from '../server/webhook-spend.ts';
@@ -598,11 +599,6 @@ export class AlertWorker {
     this.stats.deadLettered++;
     this.opts.log.warn('webhook delivery dead-lettered', { deadLetter: dl.id, subscription: dl.subscriptionId, room: dl.room, attempts, error: dl.error });
   }
-}
-
-function fieldOf(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
 }
 
 const tickSpendSchema = z.object({ room: z.string(), ts: z.number(), metrics: z.object({ adSpend: z.number() }) });

@@ -1,6 +1,6 @@
 /**
  * Reading entries of a shard event stream (crest:{sN}:ev): their ids and fields. Shared by the workers that
- * read those streams (detector, archiver, recorder).
+ * read those streams (detector, archiver, recorder); ids and fields also by the gateway and alert worker.
  */
 import { parseEvent, type CrestEvent } from '../core/events.ts';
 
@@ -26,8 +26,8 @@ export const maxId = (a: string, b: string): string => (compareIds(a, b) >= 0 ? 
 /** The ms part of a stream id: when Redis appended the entry (arrival time). */
 export const idMs = (id: string): number => Number(id.slice(0, id.indexOf('-')));
 
-/** A field of an entry's flat [name, value, …] list. */
-export function fieldOf(fields: string[], name: string): string | undefined {
+/** A field of a flat [name, value, …] list: an entry's fields, or an XINFO reply. */
+export function fieldOf<T>(fields: readonly T[], name: string): T | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
   return undefined;
 }
