@@ -42,8 +42,8 @@ function snapshot(over: Partial<RoomSnapshot>): RoomSnapshot {
 
 describe('room-state', () => {
   it('orders redis stream ids numerically, not as strings', () => {
-    assert.ok(compareCursor(`${T0}-10`, `${T0}-9`) > 0);
-    assert.ok(compareCursor(`${T0 + 1}-0`, `${T0}-99`) > 0);
+    assert.ok(compareCursor(`${T0}-10`, `${T0}-9`) > 0, 'compareCursor(`${T0}-10`, `${T0}-9`) > 0');
+    assert.ok(compareCursor(`${T0 + 1}-0`, `${T0}-99`) > 0, 'compareCursor(`${T0 + 1}-0`, `${T0}-99`) > 0');
     assert.equal(withCursor(withCursor(EMPTY_ROOM, `${T0}-10`), `${T0}-9`).cursor, `${T0}-10`);
   });
 
@@ -68,8 +68,8 @@ describe('room-state', () => {
     let s = EMPTY_ROOM;
     for (let i = 0; i <= 3700; i++) s = applyTick(s, tick(T0 + i * 1000));
     const span = s.series[s.series.length - 1].ts - s.series[0].ts;
-    assert.ok(span <= SERIES_SPAN_MS);
-    assert.ok(s.series.length <= 3601);
+    assert.ok(span <= SERIES_SPAN_MS, 'span <= SERIES_SPAN_MS');
+    assert.ok(s.series.length <= 3601, 's.series.length <= 3601');
   });
 
   it('does not let an older window update undo a newer state', () => {

@@ -119,7 +119,7 @@ describe('money, funnel and engagement', () => {
     assert.equal(m.adSpend, 9000);
     assert.equal(m.likes, 6);
     assert.equal(m.exposureTotal.public, 1234);
-    assert.ok(m.watchMinutes > 0 && m.gmvPerKWatchMin > 0);
+    assert.ok(m.watchMinutes > 0 && m.gmvPerKWatchMin > 0, 'm.watchMinutes > 0 && m.gmvPerKWatchMin > 0');
   });
 
   test('the live flag follows stream.start / stream.end', () => {
@@ -244,7 +244,7 @@ describe('highlight windows through the engine', () => {
     const id = wins[0].id;
     assert.ok(wins.every((w) => w.id === id && w.id === `${ROOM}:${w.onsetTs}`));
     const last = wins[wins.length - 1];
-    assert.ok(last.onsetTs < last.detectedTs && last.detectedTs < last.peakTs! && last.peakTs! < last.endTs!);
+    assert.ok(last.onsetTs < last.detectedTs && last.detectedTs < last.peakTs! && last.peakTs! < last.endTs!, 'last.onsetTs < last.detectedTs && last.detectedTs < last.peakTs! && last.peakTs! < last.endTs!');
     // orders every 4 s from 310 to 470 s, all inside the window (onset ≈ 300 s)
     assert.equal(last.orders, 40);
     assert.equal(last.gmv, 40_000);
@@ -254,7 +254,7 @@ describe('highlight windows through the engine', () => {
     const at = (k: string) => sugs.find((x) => x.kind === k)!;
     assert.equal(at('boost.now').createdAt, wins[0].detectedTs);
     assert.equal(at('cue.tease').createdAt, wins[0].detectedTs);
-    assert.ok(at('boost.stop').createdAt >= last.peakTs!);
+    assert.ok(at('boost.stop').createdAt >= last.peakTs!, 'at(\'boost.stop\').createdAt >= last.peakTs!');
     assert.ok(sugs.some((x) => x.kind === 'cue.launch'));
     assert.ok(sugs.every((x) => x.windowId === id && x.suppressed === null));
   });

@@ -82,7 +82,7 @@ describe('event contract v1', () => {
   });
 
   test('rejects non-objects', () => {
-    for (const v of [null, 42, 'x', [1]]) assert.ok(!parseEvent(v).ok);
+    for (const v of [null, 42, 'x', [1]]) assert.ok(!parseEvent(v).ok, '!parseEvent(v).ok');
   });
 
   test('rejects wrong types and out-of-range values, naming the field', () => {
@@ -110,7 +110,7 @@ describe('event contract v1', () => {
 
   test('accepts every traffic source and the room-id alphabet', () => {
     for (const source of ['follow', 'public', 'paid', 'other']) {
-      assert.ok(parseEvent({ ...base, room: 'A-z_0.9', type: 'viewer.enter', viewer: 'v', source }).ok);
+      assert.ok(parseEvent({ ...base, room: 'A-z_0.9', type: 'viewer.enter', viewer: 'v', source }).ok, 'parseEvent({ ...base, room: \'A-z_0.9\', type: \'viewer.enter\', viewer: \'v\', source }).ok');
     }
   });
 });

@@ -90,7 +90,7 @@ describe('plan.at-risk', () => {
     assert.equal(risk[0]!.audience, 'operator');
     assert.equal(risk[0]!.reasonCode, 'plan-flat');
     assert.equal(risk[0]!.id, `${ROOM}:plan.at-risk:p1:1:lead`);
-    assert.ok(risk[0]!.createdAt >= T0 + 10 * MIN && risk[0]!.createdAt < T0 + 20 * MIN);
+    assert.ok(risk[0]!.createdAt >= T0 + 10 * MIN && risk[0]!.createdAt < T0 + 20 * MIN, 'risk[0]!.createdAt >= T0 + 10 * MIN && risk[0]!.createdAt < T0 + 20 * MIN');
     assert.match(risk[0]!.reason, /boost earlier or delay the launch/);
   });
 

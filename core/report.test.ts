@@ -152,7 +152,7 @@ test('GMV decomposition: per-source exposure and click-in rate, room-level facto
   const sum = d.sources.reduce((n, s) => n + (s.gmvAttributed ?? 0), 0);
   assert.ok(Math.abs(sum - 99_000) < 1e-6, 'attributed GMV adds up to the room GMV');
   // exposure × CIR × wm/entry × GMV/wm
-  assert.ok(Math.abs(by.paid!.exposure * by.paid!.clickInRate! * by.paid!.watchMinutesPerEntry! * by.paid!.gmvPerWatchMinute! - by.paid!.gmvAttributed!) < 1e-6);
+  assert.ok(Math.abs(by.paid!.exposure * by.paid!.clickInRate! * by.paid!.watchMinutesPerEntry! * by.paid!.gmvPerWatchMinute! - by.paid!.gmvAttributed!) < 1e-6, 'Math.abs(by.paid!.exposure * by.paid!.clickInRate! * by.paid!.watchMinutesPerEntry! * by.paid!.gmvPerWatchMinute! - by.paid!.gmvAttributed!) < 1e-6');
 });
 
 test('top products: from the metrics when they carry them; otherwise null with a note, not made up', () => {
@@ -180,7 +180,7 @@ test('GMV decomposition with per-source metrics: every factor is the source\'s o
   assert.equal(by.paid!.exposure * by.paid!.clickInRate! * by.paid!.watchMinutesPerEntry! * by.paid!.gmvPerWatchMinute!, 24_000);
   // follow has no exposure: its product starts at entries (60 × 2 × 166.67 = 20,000).
   assert.equal(by.follow!.clickInRate, null);
-  assert.ok(Math.abs(by.follow!.entries * by.follow!.watchMinutesPerEntry! * by.follow!.gmvPerWatchMinute! - 20_000) < 1e-6);
+  assert.ok(Math.abs(by.follow!.entries * by.follow!.watchMinutesPerEntry! * by.follow!.gmvPerWatchMinute! - 20_000) < 1e-6, 'Math.abs(by.follow!.entries * by.follow!.watchMinutesPerEntry! * by.follow!.gmvPerWatchMinute! - 20_000) < 1e-6');
   assert.equal(d.sources.reduce((n, s) => n + s.gmvAttributed!, 0) + d.gmvUnattributed!, 99_000, 'sources + unattributed = GMV');
   const s = r.summary!;
   assert.deepEqual(
@@ -193,7 +193,7 @@ test('GMV decomposition with per-source metrics: every factor is the source\'s o
 test('the timeline is downsampled to at most 1,000 points, keeping the peak and the last cumulative GMV', () => {
   const r = buildReport(inputFixture());
   assert.equal(r.timeline.sourcePoints, 1_801);
-  assert.ok(r.timeline.points.length <= MAX_TIMELINE_POINTS);
+  assert.ok(r.timeline.points.length <= MAX_TIMELINE_POINTS, 'r.timeline.points.length <= MAX_TIMELINE_POINTS');
   assert.equal(Math.max(...r.timeline.points.map((p) => p.concurrency)), 500);
   assert.equal(r.timeline.points.at(-1)!.gmv, 99_000);
   const small = downsample([{ ts: 1, concurrency: 5, gmv: 0, orders: 0 }], MAX_TIMELINE_POINTS);

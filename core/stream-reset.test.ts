@@ -202,7 +202,7 @@ describe('looping streams, as the demo simulator plays them', () => {
       const m = roomMetrics(st);
       assert.equal(m.streamStartTs, startTs);
       assert.deepStrictEqual(m, roomMetrics(fresh), `cycle ${cycle}: the figures are the cycle's own`);
-      assert.ok(m.gmv > 0);
+      assert.ok(m.gmv > 0, 'm.gmv > 0');
     }
   });
 });
@@ -302,7 +302,7 @@ describe('property: a second stream equals the same events in a fresh room', () 
           for (const e of second) applyEvent(fresh, e, cfg, freshOut);
           advanceTo(fresh, end, cfg, freshOut);
 
-          assert.ok(before <= fromStart);
+          assert.ok(before <= fromStart, 'before <= fromStart');
           assert.deepStrictEqual(roomMetrics(live), roomMetrics(fresh));
           const noSuggestions = (o: RoomOutput) => o.type !== 'suggestion'; // cooldowns carry over on purpose
           assert.deepStrictEqual(liveOut.slice(fromStart).filter(noSuggestions), freshOut.filter(noSuggestions));

@@ -28,8 +28,8 @@ test('createRedis picks the client by target, without connecting when lazy', () 
   const one = createRedis('redis://127.0.0.1:1', { lazyConnect: true });
   const many = createRedis('redis-cluster://127.0.0.1:1,127.0.0.1:2', { lazyConnect: true, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 });
   try {
-    assert.ok(one instanceof Redis && !isCluster(one));
-    assert.ok(many instanceof Cluster && isCluster(many));
+    assert.ok(one instanceof Redis && !isCluster(one), 'one instanceof Redis && !isCluster(one)');
+    assert.ok(many instanceof Cluster && isCluster(many), 'many instanceof Cluster && isCluster(many)');
     // A client that must never resend a cut-off write gets no failover retry from the cluster either.
     assert.equal(many.options.retryDelayOnFailover, 0);
     assert.equal(many.options.redisOptions?.maxRetriesPerRequest, 0);

@@ -63,7 +63,7 @@ test('crest start runs everything, prints working links, and Ctrl-C stops it and
       const r = await (await fetch(`${url}/api/v1/rooms`, { headers: { authorization: `Bearer ${token}` } })).json();
       return r.rooms.length >= 3 ? r.rooms : undefined;
     });
-    assert.ok(rooms.length >= 3);
+    assert.ok(rooms.length >= 3, 'rooms.length >= 3');
   } finally {
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
     process.kill(-child.pid!, 'SIGINT');

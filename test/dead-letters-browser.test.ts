@@ -70,7 +70,7 @@ test('a delivery that gave up shows in the operator panel with its reason, and o
   assert.match(reason, /503/);
   assert.match(await row.innerText(), new RegExp(`${ATTEMPTS} attempts`));
   const deliveryId = received[0]!.headers['x-crest-delivery'];
-  assert.ok(typeof deliveryId === 'string' && deliveryId.startsWith(`${subscriptionId}.`));
+  assert.ok(typeof deliveryId === 'string' && deliveryId.startsWith(`${subscriptionId}.`), 'typeof deliveryId === \'string\' && deliveryId.startsWith(`${subscriptionId}.`)');
   assert.equal(received.length, ATTEMPTS, 'no delivery beyond the attempts before the replay');
 
   answer = 200;

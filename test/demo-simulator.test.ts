@@ -169,14 +169,14 @@ test('stop() during a slow submit waits for it and submits nothing more', async 
 });
 
 test('demo rooms: a highlight builds within two minutes, the snacks room has a giveaway, the quiet room has no highlight', () => {
-  assert.ok(DEMO_ROOMS.length >= 3);
+  assert.ok(DEMO_ROOMS.length >= 3, 'DEMO_ROOMS.length >= 3');
   const gen = (r: DemoRoom) =>
     generateRoom({ room: r.room, scenario: r.scenario, seed: r.seed, startTs: T0, durationMs: r.durationMs ?? DEFAULT_DEMO_DURATION_MS, baseViewers: r.baseViewers });
   const [beauty, snacks, quiet] = DEMO_ROOMS.map(gen);
   assert.equal(beauty.labels.length, 1);
   const onset = beauty.labels[0].onsetTs - T0;
   assert.ok(onset >= 60_000 && onset <= 90_000, `onset ${onset}`);
-  assert.ok(beauty.labels[0].peakTs - T0 < 5 * MIN);
+  assert.ok(beauty.labels[0].peakTs - T0 < 5 * MIN, 'beauty.labels[0].peakTs - T0 < 5 * MIN');
   assert.ok(snacks.labels.length >= 1 && snacks.episodes.some((e) => e.kind === 'giveaway'));
   assert.equal(quiet.labels.length, 0);
   const many = demoRooms(20);

@@ -38,8 +38,8 @@ test('a scripted rise reaches the buyer as boost.now and the host as cue.tease, 
   const tease = await waitFor('cue.tease for the host', 15_000, () => got.host.find((s) => s.kind === 'cue.tease'));
   assert.equal(boost.room, room);
   assert.equal(boost.audience, 'buyer');
-  assert.ok(boost.confidence > 0 && boost.confidence <= 1);
-  assert.ok(boost.reason.length > 10);
+  assert.ok(boost.confidence > 0 && boost.confidence <= 1, 'boost.confidence > 0 && boost.confidence <= 1');
+  assert.ok(boost.reason.length > 10, 'boost.reason.length > 10');
   assert.equal(tease.audience, 'host');
   // Each audience gets only its own suggestions; the operator gets both.
   assert.ok(got.buyer.every((s) => s.audience === 'buyer' && s.suppressed === null));
@@ -93,7 +93,7 @@ test('a socket that reconnects with its last cursor gets what it missed, nothing
   const token = crest.token('operator', [room]);
   const first = await crest.socket(token);
   const j = await join(first, room);
-  assert.ok(j.ok);
+  assert.ok(j.ok, 'j.ok');
   const seen = new Set<string>();
   let cursor = j.ok ? j.snapshot.cursor : '0-0';
   first.on('room:tick', (m) => {
@@ -115,11 +115,11 @@ test('a socket that reconnects with its last cursor gets what it missed, nothing
     seen.add(m.suggestion.id);
   });
   const j2 = await join(second, room, missedFrom);
-  assert.ok(j2.ok);
+  assert.ok(j2.ok, 'j2.ok');
   assert.ok(j2.replayed > 0, 'something was replayed');
   assert.ok(replayed.length > 0, 'missed suggestions were delivered');
   assert.equal(new Set(replayed).size, replayed.length, 'no suggestion delivered twice');
-  assert.ok(j2.ok && j2.snapshot.suggestions.length >= seen.size);
+  assert.ok(j2.ok && j2.snapshot.suggestions.length >= seen.size, 'j2.ok && j2.snapshot.suggestions.length >= seen.size');
 });
 
 const op = (room: string) => crest.token('operator', [room]);

@@ -96,7 +96,7 @@ test('over the lag limit ingest answers 429 + Retry-After and writes nothing; a 
   for (let i = 0; i < 50; i++) {
     const res = await crest.post(batch());
     assert.equal(res.status, 429);
-    assert.ok(res.headers.get('retry-after'));
+    assert.ok(res.headers.get('retry-after'), 'res.headers.get(\'retry-after\')');
     await res.arrayBuffer();
   }
   assert.deepEqual(await look(), before);

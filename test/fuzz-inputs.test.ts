@@ -297,7 +297,7 @@ describe('fuzzing every input', () => {
             // The only thing another room's token may do is its own room.
             assert.equal((p as { room?: unknown })?.room, OTHER);
           }
-          if (!res.ok && ev !== 'room:leave') assert.ok(res.error && typeof res.error.code === 'string');
+          if (!res.ok && ev !== 'room:leave') assert.ok(res.error && typeof res.error.code === 'string', 'res.error && typeof res.error.code === \'string\'');
         } else {
           emit.emit(ev, p);
         }

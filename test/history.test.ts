@@ -199,7 +199,7 @@ test('a stream is archived exactly (archiver killed mid-stream), and replaying t
   // watch time and the current viewer count go on changing there).
   const stable = ['peakConcurrency', 'uniqueViewers', 'gmv', 'orders', 'refunds', 'adSpend', 'follows', 'likes', 'comments', 'events', 'lateEvents'] as const;
   for (const k of stable) assert.equal(coreOut.report.summary![k], liveReport.summary![k], `summary.${k}`);
-  assert.ok(liveReport.summary!.gmv > 0);
+  assert.ok(liveReport.summary!.gmv > 0, 'liveReport.summary!.gmv > 0');
 
   // The live event stream has been trimmed by now: the past-stream report comes from the archive alone.
   await waitFor('live events trimmed', 20_000, async () => ((await redis.xlen(keys.events(shard()))) < events.length / 4 ? true : undefined));

@@ -71,7 +71,7 @@ for (const [res, size] of [['10s', 10_000], ['1m', 60_000]] as const) {
     // Compare what is complete at the time of the 1 s read (ticks keep coming from the worker's clock).
     const expected = aggregate(seconds, size).filter((b) => b.ts < lastSecondBucket);
     const got = rolled.filter((b) => b.ts < lastSecondBucket);
-    assert.ok(expected.length >= (res === '10s' ? 17 : 2));
+    assert.ok(expected.length >= (res === '10s' ? 17 : 2), 'expected.length >= (res === \'10s\' ? 17 : 2)');
     assert.deepEqual(got, expected);
     assert.ok(got.every((b) => !b.partial));
     assert.equal(rolled.at(-1)!.partial, true);

@@ -43,7 +43,7 @@ async function listen(room: string, role: 'host' | 'buyer' | 'operator') {
   const got: { s: Suggestion; at: number }[] = [];
   s.on('suggestion:new', (m) => got.push({ s: m.suggestion, at: Date.now() }));
   const j = await join(s, room);
-  assert.ok(j.ok);
+  assert.ok(j.ok, 'j.ok');
   return { socket: s, got, snapshot: j.ok ? j.snapshot : null };
 }
 
@@ -51,7 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('config: the plans part is in CREST_ROLES=all, countdown offsets default to T−10, T−5, T−1 min', () => {
   const c = loadConfig({});
-  assert.ok(c.roles.has('plans'));
+  assert.ok(c.roles.has('plans'), 'c.roles.has(\'plans\')');
   assert.deepEqual(c.plans.countdownMin, [10, 5, 1]);
   assert.deepEqual(crest.config.plans.countdownMin, [0.05, 0.025]);
   assert.throws(() => loadConfig({ CREST_PLAN_COUNTDOWN_MIN: '5,soon' }), /CREST_PLAN_COUNTDOWN_MIN/);

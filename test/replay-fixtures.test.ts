@@ -106,7 +106,7 @@ test('replaying into a renamed room moved to now works once; the same replay aga
   const before = Date.now();
   const o = await replay('flat.ndjson.gz', { room: 'rec-flat-again', shiftToNow: true });
   assertTotals(o);
-  assert.ok(o.events.length > 0);
+  assert.ok(o.events.length > 0, 'o.events.length > 0');
   assert.ok(o.metrics.ts >= before, 'event times were moved to now');
   const events = await readRecording(fixture('flat.ndjson.gz'));
   const again = await replayEvents({ events, speed: 0, room: 'rec-flat-again', shiftToNow: true, submit: (b) => crest.ingest.ingest(b, { rooms: '*' }) });

@@ -98,7 +98,7 @@ test('the JSON report carries the room\'s windows, suggestions, acknowledgements
   assert.equal(r.summary!.orders, metrics.orders);
   assert.equal(r.follows.gained, 6);
   assert.equal(r.gmvDecomposition!.entries, Object.values(metrics.entriesTotal).reduce((a, b) => a + b, 0));
-  assert.ok(r.timeline.points.length > 0 && r.timeline.points.length <= 1_000);
+  assert.ok(r.timeline.points.length > 0 && r.timeline.points.length <= 1_000, 'r.timeline.points.length > 0 && r.timeline.points.length <= 1_000');
   assert.equal(Math.max(...r.timeline.points.map((p) => p.concurrency)), Math.max(...windows.map((w) => w.peak)));
   assert.equal(r.plans.available, true, 'planned moments come from the plan store');
 });
@@ -187,7 +187,7 @@ test('the HTML report is a self-contained attachment with an SVG chart and no ex
   assert.doesNotMatch(html, /\s(src|href)\s*=\s*["']?https?:/i);
   assert.doesNotMatch(html, /https?:\/\//);
   assert.doesNotMatch(html, /<script/i);
-  assert.ok(html.includes(room));
+  assert.ok(html.includes(room), 'html.includes(room)');
   for (const w of windows) assert.ok(html.includes(`${w.liftPct.toFixed(1)}%`), `lift of ${w.id} shown`);
 });
 

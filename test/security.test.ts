@@ -62,7 +62,7 @@ describe('rate limit', () => {
     // Burst of 2 s' worth (10); a request or so refills while the loop runs.
     assert.ok(statuses.slice(0, 10).every((s) => s === 200), statuses.join(','));
     assert.ok(statuses.slice(11).every((s) => s === 429), statuses.join(','));
-    assert.ok(Number(retryAfter) >= 1);
+    assert.ok(Number(retryAfter) >= 1, 'Number(retryAfter) >= 1');
     assert.equal((await crest.api('/api/v1/rooms', { token: crest.token('operator', '*', 'rl-other') })).status, 200);
     for (let i = 0; i < 30; i++) {
       const res = await crest.post([{ id: `rl-${i}`, room: 'rl-room', ts: Date.now() - 60_000 + i, type: 'stream.start' }]);
@@ -80,7 +80,7 @@ describe('rate limit', () => {
     assert.equal(rl.take('a'), 0);
     assert.equal(rl.take('a'), 1);
     for (let i = 0; i < 20_000; i++) rl.take(`k${i}`);
-    assert.ok((rl as unknown as { buckets: Map<string, unknown> }).buckets.size <= 10_000);
+    assert.ok((rl as unknown as { buckets: Map<string, unknown> }).buckets.size <= 10_000, '(rl as unknown as { buckets: Map<string, unknown> }).buckets.size <= 10_000');
   });
 });
 

@@ -215,7 +215,7 @@ test('without the optional package, starting a connector fails with one sentence
     throw err;
   };
   await assert.rejects(loadTikTokPackage(missing), (err: Error) => {
-    assert.ok(err instanceof TikTokPackageMissingError);
+    assert.ok(err instanceof TikTokPackageMissingError, 'err instanceof TikTokPackageMissingError');
     assert.match(err.message, /install it yourself with `npm install tiktok-live-connector` \(AGPL-3\.0/);
     assert.doesNotMatch(err.message, /failed to load/);
     return true;

@@ -324,7 +324,7 @@ test('bad subscription bodies get 400 naming the field', { timeout: 10_000 }, as
     assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.json)}`);
     assert.equal(r.json.error.code, 'invalid');
     assert.equal(r.json.error.field, field, `${JSON.stringify(body)} → ${JSON.stringify(r.json)}`);
-    assert.ok(r.json.error.reason.length > 0);
+    assert.ok(r.json.error.reason.length > 0, 'r.json.error.reason.length > 0');
   }
   for (const raw of ['{"url":', 'nope', '"a string"']) {
     const r = await call('POST', '/webhooks', op, undefined, raw);
