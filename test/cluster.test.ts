@@ -114,7 +114,8 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
 
   // --- adding a worker rebalances ---------------------------------------------------------------
   const first = startWorker();
-  await waitFor('first worker holds every shard', 20_000, async () => (count(await leaseOwners(), first.pid) === SHARDS ? true : undefined));
+  // Generous: the worker compiles its modules on start, slow on a loaded machine.
+  await waitFor('first worker holds every shard', 60_000, async () => (count(await leaseOwners(), first.pid) === SHARDS ? true : undefined));
   const second = startWorker();
   const spawnedAt = Date.now();
   await waitFor('the second worker announced itself', 30_000, async () => ((await redis.zcard(keys.detectors())) === 2 ? true : undefined));
