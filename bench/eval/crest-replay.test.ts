@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { engineConfig } from '../../config/config.ts';
 import type { CrestEvent } from '../../core/events.ts';
 import type { HighlightWindow, RoomUpdate } from '../../core/protocol.ts';
-import { forecastErrors, replayCounts, REPLAY_T0, type EngineApi } from './crest-replay.ts';
+import { forecastErrors, replayCounts, REPLAY_T0, rowMsProblem, type EngineApi } from './crest-replay.ts';
 
 /** A stand-in engine: `rising` when the count first exceeds 150 (forecast 300 in 5 s), `ended` when it falls under 120. */
 function stubEngine(): EngineApi {
@@ -45,12 +45,14 @@ test('replay: one alarm per window at the row that produced it; forecast judged 
   assert.equal(errs.length, 2);
 });
 
-test('replay: with advanceTo, an alarm raised when the clock passes row i is attributed to row i (no one-row lag)', () => {
+/** A stand-in engine that raises `rising` on a clock advance once the last count exceeds 150; `seen` gets every event's ts. */
+function risingOnAdvance(seen: number[] = []): EngineApi {
   let last = 0;
   let open = false;
-  const eng: EngineApi = {
+  return {
     createRoomState: () => ({}),
     applyEvent(_s, ev: CrestEvent) {
+      seen.push(ev.ts);
       if (ev.type === 'room.online') last = ev.count;
       return 'applied';
     },
@@ -62,6 +64,41 @@ test('replay: with advanceTo, an alarm raised when the clock passes row i is att
       }
     },
   };
-  const run = replayCounts(eng, engineConfig('balanced'), 'r', [100, 100, 200, 200]);
+}
+
+test('replay: with advanceTo, an alarm raised when the clock passes row i is attributed to row i (no one-row lag)', () => {
+  const run = replayCounts(risingOnAdvance(), engineConfig('balanced'), 'r', [100, 100, 200, 200]);
   assert.deepEqual(run.alarms.map((a) => a.row), [2]);
+});
+
+test('replay at a longer row step: row i at T0 + i·rowMs, the alarm attributed to the row whose count raised it', () => {
+  const cfg = engineConfig('balanced');
+  const rowMs = 10 * cfg.detector.sampleMs;
+  const seen: number[] = [];
+  const run = replayCounts(risingOnAdvance(seen), cfg, 'r', [100, 100, 100, 200, 200], rowMs);
+  assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => REPLAY_T0 + i * rowMs), 'one room.online event per row, rowMs apart');
+  assert.deepEqual(run.alarms.map((a) => a.row), [3], 'the alarm is on the row whose count crossed, not on a sample index');
+});
+
+test('row step: a whole number of samples, no longer than the gap the engine carries a platform count across', () => {
+  const cfg = engineConfig('balanced');
+  const s = cfg.detector.sampleMs;
+  assert.equal(rowMsProblem(s, cfg), null, 'one sample per row is the default');
+  assert.equal(rowMsProblem(10 * s, cfg), null, '10 samples per row is fine');
+  assert.equal(rowMsProblem(cfg.detector.gapResetSamples * s, cfg), null, 'up to the gap-reset horizon');
+  assert.match(rowMsProblem(1.5 * s, cfg) ?? '', /multiple/, 'a fraction of a sample would drop or merge rows');
+  assert.match(rowMsProblem((cfg.detector.gapResetSamples + 1) * s, cfg) ?? '', /at most/, 'a longer step is a gap: the engine would reset');
+});
+
+test('replay through the live engine: a 10 s row step still feeds the detector every row (no staleness reset between rows)', async () => {
+  const engine = await import('../../core/engine.ts');
+  const cfg = engineConfig('balanced');
+  const rowMs = 10 * cfg.detector.sampleMs;
+  // 100 quiet rows, then a step of +30 % that holds: the detector must call it within a few rows.
+  const counts = [...Array<number>(100).fill(1000), ...Array<number>(40).fill(1300)];
+  const run = replayCounts(engine as unknown as EngineApi, cfg, 'eval.step', counts, rowMs);
+  assert.equal(run.alarms.length, 1, `one alarm for one sustained step, got rows ${run.alarms.map((a) => a.row)}`);
+  const lag = run.alarms[0]!.row - 100;
+  const holdRows = Math.ceil(cfg.detector.jumpConfirmSamples / (rowMs / cfg.detector.sampleMs));
+  assert.ok(lag >= holdRows - 1 && lag <= holdRows + 1, `a jump is held jumpConfirmSamples (${holdRows} rows at 10 s), called ${lag} rows after the step`);
 });

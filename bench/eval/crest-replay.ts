@@ -35,6 +35,19 @@ export async function loadEngine(): Promise<{ engine: EngineApi | null; reason: 
  */
 export type ReplayStep = { ev: CrestEvent } | { advance: number; row: number };
 
+/**
+ * Why a row step must be a whole number of detector samples, and no longer than the gap the engine carries a
+ * platform count across (detector.gapResetSamples samples): beyond that the engine treats the silence between
+ * two rows as a gap, resets the detector and falls back to its own session count. Null when `rowMs` is fine.
+ */
+export function rowMsProblem(rowMs: number, cfg: EngineConfig): string | null {
+  const s = cfg.detector.sampleMs;
+  const max = cfg.detector.gapResetSamples * s;
+  if (!Number.isInteger(rowMs) || rowMs < s || rowMs % s !== 0) return `must be a whole multiple of the detector's sampleMs (${s} ms)`;
+  if (rowMs > max) return `must be at most ${max} ms (gapResetSamples × sampleMs: a longer silence between rows is a gap to the engine)`;
+  return null;
+}
+
 /** Every series starts here in replay (2023-11-14T22:13:20Z): a valid contract-v1 event time. */
 export const REPLAY_T0 = 1_700_000_000_000;
 
@@ -112,19 +125,26 @@ export function runEngine(
 }
 
 /**
- * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·stepMs, then the
- * clock advances to the next row's boundary (as the live worker's clock record would), so the sample
- * holding row i reaches the detector before row i + 1 exists — a baseline also alarms at row i on x_i.
+ * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·rowMs, then the
+ * clock advances to the next row's boundary (as the live worker's clock record would), so the samples
+ * holding row i reach the detector before row i + 1 exists — a baseline also alarms at row i on x_i.
+ * rowMs defaults to the detector's sampleMs (one row = one sample); a longer row is seen as rowMs/sampleMs
+ * samples of the same count, as the engine carries a platform count forward between reports.
  */
-export function replayCounts(engine: EngineApi, cfg: EngineConfig, room: string, counts: readonly number[]): CrestRun {
-  const stepMs = cfg.detector.sampleMs;
+export function replayCounts(
+  engine: EngineApi,
+  cfg: EngineConfig,
+  room: string,
+  counts: readonly number[],
+  rowMs: number = cfg.detector.sampleMs,
+): CrestRun {
   function* steps(): Generator<ReplayStep> {
     for (let i = 0; i < counts.length; i++) {
-      yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * stepMs, type: 'room.online', count: counts[i]! } };
-      yield { advance: REPLAY_T0 + (i + 1) * stepMs, row: i };
+      yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * rowMs, type: 'room.online', count: counts[i]! } };
+      yield { advance: REPLAY_T0 + (i + 1) * rowMs, row: i };
     }
   }
-  return runEngine(engine, cfg, room, steps(), counts.length, (ts) => Math.floor((ts - REPLAY_T0) / stepMs));
+  return runEngine(engine, cfg, room, steps(), counts.length, (ts) => Math.floor((ts - REPLAY_T0) / rowMs));
 }
 
 export interface ForecastError {

@@ -22,9 +22,10 @@ export interface Item {
   crest: (engine: EngineApi, cfg: EngineConfig) => { run: CrestRun; forecasts: ForecastError[] };
 }
 
+/** `rowMs`: event time per row in the crest replay (the baselines work per row and never see it). */
 export function publicItems(
   dir: string,
-  sampleMs: number,
+  rowMs: number,
   only?: string,
 ): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
   const { series, warnings } = loadFolder(dir);
@@ -36,7 +37,7 @@ export function publicItems(
     const { counts, info } = toCounts(s.values);
     transforms[s.name] = info;
     const room = roomIdFor(s.name);
-    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / sampleMs);
+    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / rowMs);
     items.push({
       name: s.name,
       n: s.values.length,
@@ -46,7 +47,7 @@ export function publicItems(
       baselineFrom: 0,
       tsOfRow: (row) => s.ts[row]!,
       crest: (eng, cfg) => {
-        const run = replayCounts(eng, cfg, room, counts);
+        const run = replayCounts(eng, cfg, room, counts, rowMs);
         return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
       },
     });

@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- [--data DIR] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
+ * `npm run eval -- [--data DIR] [--row-ms MS] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
  * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
@@ -13,7 +13,7 @@ import { engineConfig } from '../../config/config.ts';
 import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
-import { loadEngine, type ForecastError } from './crest-replay.ts';
+import { loadEngine, rowMsProblem, type ForecastError } from './crest-replay.ts';
 import { publicItems, simulatedItems, type Item } from './items.ts';
 import { POINT_MARGIN_ROWS } from './load.ts';
 import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
@@ -28,6 +28,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({
   options: {
     data: { type: 'string', default: resolve(repoRoot, '../shared/data/public') },
+    'row-ms': { type: 'string' },
     profile: { type: 'string', default: 'all' },
     simulated: { type: 'string', default: '24' },
     alarms: { type: 'string' },
@@ -40,8 +41,10 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`npm run eval -- [--data DIR] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]
+  console.log(`npm run eval -- [--data DIR] [--row-ms MS] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]
   --data DIR       folder of ts,value CSVs + labels.json (default ../shared/data/public)
+  --row-ms MS      event time per row when a series is replayed through crest (default: the detector's sampleMs,
+                   one row = one sample); a multiple of sampleMs, at most gapResetSamples × sampleMs
   --profile P      crest profile(s) to score (default all)
   --simulated N    also score N generated rooms (default 24; 0 = skip)
   --alarms FILE    write every detector's raw alarms as JSON
@@ -92,6 +95,14 @@ const crestNames = engine ? profiles.map((p) => `crest-${p}`) : [];
 const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
 const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
 const sampleMs = engineConfig('balanced').detector.sampleMs;
+const rowMs = args['row-ms'] === undefined ? sampleMs : Number(args['row-ms']);
+for (const [name, cfg] of cfgs) {
+  const problem = rowMsProblem(rowMs, cfg);
+  if (problem) {
+    console.error(`--row-ms: ${args['row-ms']} ${problem} (${name})`);
+    process.exit(2);
+  }
+}
 
 function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult {
   const t0 = performance.now();
@@ -139,7 +150,7 @@ const sets: SetResult[] = [];
 const setItems: Item[][] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
-const pub = publicItems(resolve(args.data!), sampleMs, args.only);
+const pub = publicItems(resolve(args.data!), rowMs, args.only);
 sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
 setItems.push(pub.items);
 let simNote = '';
@@ -165,7 +176,7 @@ if (simNote) console.log(simNote);
 console.log('Baselines (one default setting each, never tuned per series):');
 for (const b of BASELINES) console.log(`  ${b.name.padEnd(13)} ${b.settings}`);
 console.log(
-  `Replay: row i → room.online at T0 + i·${sampleMs} ms (one row = one detector sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
+  `Replay: row i → room.online at T0 + i·${rowMs} ms (${rowMs === sampleMs ? 'one row = one detector sample' : `one row = ${rowMs / sampleMs} detector samples of ${sampleMs} ms`}; simulated rooms: one row = one ${sampleMs} ms sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
     `ratio mode count = x·${LEVEL}/median (no negatives in warm-up), signed mode 1σ = ${SIGNED_SIGMA_FRACTION * 100}% of ${LEVEL}. ` +
     `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
 );
@@ -200,6 +211,7 @@ writeFileSync(
         profiles,
         engine: engine ? 'core/engine.ts' : engineMissing,
         sampleMs,
+        rowMs,
         transform: { level: LEVEL, warmupRows: WARMUP_ROWS, signedSigmaFraction: SIGNED_SIGMA_FRACTION, perSeries: pub.transforms },
         baselines: BASELINES.map((b) => ({ name: b.name, settings: b.settings })),
         seconds: totalSeconds,
