@@ -1,0 +1,118 @@
+/**
+ * The reconnect fault in wall time: a client drops off for 30 real seconds while a highlight builds live
+ * (events posted as their time comes), then rejoins with its last cursor. It must end up with exactly the
+ * messages, suggestions and windows of a client that never left — none missing, none twice.
+ * (test/fault-socket-reconnect.test.ts runs the same check six times in compressed event time.)
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { addSuggestion, applySnapshot, applyTick, compareCursor, EMPTY_ROOM, upsertWindow, withCursor, type RoomState } from '../client/room-state.ts';
+import { keys } from '../server/redis-keys.ts';
+import { join, scriptedRise, startTestCrest, waitFor, type TestCrest, type TestSocket } from './support/crest.ts';
+
+const ROOM = 'away-room';
+const AWAY_MS = 30_000;
+let crest: TestCrest | null = null;
+let redis: Redis | null = null;
+after(async () => {
+  redis?.disconnect();
+  await crest?.close();
+});
+
+/** One screen: every message it got (by cursor) folded through the client's own reducers. */
+function viewer(c: TestCrest) {
+  const v = { state: EMPTY_ROOM as RoomState, cursors: [] as string[], socket: null as TestSocket | null, replayed: 0 };
+  const connect = async () => {
+    const s = await c.socket(c.token('operator', [ROOM]));
+    v.socket = s;
+    s.on('room:tick', (m) => {
+      v.cursors.push(m.cursor);
+      v.state = applyTick(withCursor(v.state, m.cursor), m.tick);
+    });
+    s.on('window:update', (m) => {
+      v.cursors.push(m.cursor);
+      v.state = upsertWindow(withCursor(v.state, m.cursor), m.window);
+    });
+    s.on('suggestion:new', (m) => {
+      v.cursors.push(m.cursor);
+      v.state = addSuggestion(withCursor(v.state, m.cursor), m.suggestion);
+    });
+    const res = await join(s, ROOM, v.state.cursor ?? undefined);
+    assert.ok(res.ok, JSON.stringify(res));
+    v.state = applySnapshot(v.state, res.snapshot);
+    v.replayed += res.replayed;
+  };
+  return { v, connect };
+}
+
+test('a client away for 30 s of wall time while a highlight builds live gets exactly what it missed, nothing twice', async () => {
+  crest = await startTestCrest({ CREST_SHARDS: '1' });
+  redis = new Redis(crest.redisUrl);
+  // The flat past is sent at once; the rise and what follows are sent live, each second as it comes.
+  const flatS = 200;
+  const t0 = Date.now() - flatS * 1000;
+  const { events, onsetTs } = scriptedRise(ROOM, t0, { flatS, riseS: 25, holdS: 15, decayS: 10 });
+  const past = events.filter((e) => (e.ts as number) < onsetTs);
+  const live = events.filter((e) => (e.ts as number) >= onsetTs);
+  const post = async (batch: Record<string, unknown>[]) => {
+    if (batch.length === 0) return;
+    const res = await crest!.post(batch);
+    assert.equal(res.status, 200, await res.text());
+  };
+  await post(past);
+
+  const stayed = viewer(crest);
+  const roamer = viewer(crest);
+  await stayed.connect();
+  await roamer.connect();
+  await waitFor('the roamer saw the room', 15_000, () => (roamer.v.cursors.length > 0 ? true : undefined));
+
+  let sent = 0;
+  let leftAt = 0;
+  let backAt = 0;
+  const liveStart = Date.now();
+  while (sent < live.length) {
+    const now = Date.now();
+    const due = live.slice(sent).filter((e) => (e.ts as number) <= now);
+    await post(due);
+    sent += due.length;
+    if (!leftAt && now - liveStart >= 3_000) {
+      roamer.v.socket!.disconnect();
+      leftAt = Date.now();
+    }
+    if (leftAt && !backAt && Date.now() - leftAt >= AWAY_MS) {
+      await roamer.connect();
+      backAt = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.ok(leftAt && backAt, 'the roamer left and came back while events flowed');
+
+  await waitFor('detector caught up', 20_000, async () => {
+    const [added, processed] = await redis!.hmget(keys.checkpoint(0), '@added', '@processed');
+    return Number(added) === Number(processed) ? true : undefined;
+  });
+  const [[end]] = (await redis.xrevrange(keys.out(0), '+', '-', 'COUNT', 1)) as [string, string[]][];
+  const last = (cs: string[]) => cs.reduce((a, b) => (compareCursor(a, b) >= 0 ? a : b), '0-0');
+  await waitFor('both screens received the stream', 15_000, () =>
+    compareCursor(last(stayed.v.cursors), end!) >= 0 && compareCursor(last(roamer.v.cursors), end!) >= 0 ? true : undefined,
+  );
+
+  const upTo = (cs: string[]) => cs.filter((c) => compareCursor(c, end!) <= 0);
+  const want = upTo(stayed.v.cursors);
+  const got = upTo(roamer.v.cursors);
+  assert.equal(got.length - new Set(got).size, 0, 'no message delivered twice');
+  assert.deepEqual([...got].sort(compareCursor), [...want].sort(compareCursor), 'every message missed was replayed');
+  assert.ok(roamer.v.replayed > 0, `the rejoin replayed what was missed (${roamer.v.replayed})`);
+  const opened = stayed.v.state.windows.map((w) => w.detectedTs);
+  assert.ok(opened.some((ts) => ts > leftAt && ts < backAt), `a highlight window opened while the roamer was away (detected at ${opened.map((ts) => ts - leftAt).join(', ')} ms after it left)`);
+  const ids = (s: RoomState) => s.suggestions.map((x) => x.id);
+  assert.deepEqual(ids(roamer.v.state), ids(stayed.v.state), 'the same suggestions, each once');
+  assert.deepEqual(
+    roamer.v.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
+    stayed.v.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
+    'the same windows, each at its latest state',
+  );
+  console.log(`# away ${Math.round((backAt - leftAt) / 1000)} s of wall time; ${roamer.v.replayed} messages replayed; ${got.length} received in all, 0 twice`);
+});
