@@ -7,9 +7,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { addSuggestion, applySnapshot, applyTick, compareCursor, EMPTY_ROOM, upsertWindow, withCursor, type RoomState } from '../client/room-state.ts';
+import { compareCursor, type RoomState } from '../client/room-state.ts';
 import { keys } from '../server/redis-keys.ts';
-import { join, scriptedRise, startTestCrest, waitFor, type TestCrest, type TestSocket } from './support/crest.ts';
+import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { RoomViewer } from './support/room-viewer.ts';
 
 const ROOM = 'away-room';
 const AWAY_MS = 30_000;
@@ -19,32 +20,6 @@ after(async () => {
   redis?.disconnect();
   await crest?.close();
 });
-
-/** One screen: every message it got (by cursor) folded through the client's own reducers. */
-function viewer(c: TestCrest) {
-  const v = { state: EMPTY_ROOM as RoomState, cursors: [] as string[], socket: null as TestSocket | null, replayed: 0 };
-  const connect = async () => {
-    const s = await c.socket(c.token('operator', [ROOM]));
-    v.socket = s;
-    s.on('room:tick', (m) => {
-      v.cursors.push(m.cursor);
-      v.state = applyTick(withCursor(v.state, m.cursor), m.tick);
-    });
-    s.on('window:update', (m) => {
-      v.cursors.push(m.cursor);
-      v.state = upsertWindow(withCursor(v.state, m.cursor), m.window);
-    });
-    s.on('suggestion:new', (m) => {
-      v.cursors.push(m.cursor);
-      v.state = addSuggestion(withCursor(v.state, m.cursor), m.suggestion);
-    });
-    const res = await join(s, ROOM, v.state.cursor ?? undefined);
-    assert.ok(res.ok, JSON.stringify(res));
-    v.state = applySnapshot(v.state, res.snapshot);
-    v.replayed += res.replayed;
-  };
-  return { v, connect };
-}
 
 test('a client away for 30 s of wall time while a highlight builds live gets exactly what it missed, nothing twice', async () => {
   crest = await startTestCrest({ CREST_SHARDS: '1' });
@@ -62,11 +37,11 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
   };
   await post(past);
 
-  const stayed = viewer(crest);
-  const roamer = viewer(crest);
+  const stayed = new RoomViewer(crest, ROOM);
+  const roamer = new RoomViewer(crest, ROOM);
   await stayed.connect();
   await roamer.connect();
-  await waitFor('the roamer saw the room', 15_000, () => (roamer.v.cursors.length > 0 ? true : undefined));
+  await waitFor('the roamer saw the room', 15_000, () => (roamer.cursors.length > 0 ? true : undefined));
 
   let sent = 0;
   let leftAt = 0;
@@ -78,7 +53,7 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
     await post(due);
     sent += due.length;
     if (!leftAt && now - liveStart >= 3_000) {
-      roamer.v.socket!.disconnect();
+      roamer.disconnect();
       leftAt = Date.now();
     }
     if (leftAt && !backAt && Date.now() - leftAt >= AWAY_MS) {
@@ -94,25 +69,24 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
     return Number(added) === Number(processed) ? true : undefined;
   });
   const [[end]] = (await redis.xrevrange(keys.out(0), '+', '-', 'COUNT', 1)) as [string, string[]][];
-  const last = (cs: string[]) => cs.reduce((a, b) => (compareCursor(a, b) >= 0 ? a : b), '0-0');
   await waitFor('both screens received the stream', 15_000, () =>
-    compareCursor(last(stayed.v.cursors), end!) >= 0 && compareCursor(last(roamer.v.cursors), end!) >= 0 ? true : undefined,
+    compareCursor(stayed.last(), end!) >= 0 && compareCursor(roamer.last(), end!) >= 0 ? true : undefined,
   );
 
   const upTo = (cs: string[]) => cs.filter((c) => compareCursor(c, end!) <= 0);
-  const want = upTo(stayed.v.cursors);
-  const got = upTo(roamer.v.cursors);
+  const want = upTo(stayed.cursors);
+  const got = upTo(roamer.cursors);
   assert.equal(got.length - new Set(got).size, 0, 'no message delivered twice');
   assert.deepEqual([...got].sort(compareCursor), [...want].sort(compareCursor), 'every message missed was replayed');
-  assert.ok(roamer.v.replayed > 0, `the rejoin replayed what was missed (${roamer.v.replayed})`);
-  const opened = stayed.v.state.windows.map((w) => w.detectedTs);
+  assert.ok(roamer.replayed > 0, `the rejoin replayed what was missed (${roamer.replayed})`);
+  const opened = stayed.state.windows.map((w) => w.detectedTs);
   assert.ok(opened.some((ts) => ts > leftAt && ts < backAt), `a highlight window opened while the roamer was away (detected at ${opened.map((ts) => ts - leftAt).join(', ')} ms after it left)`);
   const ids = (s: RoomState) => s.suggestions.map((x) => x.id);
-  assert.deepEqual(ids(roamer.v.state), ids(stayed.v.state), 'the same suggestions, each once');
+  assert.deepEqual(ids(roamer.state), ids(stayed.state), 'the same suggestions, each once');
   assert.deepEqual(
-    roamer.v.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
-    stayed.v.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
+    roamer.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
+    stayed.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
     'the same windows, each at its latest state',
   );
-  console.log(`# away ${Math.round((backAt - leftAt) / 1000)} s of wall time; ${roamer.v.replayed} messages replayed; ${got.length} received in all, 0 twice`);
+  console.log(`# away ${Math.round((backAt - leftAt) / 1000)} s of wall time; ${roamer.replayed} messages replayed; ${got.length} received in all, 0 twice`);
 });

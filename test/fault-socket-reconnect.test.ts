@@ -11,9 +11,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { applySnapshot, applyTick, addSuggestion, EMPTY_ROOM, upsertWindow, withCursor, compareCursor, type RoomState } from '../client/room-state.ts';
+import { compareCursor, type RoomState } from '../client/room-state.ts';
 import { keys } from '../server/redis-keys.ts';
-import { join, scriptedRise, startTestCrest, waitFor, type TestCrest, type TestSocket } from './support/crest.ts';
+import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { RoomViewer } from './support/room-viewer.ts';
 
 const ROOM = 'sock-room';
 const GAP_MS = 30_000;
@@ -29,44 +30,6 @@ const redisOf = (crest: TestCrest) => {
   return r;
 };
 
-/** A client view: the messages it received (by cursor) and the state the client's reducers build. */
-class Viewer {
-  state: RoomState = EMPTY_ROOM;
-  readonly cursors: string[] = [];
-  socket: TestSocket | null = null;
-  constructor(private readonly crest: TestCrest) {}
-
-  async connect(): Promise<number> {
-    const s = await this.crest.socket(this.crest.token('operator', [ROOM]));
-    this.socket = s;
-    s.on('room:tick', (m) => {
-      this.cursors.push(m.cursor);
-      this.state = applyTick(withCursor(this.state, m.cursor), m.tick);
-    });
-    s.on('window:update', (m) => {
-      this.cursors.push(m.cursor);
-      this.state = upsertWindow(withCursor(this.state, m.cursor), m.window);
-    });
-    s.on('suggestion:new', (m) => {
-      this.cursors.push(m.cursor);
-      this.state = addSuggestion(withCursor(this.state, m.cursor), m.suggestion);
-    });
-    const res = await join(s, ROOM, this.state.cursor ?? undefined);
-    assert.ok(res.ok, JSON.stringify(res));
-    this.state = applySnapshot(this.state, res.snapshot);
-    return res.replayed;
-  }
-
-  disconnect(): void {
-    this.socket?.disconnect();
-    this.socket = null;
-  }
-
-  last(): string {
-    return this.cursors.reduce((a, b) => (compareCursor(a, b) >= 0 ? a : b), '0-0');
-  }
-}
-
 async function post(crest: TestCrest, events: Record<string, unknown>[]) {
   for (let i = 0; i < events.length; i += 1_000) {
     const res = await crest.post(events.slice(i, i + 1_000));
@@ -75,7 +38,7 @@ async function post(crest: TestCrest, events: Record<string, unknown>[]) {
 }
 
 /** Waits until the detector processed everything and `viewers` received the out stream up to its end. */
-async function settle(crest: TestCrest, redis: Redis, viewers: Viewer[]): Promise<string> {
+async function settle(crest: TestCrest, redis: Redis, viewers: RoomViewer[]): Promise<string> {
   await waitFor('detector caught up', 15_000, async () => {
     const [added, processed] = await redis.hmget(keys.checkpoint(0), '@added', '@processed');
     return Number(added) === Number(processed) ? true : undefined;
@@ -97,8 +60,8 @@ describe('socket reconnect', () => {
     const { events } = scriptedRise(ROOM, t0, { flatS: 200, riseS: 90, holdS: 40, decayS: 120 });
     const end = t0 + (200 + 90 + 40 + 120) * 1000;
 
-    const stayed = new Viewer(crest);
-    const roamer = new Viewer(crest);
+    const stayed = new RoomViewer(crest, ROOM);
+    const roamer = new RoomViewer(crest, ROOM);
     await stayed.connect();
     await roamer.connect();
     let replayedTotal = 0;
@@ -144,7 +107,7 @@ describe('socket reconnect', () => {
     const redis = redisOf(crest);
     const t0 = Date.now() - 5 * 3600_000;
     const { events } = scriptedRise(ROOM, t0, { flatS: 1500, riseS: 90, holdS: 40, decayS: 60 });
-    const viewer = new Viewer(crest);
+    const viewer = new RoomViewer(crest, ROOM);
     await viewer.connect();
     await post(crest, events.filter((e) => (e.ts as number) < t0 + 60_000));
     await settle(crest, redis, [viewer]);
@@ -164,7 +127,7 @@ describe('socket reconnect', () => {
     assert.equal(viewer.cursors.slice(before).filter((c) => compareCursor(c, snapshotCursor) <= 0).length, 0, 'nothing old was pushed');
 
     // The view equals a fresh client's: the snapshot carried the windows, suggestions and the curve.
-    const fresh = new Viewer(crest);
+    const fresh = new RoomViewer(crest, ROOM);
     await fresh.connect();
     const s = viewer.state;
     assert.ok(s.windows.length > 0 && s.suggestions.length > 0, 'the highlight during the gap is shown');
