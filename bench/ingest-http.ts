@@ -99,6 +99,9 @@ async function measure(redis: BenchRedis, layout: 'api' | 'api+det', opts: { sec
   return { layout, eventsPerSec: acceptedInWindow / opts.seconds, windowSec: opts.seconds, acceptedTotal, durable, statuses, cpu, drainSec };
 }
 
+const per100k = (cores: number | undefined, eventsPerSec: number): string =>
+  cores === undefined || !(eventsPerSec > 0) ? 'n/a' : ((cores / eventsPerSec) * 100_000).toFixed(2);
+
 export async function runIngest(): Promise<PartResult> {
   const seconds = argNumber('seconds', QUICK ? 3 : 15);
   const concurrency = argNumber('concurrency', 32);
@@ -125,6 +128,8 @@ export async function runIngest(): Promise<PartResult> {
           `${r.acceptedTotal.toLocaleString('en')} acked = ${r.durable.toLocaleString('en')} in streams` +
           (non200.length ? `; non-200: ${non200.map(([s, n]) => `${s}×${n}`).join(' ')}` : '') +
           `; CPU cores: server ${r.cpu.server}, redis ${r.cpu.redis}, loadgen ${r.cpu.loadgen}` +
+          // Cores ÷ rate: what each event costs, which holds up on a busy machine better than the rate itself.
+          `; CPU-s per 100k events: server ${per100k(r.cpu.server, r.eventsPerSec)}, redis ${per100k(r.cpu.redis, r.eventsPerSec)}` +
           (r.drainSec !== undefined ? `; detector drained the backlog ${r.drainSec.toFixed(1)} s after the load stopped` : ''),
       });
     }

@@ -3,7 +3,7 @@
  * shard and append each shard's group atomically with dedupe (server/lua/ingest.lua). Used by the
  * HTTP API and, in-process, by the demo simulator, so both take exactly the same path.
  */
-import { parseEvent, type CrestEvent } from '../core/events.ts';
+import { parseEvent } from '../core/events.ts';
 import type { IngestResult } from '../core/protocol.ts';
 import { shardOf } from '../core/sharding.ts';
 import { canAccessRoom, type TokenClaims } from './auth/token.ts';
@@ -28,6 +28,23 @@ export interface IngestCounters {
   rejected: number;
 }
 
+/** One shard's part of a request, in request order: what ingest.lua gets, and how to map its answer back. */
+interface ShardBatch {
+  /** Request index of each event. */
+  index: number[];
+  ids: string[];
+  /** Dedupe members, `<room>:<id>` (see dedupeMember). */
+  members: string[];
+  /** The events as stored: JSON.stringify of the validated event (contract v1, what the detector reads). */
+  json: string[];
+}
+
+/**
+ * The dedupe identity of an event inside its shard's bucket set. A room id never holds ':' (contract v1),
+ * so the first ':' splits it from the id, whatever the id holds: no two (room, id) pairs share a member.
+ */
+export const dedupeMember = (room: string, id: string): string => `${room}:${id}`;
+
 export class IngestService {
   readonly counters: IngestCounters = { accepted: 0, duplicate: 0, rejected: 0 };
 
@@ -42,28 +59,34 @@ export class IngestService {
    */
   async ingest(items: readonly unknown[], claims: Pick<TokenClaims, 'rooms'>): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicate: 0, rejected: 0, duplicates: [], errors: [] };
-    const byShard = new Map<number, { index: number; event: CrestEvent }[]>();
-    items.forEach((item, index) => {
+    const byShard: (ShardBatch | undefined)[] = new Array(this.opts.shards);
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
       if (item instanceof UnparseableItem) {
         result.errors.push({ index, field: '', reason: item.reason });
-        return;
+        continue;
       }
       const r = parseEvent(item);
       if (!r.ok) {
         result.errors.push({ index, ...r.error });
-        return;
+        continue;
       }
-      if (!canAccessRoom(claims, r.event.room)) {
-        result.errors.push({ index, field: 'room', reason: `this token may not write room "${r.event.room}"` });
-        return;
+      const ev = r.event;
+      if (!canAccessRoom(claims, ev.room)) {
+        result.errors.push({ index, field: 'room', reason: `this token may not write room "${ev.room}"` });
+        continue;
       }
-      const shard = shardOf(r.event.room, this.opts.shards);
-      let group = byShard.get(shard);
-      if (!group) byShard.set(shard, (group = []));
-      group.push({ index, event: r.event });
-    });
+      const shard = shardOf(ev.room, this.opts.shards);
+      const batch = (byShard[shard] ??= { index: [], ids: [], members: [], json: [] });
+      batch.index.push(index);
+      batch.ids.push(ev.id);
+      batch.members.push(dedupeMember(ev.room, ev.id));
+      batch.json.push(JSON.stringify(ev));
+    }
     result.rejected = result.errors.length;
-    if (byShard.size > 0) await this.append(byShard, result);
+    const groups: [number, ShardBatch][] = [];
+    byShard.forEach((batch, shard) => batch && groups.push([shard, batch]));
+    if (groups.length > 0) await this.append(groups, result);
     this.counters.accepted += result.accepted;
     this.counters.duplicate += result.duplicate;
     this.counters.rejected += result.rejected;
@@ -71,58 +94,112 @@ export class IngestService {
   }
 
   /**
-   * One ingest.lua call per shard, all in flight at once. The backlog check runs inside each script (no
-   * separate read round trip), so a lagging shard writes nothing; when every shard of the request lags the
-   * answer is 429 and nothing at all was written, otherwise the lagging shards' events are rejected one by
-   * one ("not stored, resend later") beside the accepted ones.
+   * ingest.lua: on a standalone Redis one call for every shard of the request, on a cluster one call per
+   * shard (its keys share that shard's slot), all in flight at once. The backlog check runs inside the
+   * script (no separate read round trip), so a lagging shard writes nothing; when every shard of the
+   * request lags the answer is 429 and nothing at all was written, otherwise the lagging shards' events are
+   * rejected one by one ("not stored, resend later") beside the accepted ones.
    */
-  private async append(byShard: Map<number, { index: number; event: CrestEvent }[]>, result: IngestResult): Promise<void> {
+  private async append(groups: [number, ShardBatch][], result: IngestResult): Promise<void> {
     const lagging: number[] = [];
-    const runs = [...byShard].map(async ([shard, group]) => {
-      const keyList: string[] = new Array(group.length + 2);
-      const args: (string | number)[] = new Array(group.length + 2);
-      keyList[0] = keys.events(shard);
-      keyList[1] = keys.checkpoint(shard);
-      args[0] = this.opts.dedupeHorizonS;
-      args[1] = this.opts.maxLag;
-      for (let i = 0; i < group.length; i++) {
-        const ev = group[i]!.event;
-        keyList[i + 2] = keys.dedupe(shard, ev.room, ev.id);
-        args[i + 2] = JSON.stringify(ev);
-      }
-      try {
-        const status = (await scripts.ingest.run(this.redis, keyList, args)) as number[];
-        group.forEach((g, i) => {
-          if (status[i] === 1) result.accepted++;
-          else {
-            result.duplicate++;
-            result.duplicates.push({ index: g.index, id: g.event.id });
-          }
-        });
-      } catch (err) {
-        if (err instanceof Error && err.message.startsWith('CREST_LAG')) {
+    const calls = this.redis.isCluster ? groups.map((g) => [g]) : [groups];
+    const runs = calls.map(async (call) => {
+      const replies = await this.runScript(call);
+      call.forEach(([shard, batch], g) => {
+        const status = replies[g]!;
+        if (typeof status === 'string') {
+          if (!status.startsWith('CREST_LAG')) throw new Error(`ingest.lua: unexpected answer "${status}"`);
           lagging.push(shard);
           return;
         }
-        throw err;
-      }
+        for (let i = 0; i < status.length; i++) {
+          if (status[i] === 1) result.accepted++;
+          else {
+            result.duplicate++;
+            result.duplicates.push({ index: batch.index[i]!, id: batch.ids[i]! });
+          }
+        }
+      });
     });
     const settled = await Promise.allSettled(runs);
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw redisDown(failed.reason);
-    if (lagging.length === byShard.size) {
+    if (lagging.length === groups.length) {
       throw new HttpError(429, 'backlog', `detector backlog over ${this.opts.maxLag} events on shard ${lagging.sort((a, b) => a - b).join(', ')}: retry later`, {
         headers: { 'Retry-After': '1' },
       });
     }
-    for (const shard of lagging) {
+    for (const [shard, batch] of groups) {
+      if (!lagging.includes(shard)) continue;
       // Not written (the script refused before any write): the caller may resend these as they are.
-      for (const g of byShard.get(shard)!) result.errors.push({ index: g.index, field: '', reason: 'detector backlog over limit: not stored, resend later' });
-      result.rejected += byShard.get(shard)!.length;
+      for (const index of batch.index) result.errors.push({ index, field: '', reason: 'detector backlog over limit: not stored, resend later' });
+      result.rejected += batch.index.length;
     }
     result.duplicates.sort((a, b) => a.index - b.index);
     result.errors.sort((a, b) => a.index - b.index);
   }
+
+  /**
+   * One ingest.lua call for `call`'s shards; per shard, its 0/1 answers or "CREST_LAG <lag>". The dedupe
+   * bucket is named from this clock, but Redis time decides: when they disagree (near a bucket edge, or a
+   * skewed clock) the script writes nothing and names its bucket, and the call is made again with it.
+   */
+  private async runScript(call: [number, ShardBatch][]): Promise<(number[] | string)[]> {
+    const width = this.opts.dedupeHorizonS;
+    let bucket = Math.floor(Date.now() / 1000 / width);
+    const events: string[] = [];
+    const counts: number[] = [];
+    for (const [, batch] of call) {
+      counts.push(batch.members.length);
+      for (const m of batch.members) events.push(m);
+      for (const j of batch.json) events.push(j);
+    }
+    for (let attempt = 1; ; attempt++) {
+      const keyList: string[] = [];
+      for (const [shard] of call) {
+        keyList.push(keys.events(shard), keys.checkpoint(shard), keys.dedupe(shard, bucket), keys.dedupe(shard, bucket - 1), keys.dedupe(shard, bucket - 2));
+      }
+      try {
+        return (await scripts.ingest.run(this.redis, keyList, [width, bucket, this.opts.maxLag, ...counts, ...events])) as (number[] | string)[];
+      } catch (err) {
+        const redisBucket = err instanceof Error ? /^CREST_BUCKET (\d+)/.exec(err.message) : null;
+        // Twice is enough for any clock: the second call already names Redis's bucket.
+        if (!redisBucket || attempt >= 3) throw err;
+        bucket = Number(redisBucket[1]);
+      }
+    }
+  }
+}
+
+/**
+ * For each (room, id): whether dedupe remembers it now, i.e. whether resending it would answer
+ * "duplicate". For tests and tools that ask what was stored; the same buckets ingest.lua looks in, by
+ * Redis time.
+ */
+export async function dedupeRemembers(
+  redis: RedisClient,
+  opts: Pick<IngestOptions, 'shards' | 'dedupeHorizonS'>,
+  events: readonly { room: string; id: string }[],
+): Promise<boolean[]> {
+  const [seconds] = await redis.time();
+  const bucket = Math.floor(Number(seconds) / opts.dedupeHorizonS);
+  const byShard = new Map<number, number[]>();
+  events.forEach((e, i) => {
+    const shard = shardOf(e.room, opts.shards);
+    const at = byShard.get(shard);
+    if (at) at.push(i);
+    else byShard.set(shard, [i]);
+  });
+  const known = events.map(() => false);
+  await Promise.all(
+    [...byShard].flatMap(([shard, at]) =>
+      [bucket, bucket - 1].map(async (b) => {
+        const found = await redis.smismember(keys.dedupe(shard, b), ...at.map((i) => dedupeMember(events[i]!.room, events[i]!.id)));
+        found.forEach((f, j) => f === 1 && (known[at[j]!] = true));
+      }),
+    ),
+  );
+  return known;
 }
 
 function redisDown(err: unknown): HttpError {

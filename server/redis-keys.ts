@@ -18,8 +18,11 @@ export const keys = {
   lease: (s: number) => `crest:${shardTag(s)}:lease`,
   /** Room summaries for the room list: room → RoomSummary JSON. */
   view: (s: number) => `crest:${shardTag(s)}:view`,
-  /** Idempotency key of one event, kept for the dedupe horizon. */
-  dedupe: (s: number, room: string, id: string) => `crest:${shardTag(s)}:dd:${room}:${id}`,
+  /**
+   * Dedupe set of the shard for time bucket `b` (Redis time ÷ dedupe horizon): members `<room>:<id>` of
+   * the events accepted in it; looked up in this bucket and the next (server/lua/ingest.lua).
+   */
+  dedupe: (s: number, bucket: number) => `crest:${shardTag(s)}:dd:${bucket}`,
   /** Newest-first list of a room's suggestions (bounded). */
   suggestions: (s: number, room: string) => `crest:${shardTag(s)}:sug:${room}`,
   /** Acknowledgements of a room's suggestions: suggestion id → Ack JSON. */

@@ -72,6 +72,9 @@ export class RedisProcess {
       '--protected-mode', 'yes',
       '--daemonize', 'no',
       '--loglevel', 'warning',
+      // A dedupe bucket set of a busy shard can hold millions of ids: free it in the background when it
+      // expires, instead of blocking every client while it is freed.
+      '--lazyfree-lazy-expire', 'yes',
       ...(this.opts.args ?? []),
     ];
     // Own process group: a terminal's Ctrl-C reaches only us, and we stop Redis last, after every

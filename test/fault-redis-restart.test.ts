@@ -20,8 +20,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { Redis } from 'ioredis';
-import { shardOf } from '../core/sharding.ts';
 import { ALERT_GROUP } from '../workers/alert-worker.ts';
+import { dedupeRemembers } from '../server/ingest-service.ts';
 import { keys } from '../server/redis-keys.ts';
 import { join, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 
@@ -196,16 +196,14 @@ async function restartScenario(signal: Outage, appendfsync: 'everysec' | 'always
   assert.ok(reads.some((r) => r.status === 503), 'the reader saw a 503');
   assert.equal(reads[reads.length - 1]!.status, 200, 'reads recovered without a restart');
 
-  // What is in Redis now? An event's dedupe key is written by the same script as its stream entry. A
+  // What is in Redis now? An event's dedupe entry is written by the same script as its stream entry. A
   // batch answered 503 may have been stored too (the reply was lost with the connection): that is why
   // the answer says "resend", and why it is counted here by what Redis holds, not by the answer.
   const redis = new Redis(crest.redis.url);
   const stored = new Set<string>();
   for (const b of sent) {
-    const pipe = redis.pipeline();
-    for (const e of b.events) pipe.exists(keys.dedupe(shardOf(e.room, crest.config.shards), e.room, e.id));
-    const res = (await pipe.exec())!;
-    b.events.forEach((e, i) => res[i]![1] === 1 && stored.add(e.id));
+    const known = await dedupeRemembers(redis, crest.config, b.events);
+    b.events.forEach((e, i) => known[i] && stored.add(e.id));
   }
   const acked = sent.filter((b) => b.status === 200);
   const lostAcked = acked.filter((b) => b.events.some((e) => !stored.has(e.id)));

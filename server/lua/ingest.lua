@@ -1,31 +1,88 @@
--- Accepts a batch of validated events for ONE shard, all or nothing: drops ids already seen within the
--- dedupe horizon, appends the rest to the shard's event stream, and counts them so ingest can refuse
--- work (429) when the detector falls too far behind instead of growing without bound.
--- KEYS[1]   shard event stream              crest:{sN}:ev
--- KEYS[2]   shard checkpoint hash           crest:{sN}:ckpt   (@added, @processed)
--- KEYS[3..] one dedupe key per event        crest:{sN}:dd:<room>:<id>
--- ARGV[1]   dedupe horizon, seconds
--- ARGV[2]   max lag (events added but not yet processed)
--- ARGV[3..] one event (JSON) per dedupe key, same order
--- Returns   array with 1 (accepted) or 0 (duplicate) per event, or the error "CREST_LAG <lag>"
-local added = tonumber(redis.call('HGET', KEYS[2], '@added') or '0')
-local processed = tonumber(redis.call('HGET', KEYS[2], '@processed') or '0')
-local lag = added - processed
-if lag > tonumber(ARGV[2]) then
-  return redis.error_reply('CREST_LAG ' .. lag)
+-- Accepts validated events for one or more shards (one group per shard), each group all or nothing: drops
+-- ids already seen within the dedupe horizon, appends the rest to the shard's event stream, and counts them
+-- so ingest can refuse work when the detector falls too far behind instead of growing without bound.
+-- On a standalone Redis one call carries every shard of a request (one script run, one round trip, instead
+-- of one per shard); on Redis Cluster a call carries one shard, so all its keys are in that shard's slot.
+-- Dedupe memory is one set per shard and time bucket of W = horizon seconds (Redis time), member
+-- "<room>:<id>" (a room has no ':'). An id is looked up in the current and the previous bucket, so it is
+-- remembered for at least the horizon and less than twice it. One set per bucket instead of one key with
+-- a TTL per event: a set lookup per event and one SADD per batch, in place of a key and an expire entry per
+-- event (less Redis CPU and memory per event).
+-- KEYS, 5 per group g:
+--   KEYS[5g-4]  shard event stream                    crest:{sN}:ev
+--   KEYS[5g-3]  shard checkpoint hash                 crest:{sN}:ckpt   (@added, @processed)
+--   KEYS[5g-2]  dedupe set of bucket b (current)      crest:{sN}:dd:<b>
+--   KEYS[5g-1]  dedupe set of bucket b-1              crest:{sN}:dd:<b-1>
+--   KEYS[5g]    dedupe set of bucket b-2 (done with)  crest:{sN}:dd:<b-2>
+-- ARGV[1]   bucket width W, seconds (the dedupe horizon)
+-- ARGV[2]   b = floor(now / W) as the caller's clock sees it; Redis time decides (see CREST_BUCKET)
+-- ARGV[3]   max lag (events added but not yet processed)
+-- ARGV[3+g] n_g, the number of events of group g (G groups: g = 1..G)
+-- then, group after group: its n_g dedupe members "<room>:<id>", then its n_g events (canonical JSON)
+-- Returns   per group: an array with 1 (accepted) or 0 (duplicate) per event, or the string
+--           "CREST_LAG <lag>" when that shard's backlog is over the limit (nothing of the group written).
+--           Or the error "CREST_BUCKET <b>" (nothing written at all) when Redis time is in another bucket
+--           than the caller's: the caller resends with that b. The bucket comes from Redis, never from
+--           the caller's clock, so API processes with skewed clocks still share one current/previous pair.
+local width = tonumber(ARGV[1])
+local now = redis.call('TIME')
+local bucket = math.floor(tonumber(now[1]) / width)
+if bucket ~= tonumber(ARGV[2]) then
+  return redis.error_reply('CREST_BUCKET ' .. bucket)
 end
-local out = {}
-local n = 0
-for i = 3, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
-    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
-    n = n + 1
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+local maxLag = tonumber(ARGV[3])
+local groups = #KEYS / 5
+
+-- unpack() is bounded by Lua's C stack (~8000 values): large groups are looked up in slices.
+local SLICE = 1000
+local function lookup(key, from, n)
+  if n <= SLICE then return redis.call('SMISMEMBER', key, unpack(ARGV, from, from + n - 1)) end
+  local all = {}
+  for s = from, from + n - 1, SLICE do
+    local r = redis.call('SMISMEMBER', key, unpack(ARGV, s, math.min(s + SLICE - 1, from + n - 1)))
+    for j = 1, #r do all[#all + 1] = r[j] end
   end
+  return all
 end
-if n > 0 then
-  redis.call('HINCRBY', KEYS[2], '@added', n)
+
+local results = {}
+local at = 4 + groups -- first member of the current group
+for g = 1, groups do
+  local k = (g - 1) * 5
+  local stream, ckpt, cur = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local n = tonumber(ARGV[3 + g])
+  local ck = redis.call('HMGET', ckpt, '@added', '@processed')
+  local lag = (tonumber(ck[1]) or 0) - (tonumber(ck[2]) or 0)
+  if lag > maxLag then
+    results[g] = 'CREST_LAG ' .. lag
+  else
+    local inCur, inPrev = lookup(cur, at, n), lookup(KEYS[k + 4], at, n)
+    local out, fresh, inBatch = {}, {}, {}
+    for i = 1, n do
+      local member = ARGV[at + i - 1]
+      if inCur[i] == 1 or inPrev[i] == 1 or inBatch[member] then
+        out[i] = 0
+      else
+        inBatch[member] = true
+        fresh[#fresh + 1] = member
+        redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1])
+        out[i] = 1
+      end
+    end
+    if #fresh > 0 then
+      for s = 1, #fresh, SLICE do
+        redis.call('SADD', cur, unpack(fresh, s, math.min(s + SLICE - 1, #fresh)))
+      end
+      -- Bucket b is looked up until the end of bucket b+1. Writes in bucket b UNLINK bucket b-2 (a big set
+      -- is freed off the main thread, where an expiry would free it synchronously and stall Redis; a no-op
+      -- lookup once it is gone); the expiry, one bucket later still, only reclaims the sets of a shard that
+      -- went quiet. NX: the expiry is set (and written to the AOF) once per bucket, not once per batch.
+      redis.call('EXPIREAT', cur, (bucket + 3) * width, 'NX')
+      redis.call('UNLINK', KEYS[k + 5])
+      redis.call('HINCRBY', ckpt, '@added', #fresh)
+    end
+    results[g] = out
+  end
+  at = at + 2 * n
 end
-return out
+return results
