@@ -59,10 +59,11 @@ export async function simulatedItems(
   n: number,
   sampleMs: number,
   only?: string,
+  firstSeed = 1,
 ): Promise<{ items: Item[]; warnings: string[] } | { skipped: string }> {
   const { api, reason } = await loadScenario();
   if (!api) return { skipped: reason };
-  const rooms = simulatedRooms(api, n, sampleMs);
+  const rooms = simulatedRooms(api, n, sampleMs, firstSeed);
   const items: Item[] = rooms
     .filter((r) => !only || r.name.includes(only))
     .map((r) => ({

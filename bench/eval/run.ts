@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- [--data DIR] [--row-ms MS] [--profile NAME|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
+ * `npm run eval -- [--data DIR] [--row-ms MS] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
  * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     'row-ms': { type: 'string' },
     profile: { type: 'string', default: 'all' },
     simulated: { type: 'string', default: '24' },
+    'seed-from': { type: 'string', default: '1' },
     alarms: { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
@@ -41,12 +42,13 @@ const { values: args } = parseArgs({
 });
 
 if (args.help) {
-  console.log(`npm run eval -- [--data DIR] [--row-ms MS] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--alarms FILE] [--json FILE] [--only TEXT]
+  console.log(`npm run eval -- [--data DIR] [--row-ms MS] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT]
   --data DIR       folder of ts,value CSVs + labels.json (default ../shared/data/public)
   --row-ms MS      event time per row when a series is replayed through crest (default: the detector's sampleMs,
                    one row = one sample); a multiple of sampleMs, at most gapResetSamples × sampleMs
   --profile P      crest profile(s) to score (default all)
   --simulated N    also score N generated rooms (default 24; 0 = skip)
+  --seed-from S    first generator seed (default 1: seeds 1–24; 25 on are rooms the profiles were not set on)
   --alarms FILE    write every detector's raw alarms as JSON
   --json FILE      results JSON (default bench/results/eval-<date>.json)
   --only TEXT      only series whose name contains TEXT
@@ -63,6 +65,11 @@ for (const p of profiles) {
   }
 }
 const simulatedCount = Number(args.simulated);
+const seedFrom = Number(args['seed-from']);
+if (!Number.isInteger(seedFrom) || seedFrom < 1) {
+  console.error('--seed-from: expected a whole number ≥ 1');
+  process.exit(2);
+}
 if (!Number.isInteger(simulatedCount) || simulatedCount < 0) {
   console.error('--simulated: expected a whole number of rooms (0 to skip)');
   process.exit(2);
@@ -155,10 +162,10 @@ sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
 setItems.push(pub.items);
 let simNote = '';
 if (simulatedCount > 0) {
-  const sim = await simulatedItems(simulatedCount, sampleMs, args.only);
+  const sim = await simulatedItems(simulatedCount, sampleMs, args.only, seedFrom);
   if ('skipped' in sim) simNote = `simulated set skipped: ${sim.skipped}`;
   else {
-    sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario)`, sim.items, sim.warnings));
+    sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario, seeds ${seedFrom}–${seedFrom + simulatedCount - 1})`, sim.items, sim.warnings));
     setItems.push(sim.items);
   }
 }

@@ -62,15 +62,18 @@ export interface SimulatedRoom {
   rowOf: (ts: number) => number;
 }
 
-/** Room i of N: scenarios in turn (SCENARIOS order), seed i + 1. */
-export function simulatedRooms(api: ScenarioApi, count: number, sampleMs: number): SimulatedRoom[] {
+/**
+ * Rooms k = firstSeed − 1 … firstSeed − 2 + count: scenarios in turn (SCENARIOS order), seed k + 1. The default
+ * set is seeds 1–24; a later range (`--seed-from 25`) is rooms the profiles were never looked at on.
+ */
+export function simulatedRooms(api: ScenarioApi, count: number, sampleMs: number, firstSeed = 1): SimulatedRoom[] {
   const rooms: SimulatedRoom[] = [];
   const n = Math.floor(SIM_DURATION_MS / sampleMs);
   const rowOf = (ts: number) => Math.floor((ts - SIM_START_TS) / sampleMs);
-  for (let i = 0; i < count; i++) {
-    const scenario = api.SCENARIOS[i % api.SCENARIOS.length]!;
-    const seed = i + 1;
-    const name = `sim-${String(i).padStart(2, '0')}-${scenario}`;
+  for (let k = firstSeed - 1; k < firstSeed - 1 + count; k++) {
+    const scenario = api.SCENARIOS[k % api.SCENARIOS.length]!;
+    const seed = k + 1;
+    const name = `sim-${String(k).padStart(2, '0')}-${scenario}`;
     const g = api.generateRoom({ room: name, scenario, seed, startTs: SIM_START_TS, durationMs: SIM_DURATION_MS });
     const rises = g.labels.map((l) => ({ start: clampRow(rowOf(l.onsetTs), n), end: clampRow(rowOf(l.peakTs), n), kind: 'window' as const }));
     const neutral: RowRange[] = g.labels
