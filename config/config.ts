@@ -247,6 +247,8 @@ export function engineConfig(profile: DetectorProfileName = 'balanced', e?: Part
     onlineFreshMs: 10_000,
     allowedLatenessMs: e?.CREST_ALLOWED_LATENESS_MS ?? 30_000,
     tickMs: 1_000,
-    recentIdsKept: 2_048,
+    // A second line of defence only: ingest already drops repeats for CREST_DEDUPE_HORIZON_S, and the detector
+    // resumes by stream position, not by id. At 2,048 the id ring was ~90 KB of a busy room's memory.
+    recentIdsKept: 256,
   };
 }

@@ -63,10 +63,11 @@ describe('concurrency', () => {
     let m = roomMetrics(r.st);
     assert.equal(m.concurrency, 500);
     assert.equal(m.concurrencySource, 'platform');
-    m = r.at(1 + cfg.onlineFreshMs / 1000 - 0.001);
-    assert.equal(m.concurrency, 500);
+    // Inclusive: a platform that reports exactly every onlineFreshMs never reads stale at the boundary.
     m = r.at(1 + cfg.onlineFreshMs / 1000);
-    assert.equal(m.concurrency, 1);
+    assert.equal(m.concurrency, 500, 'a count exactly onlineFreshMs old is still fresh');
+    m = r.at(1 + cfg.onlineFreshMs / 1000 + 0.001);
+    assert.equal(m.concurrency, 1, 'past onlineFreshMs the sessions count is back');
     assert.equal(m.concurrencySource, 'sessions');
     assert.equal(m.peakConcurrency, 500);
   });

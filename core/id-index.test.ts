@@ -4,11 +4,13 @@ import fc from 'fast-check';
 import { buildIdIndex, rememberIdIn } from './id-index.ts';
 import { createDistinctCounter, distinctAdd, distinctCount, distinctIndex } from './distinct-counter.ts';
 
-test('the id index answers exactly like "among the last `kept` remembered ids", across rebuilds', () => {
+test('the id index answers exactly like "among the last `kept` remembered ids", across rebuilds and growth', () => {
+  // Up to 80 distinct ids and `kept` up to 70: the cells grow (16 → 32 → 64 → kept) while duplicates come and go.
+  const idArb = fc.oneof(fc.constantFrom('__proto__', 'constructor'), fc.integer({ min: 0, max: 77 }).map((n) => `i${n}`));
   fc.assert(
     fc.property(
-      fc.integer({ min: 1, max: 16 }),
-      fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', '__proto__', 'constructor'), { maxLength: 200 }),
+      fc.integer({ min: 1, max: 70 }),
+      fc.array(idArb, { maxLength: 300 }),
       fc.integer({ min: 1, max: 50 }),
       (kept, ids, rebuildEvery) => {
         const st = { recentIds: [] as string[], recentHead: 0 };
@@ -52,13 +54,14 @@ test('distinct counter: exact to the cap, then an estimate within a few percent'
   assert.equal(dc.exact, null);
 });
 
-test('the index grows with the ring (from 64 ids up to kept) and still drops exactly the kept duplicates', () => {
+test('the index grows with the ring (from 16 ids up to kept) and still drops exactly the kept duplicates', () => {
   const kept = 300;
   const st = { recentIds: [] as string[], recentHead: 0 };
   const { index } = buildIdIndex(st.recentIds, 0, kept);
-  assert.equal(index.cap, 64);
+  assert.equal(index.cap, 16, 'a new room starts with room for 16 ids');
   for (let i = 0; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), true, `id${i} is new`);
-  assert.equal(index.cap, kept);
+  assert.equal(index.cap, kept, 'grown to kept');
+  assert.equal(index.cells.length, 1_024 + kept, 'one array: a table of the next power of two ≥ 2 × kept, then a hash per slot');
   // A duplicate changes nothing, so the newest `kept` can all be probed; the one before them was evicted.
   for (let i = 1_000 - kept; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), false, `id${i} is kept`);
   assert.equal(rememberIdIn(index, st.recentIds, st, `id${1_000 - kept - 1}`), true);

@@ -324,9 +324,12 @@ export function rememberId(st: RoomState, rt: RoomRuntime, id: string, kept: num
   return rememberIdIn(rt.ids, st.recentIds, st, id);
 }
 
-/** Concurrency at event time `t`: the platform count while fresh, else open viewer sessions. */
+/**
+ * Concurrency at event time `t`: the platform count while fresh (at most onlineFreshMs old, inclusive, so a
+ * platform that reports exactly every 10 s never reads stale at the boundary), else open viewer sessions.
+ */
 export function concurrencyAt(st: RoomState, t: number): number {
-  return st.onlineTs >= 0 && t < st.onlineUntil ? st.online : st.sessions.length;
+  return st.onlineTs >= 0 && t <= st.onlineUntil ? st.online : st.sessions.length;
 }
 
 /** Moves the per-second rings to second `sec`, clearing the seconds that fell out of them. */
@@ -573,7 +576,7 @@ function lastMinute(st: RoomState, field: number): PerSource {
 
 /** Live figures at event time `t` (the rings and sessions must already be brought to `t`). */
 export function metricsAt(st: RoomState, t: number): RoomMetrics {
-  const platform = st.onlineTs >= 0 && t < st.onlineUntil;
+  const platform = st.onlineTs >= 0 && t <= st.onlineUntil;
   const concurrency = platform ? st.online : st.sessions.length;
   const active = st.sessions.length;
   const sessions = st.finishedSessions + active;

@@ -36,6 +36,8 @@ export async function spawnCrest(opts: { redisUrl: string; roles: string; env?: 
       CREST_DEMO: '0',
       CREST_TOKEN_SECRET: BENCH_SECRET,
       CREST_LOG_LEVEL: 'warn',
+      // What `crest start` runs with (bin/crest.mjs), so the bench measures the memory a deployment gets.
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
       ...opts.env,
     },
   });
