@@ -27,7 +27,7 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
   // The flat past is sent at once; the rise and what follows are sent live, each second as it comes.
   const flatS = 200;
   const t0 = Date.now() - flatS * 1000;
-  const { events, onsetTs } = scriptedRise(ROOM, t0, { flatS, riseS: 25, holdS: 15, decayS: 10 });
+  const { events, onsetTs } = scriptedRise(ROOM, t0, { flatS, riseS: 25, holdS: 15, decayS: 20 });
   const past = events.filter((e) => (e.ts as number) < onsetTs);
   const live = events.filter((e) => (e.ts as number) >= onsetTs);
   const post = async (batch: Record<string, unknown>[]) => {
@@ -52,7 +52,8 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
     const due = live.slice(sent).filter((e) => (e.ts as number) <= now);
     await post(due);
     sent += due.length;
-    if (!leftAt && now - liveStart >= 3_000) {
+    // Balanced calls a build-up ~30 s after its onset: leaving 15 s in puts that call mid-gap.
+    if (!leftAt && now - liveStart >= 15_000) {
       roamer.disconnect();
       leftAt = Date.now();
     }
@@ -88,5 +89,8 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
     stayed.state.windows.map((w) => [w.id, w.state, w.updatedTs]),
     'the same windows, each at its latest state',
   );
-  console.log(`# away ${Math.round((backAt - leftAt) / 1000)} s of wall time; ${roamer.replayed} messages replayed; ${got.length} received in all, 0 twice`);
+  console.log(
+    `# away ${Math.round((backAt - leftAt) / 1000)} s of wall time; window called ${opened.map((ts) => ((ts - leftAt) / 1000).toFixed(1)).join(', ')} s after leaving; ` +
+      `${roamer.replayed} messages replayed; ${got.length} received in all, 0 twice`,
+  );
 });
