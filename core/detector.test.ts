@@ -51,11 +51,11 @@ describe('detector on a scripted rise', () => {
       assert.equal(new Set(evs.map((e) => e.onsetTs)).size, 1, 'one window, one onset');
       // onset near the true onset (300 s) and before detection; detection within 40 s of onset
       assert.ok(sec(rising.onsetTs)! >= 290 && sec(rising.onsetTs)! <= 312, `onset ${sec(rising.onsetTs)}`);
-      assert.ok(rising.onsetTs < rising.detectedTs);
+      assert.ok(rising.onsetTs < rising.detectedTs, 'rising.onsetTs < rising.detectedTs');
       assert.ok(sec(rising.detectedTs)! - 300 <= 40, `detected ${sec(rising.detectedTs)}`);
       assert.ok(Math.abs(rising.baseline - 200) <= 8, `baseline ${rising.baseline}`);
       assert.ok(rising.slopePerMin > 60, `slope ${rising.slopePerMin}`);
-      assert.ok(rising.confidence > 0 && rising.confidence <= 1);
+      assert.ok(rising.confidence > 0 && rising.confidence <= 1, 'rising.confidence > 0 && rising.confidence <= 1');
       // the peak: after the plateau starts, near 500, lift ≈ 150 %
       assert.ok(sec(peak.peakTs)! >= 400 && sec(peak.peakTs)! <= 480, `peakTs ${sec(peak.peakTs)}`);
       assert.ok(sec(peak.ts)! > sec(peak.peakTs)! && sec(peak.ts)! < 540, `peak emitted ${sec(peak.ts)}`);
@@ -73,7 +73,7 @@ describe('detector on a scripted rise', () => {
     const rising = run(scriptedRise()).find((e) => e.kind === 'rising')!;
     assert.notEqual(rising.forecastPeak, null);
     assert.ok(Math.abs(rising.forecastPeak! - 500) < 150, `forecast ${rising.forecastPeak}`);
-    assert.ok(rising.forecastPeakTs! > rising.ts);
+    assert.ok(rising.forecastPeakTs! > rising.ts, 'rising.forecastPeakTs! > rising.ts');
     assert.ok(sec(rising.forecastPeakTs)! >= 380 && sec(rising.forecastPeakTs)! <= 480, `at ${sec(rising.forecastPeakTs)}`);
   });
 
@@ -81,7 +81,7 @@ describe('detector on a scripted rise', () => {
     const evs = run(scriptedRise());
     const peakAt = evs.findIndex((e) => e.kind === 'peak');
     const updates = evs.filter((e) => e.kind === 'update');
-    assert.ok(updates.length >= 3);
+    assert.ok(updates.length >= 3, 'updates.length >= 3');
     assert.ok(evs.slice(peakAt).every((e) => e.kind !== 'update'));
   });
 
@@ -277,23 +277,23 @@ describe('detector properties', () => {
         let open: DetectorEvent | null = null;
         let phase = 0;
         for (const e of run(series)) {
-          assert.ok(e.confidence >= 0 && e.confidence <= 1);
+          assert.ok(e.confidence >= 0 && e.confidence <= 1, 'e.confidence >= 0 && e.confidence <= 1');
           if (e.kind === 'rising') {
             assert.equal(phase, 0);
             open = e;
             phase = 1;
             windows++;
-            assert.ok(e.onsetTs <= e.detectedTs && e.detectedTs === e.ts);
+            assert.ok(e.onsetTs <= e.detectedTs && e.detectedTs === e.ts, 'e.onsetTs <= e.detectedTs && e.detectedTs === e.ts');
           } else {
-            assert.ok(open && e.onsetTs === open.onsetTs);
+            assert.ok(open && e.onsetTs === open.onsetTs, 'open && e.onsetTs === open.onsetTs');
             if (e.kind === 'update') assert.equal(phase, 1);
             if (e.kind === 'peak') {
               assert.equal(phase, 1);
               phase = 2;
-              assert.ok(e.peakTs! >= e.onsetTs && e.peakTs! <= e.ts);
+              assert.ok(e.peakTs! >= e.onsetTs && e.peakTs! <= e.ts, 'e.peakTs! >= e.onsetTs && e.peakTs! <= e.ts');
             }
             if (e.kind === 'ended') {
-              assert.ok(e.endTs! >= e.detectedTs);
+              assert.ok(e.endTs! >= e.detectedTs, 'e.endTs! >= e.detectedTs');
               phase = 0;
               open = null;
             }

@@ -115,7 +115,7 @@ test('ticks stay small: they carry no detail', () => {
   applyEvent(st, { id: 'x', room: 'r1', ts: T0, type: 'room.online', count: 5 }, cfg, out);
   advanceTo(st, T0 + 3_000, cfg, out);
   const ticks = out.flatMap((o) => (o.type === 'tick' ? [o.tick] : []));
-  assert.ok(ticks.length > 0);
+  assert.ok(ticks.length > 0, 'ticks.length > 0');
   assert.ok(ticks.every((t) => t.metrics.detail === undefined));
 });
 

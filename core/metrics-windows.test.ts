@@ -49,11 +49,11 @@ describe('boost timing and money inside windows', () => {
     assert.equal(w.state, 'ended');
     const end = w.endTs!;
     const peak = w.peakTs!;
-    assert.ok(w.onsetTs < peak && peak < end);
+    assert.ok(w.onsetTs < peak && peak < end, 'w.onsetTs < peak && peak < end');
     assert.equal(w.adSpendBuildUp, sumIn(events, 'ad.spend', w.onsetTs, peak));
     assert.equal(w.adSpendAfterPeak, sumIn(events, 'ad.spend', peak, end));
     assert.equal(w.adSpend, sumIn(events, 'ad.spend', w.onsetTs, end));
-    assert.ok(w.adSpendBuildUp! > 0 && w.adSpendAfterPeak! > 0);
+    assert.ok(w.adSpendBuildUp! > 0 && w.adSpendAfterPeak! > 0, 'w.adSpendBuildUp! > 0 && w.adSpendAfterPeak! > 0');
     assert.equal(w.adSpendApprox, false);
     assert.equal(w.gmv, sumIn(events, 'order.paid', w.onsetTs, end));
     assert.equal(w.orders, events.filter((e) => e.type === 'order.paid' && e.ts >= w.onsetTs && e.ts < end).length);
@@ -156,9 +156,9 @@ describe('memory per room stays bounded', () => {
       applyEvent(st, { id: `s${i}`, room: 'r1', ts: T0 + i * 100, type: 'ad.spend', amount: 10 }, cfg, out);
       applyEvent(st, { id: `o${i}`, room: 'r1', ts: T0 + i * 100, type: 'order.paid', order: `o${i}`, sku: `sku-${i % 1_000}`, amount: 10 }, cfg, out);
     }
-    assert.ok(st.products.length <= PRODUCTS_KEPT);
-    assert.ok(st.spend.log.length <= SPEND_LOG_MAX * 2);
-    assert.ok(st.orderLog.length <= 3 * ORDER_WINDOW_S);
+    assert.ok(st.products.length <= PRODUCTS_KEPT, 'st.products.length <= PRODUCTS_KEPT');
+    assert.ok(st.spend.log.length <= SPEND_LOG_MAX * 2, 'st.spend.log.length <= SPEND_LOG_MAX * 2');
+    assert.ok(st.orderLog.length <= 3 * ORDER_WINDOW_S, 'st.orderLog.length <= 3 * ORDER_WINDOW_S');
     // Products (32 short skus) + spend log (64 × 2 numbers) + filled buckets: a few KB over the empty state,
     // whatever the number of skus or spend events (the recent-id ring and the order log are bounded apart).
     const { recentIds: _ids, orderLog: _orders, ...rest } = st;

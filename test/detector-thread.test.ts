@@ -79,7 +79,7 @@ test('control: with CREST_DETECTOR_THREAD=0 the detector stops while the main th
   const crest = await startTestCrest({ CREST_SHARDS: String(SHARDS), CREST_DETECTOR_THREAD: '0' });
   const redis = new Redis(crest.redisUrl);
   try {
-    assert.ok(!(crest.detector instanceof DetectorThread));
+    assert.ok(!(crest.detector instanceof DetectorThread), '!(crest.detector instanceof DetectorThread)');
     await openRoom(crest, redis, 'thr2');
     const blocked = blockMainThread(BLOCK_MS);
     assert.equal(await ticksBetween(redis, blocked.from + MARGIN_MS, blocked.to), 0);
@@ -93,7 +93,7 @@ test('a detector thread that dies is restarted and takes its shards back', async
   const crest = await startTestCrest({ CREST_SHARDS: String(SHARDS), CREST_LEASE_MS: '1000' });
   try {
     const d = crest.detector;
-    assert.ok(d instanceof DetectorThread);
+    assert.ok(d instanceof DetectorThread, 'd instanceof DetectorThread');
     await waitFor('the thread to own every shard', 20_000, () => (d.ownedShards().length === SHARDS ? true : undefined));
     const first = d.workerId;
     // An abrupt end, as a crash would be: no stop message, the leases stay held until they expire.

@@ -44,7 +44,7 @@ test('rows out of ts order are sorted and reported; columns are found by name', 
   const p = parseSeriesCsv('value,ts\n5,20\n6,10\n', 'x');
   assert.deepEqual(p.ts, [10, 20]);
   assert.deepEqual(p.values, [6, 5]);
-  assert.ok(p.warnings[0]!.includes('out of ts order'));
+  assert.ok(p.warnings[0]!.includes('out of ts order'), 'p.warnings[0]!.includes(\'out of ts order\')');
 });
 
 test('counts: ratio mode keeps every ratio, signed mode maps one warm-up σ to 5 % of the level, both causal', () => {

@@ -89,7 +89,7 @@ test('NAB normalisation: no alarms is 0, an alarm at every window start is 100',
   assert.equal(nabNormalised(nabScore(1000, w, [])), 0);
   assert.ok(Math.abs(nabNormalised(nabScore(1000, w, [400, 700]))! - 100) < 1e-9);
   const a = aggregate([scoreSeries(labels(), [400, 700])]);
-  assert.ok(Math.abs(a.nab! - 100) < 1e-9);
+  assert.ok(Math.abs(a.nab! - 100) < 1e-9, 'Math.abs(a.nab! - 100) < 1e-9');
   assert.equal(aggregate([scoreSeries(labels(), [])]).nab, 0);
 });
 

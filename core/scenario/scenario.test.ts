@@ -119,7 +119,7 @@ test('a highlight builds up with interaction and paid traffic, then a launch and
   const [l] = g.labels;
   const launch = ofType(g, 'product.launch').find((e) => e.ts > l.onsetTs)!;
   assert.ok(launch && launch.ts < l.peakTs + 60_000, 'the hot product is launched near the top');
-  assert.ok(launch.price! >= 5900 && launch.price! <= 19900);
+  assert.ok(launch.price! >= 5900 && launch.price! <= 19900, 'launch.price! >= 5900 && launch.price! <= 19900');
   const win = (type: CrestEvent['type'], from: number, to: number) => g.events.filter((e) => e.type === type && e.ts >= from && e.ts < to).length;
   const before = [l.onsetTs - 3 * MIN, l.onsetTs] as const;
   const build = [l.onsetTs, launch.ts] as const;
@@ -149,7 +149,7 @@ test('orders: amounts are price × qty in fen, every paid order was created firs
     }
     if (e.type === 'order.paid') assert.ok(created.get(e.order)! <= e.ts, `order ${e.order} paid before created`);
   }
-  assert.ok(ofType(g, 'order.paid').length > 20);
+  assert.ok(ofType(g, 'order.paid').length > 20, 'ofType(g, \'order.paid\').length > 20');
 });
 
 test('viewers: each enters once; interactions and leaves only while present; about 10 % leave silently', () => {
@@ -197,7 +197,7 @@ test('giveaway spike: a real jump that collapses back near the baseline within 6
   for (let seed = 1; seed <= 8; seed++) {
     const g = room('giveaway-spike', seed);
     const giveaways = g.episodes.filter((e) => e.kind === 'giveaway');
-    assert.ok(giveaways.length >= 1);
+    assert.ok(giveaways.length >= 1, 'giveaways.length >= 1');
     for (const e of giveaways) {
       if (e.kind !== 'giveaway') continue;
       const base = meanTruth(g, e.t0 - 60, e.t0);
@@ -226,7 +226,7 @@ test('paid burst: entries jump, ad spend jumps, concurrency barely moves', () =>
   for (let seed = 1; seed <= 6; seed++) {
     const g = room('paid-burst', seed);
     const e = g.episodes.find((x) => x.kind === 'paid-burst');
-    assert.ok(e && e.kind === 'paid-burst');
+    assert.ok(e && e.kind === 'paid-burst', 'e && e.kind === \'paid-burst\'');
     const paid = (fromS: number, toS: number) =>
       ofType(g, 'viewer.enter').filter((v) => v.source === 'paid' && v.ts >= START + fromS * 1000 && v.ts < START + toS * 1000).length / (toS - fromS);
     assert.ok(paid(e.t0 + 30, e.t0 + e.durS - 15) > 2.5 * paid(e.t0 - 180, e.t0), `seed ${seed}: paid entries`);
@@ -274,7 +274,7 @@ test('the first highlight of a short (demo-length) room builds 60–90 s in and 
     assert.equal(g.labels.length, 1);
     const onset = (g.labels[0].onsetTs - START) / 1000;
     assert.ok(onset >= 60 && onset <= 90, `onset ${onset}`);
-    assert.ok(g.labels[0].peakTs < START + 5 * MIN);
+    assert.ok(g.labels[0].peakTs < START + 5 * MIN, 'g.labels[0].peakTs < START + 5 * MIN');
   }
 });
 
