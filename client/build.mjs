@@ -8,7 +8,7 @@
 // (LAZY) adds when it is opened. `--watch` rebuilds on change;
 // `--no-sourcemap` skips maps.
 import { build, context } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -233,7 +233,7 @@ function measure(metafile) {
 
 function report(metafile) {
   const sizes = measure(metafile);
-  writeFileSync(join(out, 'sizes.json'), JSON.stringify(sizes, null, 2));
+  writeAtomic(join(out, 'sizes.json'), Buffer.from(JSON.stringify(sizes, null, 2)));
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   const rows = Object.entries(sizes.pages).map(
     ([page, l]) => `  ${page.padEnd(9)} ${kb(l.en.gzip).padStart(8)} (zh-CN ${kb(l['zh-CN'].gzip)})  ${l.en.files.join(' ')}`,
@@ -250,24 +250,42 @@ function report(metafile) {
 }
 
 /**
- * Removes what an earlier build left and this one did not write. The folder is never emptied first:
- * another process (a parallel test) may be serving it, and chunk names are content hashes, so an
- * identical rebuild rewrites the same files in place.
+ * Writes a built file so that a reader never sees it half written: another process (a parallel test, a
+ * running Crest) may be serving this folder while we build. Same bytes: nothing is written at all; else a
+ * temporary file renamed over the old one (a rename is atomic on one file system).
+ */
+function writeAtomic(path, bytes) {
+  try {
+    if (Buffer.compare(readFileSync(path), bytes) === 0) return;
+  } catch {
+    // not there yet
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+/**
+ * Removes what an earlier build left and this one did not write. The folder is never emptied first: it may
+ * be being served, and chunk names are content hashes, so an identical rebuild changes nothing. Another
+ * build's temporary files (`*.tmp`, renamed into place in a moment) are left alone.
  */
 function prune(metafile) {
   const keep = new Set(['index.html', 'sizes.json', ...Object.keys(metafile.outputs).map((p) => p.slice(p.lastIndexOf('/') + 1))]);
-  for (const name of readdirSync(out)) if (!keep.has(name)) rmSync(join(out, name), { force: true, recursive: true });
+  for (const name of readdirSync(out)) if (!keep.has(name) && !name.endsWith('.tmp')) rmSync(join(out, name), { force: true, recursive: true });
 }
 
 mkdirSync(out, { recursive: true });
-copyFileSync(join(root, 'client', 'index.html'), join(out, 'index.html'));
+writeAtomic(join(out, 'index.html'), readFileSync(join(root, 'client', 'index.html')));
 
 if (watch) {
   const ctx = await context({ ...options, plugins: [minifyLitCss, withoutWebTransport, { name: 'report', setup: (b) => b.onEnd((r) => r.metafile && (prune(r.metafile), report(r.metafile))) }] });
   await ctx.watch();
   console.log('watching client/ …');
 } else {
-  const result = await build(options);
+  // Built in memory, then written file by file with writeAtomic.
+  const result = await build({ ...options, write: false });
+  for (const f of result.outputFiles) writeAtomic(f.path, f.contents);
   prune(result.metafile);
   if (report(result.metafile) > BUDGET) process.exitCode = 1;
 }
