@@ -110,6 +110,11 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     let url = '';
     if (config.roles.has('api')) {
       const http = createServer(createApp(ctx));
+      // Longer than a load balancer's idle timeout (60 s on the common ones) and than our own clients' gaps:
+      // with Node's 5 s default, a client reusing a keep-alive connection just as the server closes it gets
+      // ECONNRESET (seen in the latency bench), and a load balancer answers 502.
+      http.keepAliveTimeout = 65_000;
+      http.headersTimeout = 66_000;
       const io: CrestServer = new Server(http, {
         serveClient: false,
         maxHttpBufferSize: 64 * 1024,
