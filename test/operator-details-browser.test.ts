@@ -6,40 +6,28 @@
  * suggestion whose buyer webhook the room's quiet hours held stays in the log, marked with why, as
  * `GET /api/v1/rooms/:room/suggestions` reports it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import type { ClientSizes } from '../bench/bundle-size.ts';
 import type { TrafficSource } from '../core/events.ts';
 import type { RoomMetrics } from '../core/protocol.ts';
 import type { HoldRecord } from '../server/webhook-rules.ts';
-import { launchChromium } from './support/browser.ts';
-import { buildClient } from './support/client-build.ts';
-import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { withBrowserCrest } from './support/browser-crest.ts';
+import { scriptedRise, waitFor } from './support/crest.ts';
 
-let crest: TestCrest;
-let browser: Browser;
 
-before(async () => {
-  buildClient();
-  crest = await startTestCrest();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+const t = withBrowserCrest();
 
 async function post(events: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < events.length; i += 500) assert.equal((await crest.post(events.slice(i, i + 500))).status, 200);
+  for (let i = 0; i < events.length; i += 500) assert.equal((await t.crest.post(events.slice(i, i + 500))).status, 200);
 }
 
 /** The room's metrics once the detector has applied `events` of them. */
 async function stateAfter(room: string, events: number): Promise<RoomMetrics> {
   return waitFor(`${room} to apply ${events} events`, 20_000, async () => {
-    const r = await crest.api(`/api/v1/rooms/${room}/state`, { token: crest.token('operator', [room]) });
+    const r = await t.crest.api(`/api/v1/rooms/${room}/state`, { token: t.crest.token('operator', [room]) });
     if (r.status !== 200) return undefined;
     const m = ((await r.json()) as { metrics: RoomMetrics | null }).metrics;
     return m && m.events >= events && m.detail ? m : undefined;
@@ -81,10 +69,10 @@ test('details open on demand and show per source the GMV decomposition GET /stat
   await post(first);
   let m = await stateAfter(ROOM, first.length);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'en-US' });
+  const page = await t.browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'en-US' });
   const scripts: string[] = [];
   page.on('request', (r) => void (r.url().endsWith('.js') && scripts.push(new URL(r.url()).pathname)));
-  await page.goto(`${crest.url}/operator/${ROOM}?token=${crest.token('operator', [ROOM])}`);
+  await page.goto(`${t.crest.url}/operator/${ROOM}?token=${t.crest.token('operator', [ROOM])}`);
   await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   assert.equal(scripts.filter((p) => p.includes('crest-metrics-detail')).length, 0, 'the details chunk is not part of the first load');
   const firstLoad = scripts.length;
@@ -156,13 +144,13 @@ test('details open on demand and show per source the GMV decomposition GET /stat
 
 test('a suggestion whose buyer webhook quiet hours held stays in the operator log, marked with why', async () => {
   const ROOM = 'held-room';
-  const op = crest.token('operator', [ROOM]);
+  const op = t.crest.token('operator', [ROOM]);
   const t0 = Date.now() - 12 * 60_000;
   const { events, onsetTs } = scriptedRise(ROOM, t0, { flatS: 360, riseS: 150 });
   // Quiet hours around the whole script on event time (UTC), so every buyer alert of it is held.
   const hhmm = (ts: number) => new Date(ts).toISOString().slice(11, 16);
   const rules = { buyer: { quietHours: { from: hhmm(t0 - 3_600_000), to: hhmm(t0 + 3_600_000), tz: 'UTC' } } };
-  const put = await crest.api(`/api/v1/rooms/${ROOM}/alert-rules`, {
+  const put = await t.crest.api(`/api/v1/rooms/${ROOM}/alert-rules`, {
     method: 'PUT',
     token: op,
     headers: { 'Content-Type': 'application/json' },
@@ -170,13 +158,13 @@ test('a suggestion whose buyer webhook quiet hours held stays in the operator lo
   });
   assert.equal(put.status, 200, await put.clone().text());
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  await page.goto(`${crest.url}/operator/${ROOM}?token=${op}`);
+  const page = await t.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await page.goto(`${t.crest.url}/operator/${ROOM}?token=${op}`);
   await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   await post(events.filter((e) => (e.ts as number) <= onsetTs + 60_000));
 
   const log = await waitFor('a held buyer suggestion in the API', 30_000, async () => {
-    const r = await crest.api(`/api/v1/rooms/${ROOM}/suggestions`, { token: op });
+    const r = await t.crest.api(`/api/v1/rooms/${ROOM}/suggestions`, { token: op });
     const body = (await r.json()) as { suggestions: { id: string; audience: string }[]; alertHolds?: HoldRecord[] };
     return body.alertHolds?.some((h) => h.holds.buyer) ? body : undefined;
   });
@@ -193,7 +181,7 @@ test('a suggestion whose buyer webhook quiet hours held stays in the operator lo
   const marks = () =>
     page.locator('[data-testid="held-reason"]').evaluateAll((els) => els.map((el) => `${el.closest('li')!.getAttribute('data-suggestion-id')} ${el.getAttribute('data-code')}`).sort());
   const apiMarks = async () => {
-    const body = (await (await crest.api(`/api/v1/rooms/${ROOM}/suggestions`, { token: op })).json()) as { alertHolds: HoldRecord[] };
+    const body = (await (await t.crest.api(`/api/v1/rooms/${ROOM}/suggestions`, { token: op })).json()) as { alertHolds: HoldRecord[] };
     return body.alertHolds.flatMap((h) => Object.values(h.holds).map((x) => `${h.suggestionId} ${x!.code}`)).sort();
   };
   const both = await waitFor('the log to mark exactly the held suggestions', 20_000, async () => {

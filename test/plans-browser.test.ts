@@ -3,30 +3,19 @@
  * the panel's form (it lists, and shows as a marker on the chart), an import with a bad row shows that row's
  * error, and the host view counts down to the moment with the product's name.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser.ts';
-import { buildClient } from './support/client-build.ts';
-import { scriptedRise, startTestCrest, type TestCrest } from './support/crest.ts';
+import type { Page } from 'playwright-core';
+import { withBrowserCrest } from './support/browser-crest.ts';
+import { scriptedRise } from './support/crest.ts';
 
 const ROOM = 'plan-view';
-let crest: TestCrest;
-let browser: Browser;
 
-before(async () => {
-  buildClient();
-  crest = await startTestCrest({ CREST_PLAN_COUNTDOWN_MIN: '0.1' });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+const t = withBrowserCrest({ CREST_PLAN_COUNTDOWN_MIN: '0.1' });
 
 async function open(path: string, token: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  await page.goto(`${crest.url}${path}?token=${token}`);
+  const page = await t.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await page.goto(`${t.crest.url}${path}?token=${token}`);
   await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   return page;
 }
@@ -34,9 +23,9 @@ async function open(path: string, token: string): Promise<Page> {
 test('the operator adds a moment with the form and sees it listed and marked on the chart; a bad import row is named; the host counts down', async () => {
   // A minute of curve up to now, so the chart has a time axis to put markers on.
   const { events } = scriptedRise(ROOM, Date.now() - 60_000, { flatS: 60, riseS: 0, holdS: 0, decayS: 0 });
-  assert.equal((await crest.post(events)).status, 200);
-  const operator = await open(`/operator/${ROOM}`, crest.token('operator', [ROOM]));
-  const host = await open(`/host/${ROOM}`, crest.token('host', [ROOM]));
+  assert.equal((await t.crest.post(events)).status, 200);
+  const operator = await open(`/operator/${ROOM}`, t.crest.token('operator', [ROOM]));
+  const host = await open(`/host/${ROOM}`, t.crest.token('host', [ROOM]));
 
   const editor = operator.locator('crest-plan-editor');
   const at = new Date(Date.now() + 10 * 60_000);
@@ -48,7 +37,7 @@ test('the operator adds a moment with the form and sees it listed and marked on 
   await editor.locator('form button').click();
   await editor.locator('[data-testid="plan-row"]').filter({ hasText: 'Wool scarf' }).waitFor({ timeout: 5_000 });
   await operator.locator('[data-testid="plan-marker"]').first().waitFor({ timeout: 5_000 });
-  const stored = (await (await crest.api(`/api/v1/rooms/${ROOM}/plans`, { token: crest.token('host', [ROOM]) })).json()).plans;
+  const stored = (await (await t.crest.api(`/api/v1/rooms/${ROOM}/plans`, { token: t.crest.token('host', [ROOM]) })).json()).plans;
   assert.deepEqual(stored.map((p: { sku: string; budget: number; leadMin: number }) => [p.sku, p.budget, p.leadMin]), [['sku-7', 30_000, 10]]);
 
   await editor.locator('textarea').fill(`at,sku\n${Date.now() + 3_600_000},\n`);
@@ -58,8 +47,8 @@ test('the operator adds a moment with the form and sees it listed and marked on 
   assert.match(await err.first().innerText(), /#1 sku/);
 
   // A moment 4 s ahead: its countdown (T − 6 s, already due) shows on the host view with the product.
-  const soon = await crest.api(`/api/v1/rooms/${ROOM}/plans`, {
-    method: 'POST', token: crest.token('operator', [ROOM]), headers: { 'content-type': 'application/json' },
+  const soon = await t.crest.api(`/api/v1/rooms/${ROOM}/plans`, {
+    method: 'POST', token: t.crest.token('operator', [ROOM]), headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ at: Date.now() + 4_000, sku: 'sku-8', name: 'Tea set', leadMin: 1 }),
   });
   assert.equal(soon.status, 201);

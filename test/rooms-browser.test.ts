@@ -5,26 +5,15 @@
  * however many viewers it had. When the smaller calm room overtakes the bigger one, the list reorders
  * by itself.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser.ts';
-import { buildClient } from './support/client-build.ts';
-import { scriptedRise, startTestCrest, type TestCrest } from './support/crest.ts';
+import type { Page } from 'playwright-core';
+import { withBrowserCrest } from './support/browser-crest.ts';
+import { scriptedRise } from './support/crest.ts';
 
 const ROOMS = ['r-rising', 'r-big', 'r-small', 'r-off'];
-let crest: TestCrest;
-let browser: Browser;
 
-before(async () => {
-  buildClient();
-  crest = await startTestCrest();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+const t = withBrowserCrest();
 
 /** A flat room: stream.start, then `room.online` = viewers every second for `seconds`, ending at `end`. */
 function flat(room: string, viewers: number, end: number, seconds = 60, tag = 'a') {
@@ -58,11 +47,11 @@ test('the room list puts a rising room first, calm rooms by viewers, an ended st
   const off = [...flat('r-off', 9000, now - 30_000), { id: 'r-off-end', room: 'r-off', ts: now - 29_000, type: 'stream.end' }];
   const batches = [...flat('r-big', 3000, now), ...flat('r-small', 800, now), ...off];
   for (const all of [upToRise, batches]) {
-    for (let i = 0; i < all.length; i += 500) assert.equal((await crest.post(all.slice(i, i + 500))).status, 200);
+    for (let i = 0; i < all.length; i += 500) assert.equal((await t.crest.post(all.slice(i, i + 500))).status, 200);
   }
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });
-  await page.goto(`${crest.url}/?token=${crest.token('operator', ROOMS)}`);
+  const page = await t.browser.newPage({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });
+  await page.goto(`${t.crest.url}/?token=${t.crest.token('operator', ROOMS)}`);
   await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   await page.locator('[data-testid="room-row"][data-room="r-rising"][data-attention="rising"]').waitFor({ timeout: 30_000 });
   const first = await waitForOrder(page, ['r-rising', 'r-big', 'r-small', 'r-off'], 10_000);
@@ -72,7 +61,7 @@ test('the room list puts a rising room first, calm rooms by viewers, an ended st
 
   // The smaller calm room grows past the bigger one: the next poll reorders the list.
   const grow = flat('r-small', 4500, Date.now(), 15, 'b').slice(1);
-  assert.equal((await crest.post(grow)).status, 200);
+  assert.equal((await t.crest.post(grow)).status, 200);
   await waitForOrder(page, ['r-rising', 'r-small', 'r-big', 'r-off'], 15_000);
   await page.close();
 });

@@ -3,33 +3,22 @@
  * from the socket by default; 10 s and 1 min points from `GET /api/v1/rooms/:room/series?res=` when the
  * operator picks them, the chart drawing exactly the points the API answers; back to live on 1 s.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { SeriesBucketPoint } from '../core/protocol.ts';
-import { launchChromium } from './support/browser.ts';
-import { buildClient } from './support/client-build.ts';
-import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { withBrowserCrest } from './support/browser-crest.ts';
+import { waitFor } from './support/crest.ts';
 
 const ROOM = 'series-room';
-let crest: TestCrest;
-let browser: Browser;
 
-before(async () => {
-  buildClient();
-  crest = await startTestCrest();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+const t = withBrowserCrest();
 
 const chart = (page: Page) => page.locator('[data-testid="chart"]');
 const points = async (page: Page) => Number(await chart(page).getAttribute('data-points'));
 
 async function apiPoints(res: '10s' | '1m'): Promise<SeriesBucketPoint[]> {
-  const r = await crest.api(`/api/v1/rooms/${ROOM}/series?res=${res}`, { token: crest.token('operator', [ROOM]) });
+  const r = await t.crest.api(`/api/v1/rooms/${ROOM}/series?res=${res}`, { token: t.crest.token('operator', [ROOM]) });
   assert.equal(r.status, 200);
   return ((await r.json()) as { points: SeriesBucketPoint[] }).points;
 }
@@ -48,10 +37,10 @@ test('the operator picks 10 s or 1 min and the chart draws the API’s points; 1
   const t0 = Date.now() - 12 * 60_000;
   const events: Record<string, unknown>[] = [{ id: 's0', room: ROOM, ts: t0, type: 'stream.start' }];
   for (let s = 0; s <= 720; s++) events.push({ id: `o${s}`, room: ROOM, ts: t0 + s * 1000, type: 'room.online', count: 1200 });
-  for (let i = 0; i < events.length; i += 500) assert.equal((await crest.post(events.slice(i, i + 500))).status, 200);
+  for (let i = 0; i < events.length; i += 500) assert.equal((await t.crest.post(events.slice(i, i + 500))).status, 200);
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
-  await page.goto(`${crest.url}/operator/${ROOM}?token=${crest.token('operator', [ROOM])}`);
+  const page = await t.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await page.goto(`${t.crest.url}/operator/${ROOM}?token=${t.crest.token('operator', [ROOM])}`);
   await page.locator('[data-testid="connection-state"][data-state="connected"]').first().waitFor({ timeout: 20_000 });
   const live = await waitFor('the live 1 s series', 20_000, async () => ((await points(page)) >= 700 ? points(page) : undefined));
   assert.equal(await chart(page).getAttribute('data-res'), '1s');
