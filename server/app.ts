@@ -86,7 +86,7 @@ function prefixed(prefix: string, o: object): Record<string, number> {
 }
 
 /** The one place errors become answers. Body-parser errors carry `status` and `type`. */
-function errorHandler(ctx: AppContext) {
+export function errorHandler(ctx: AppContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: HttpError;
     if (err instanceof HttpError) e = err;

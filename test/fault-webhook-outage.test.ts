@@ -12,14 +12,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import type { Suggestion } from '../core/protocol.ts';
 import { shardOf } from '../core/sharding.ts';
 import type { AppContext } from '../server/app-context.ts';
 import { signToken } from '../server/auth/token.ts';
-import { HttpError } from '../server/http-error.ts';
+import { errorHandler } from '../server/app.ts';
 import { createLogger, silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { webhooksRouter } from '../server/routes/webhooks.ts';
@@ -153,10 +153,7 @@ before(async () => {
   const ctx: AppContext = { config: tiny, tokenSecret: SECRET, tokenSecrets: [SECRET], redis, log, counters: {}, ingest: null as never, store: null as never };
   const app = express();
   app.use('/api/v1', webhooksRouter(ctx));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) res.status(err.status).json({ error: err.body });
-    else res.status(500).json({ error: { code: 'internal', reason: String(err) } });
-  });
+  app.use(errorHandler(ctx));
   api = createServer(app);
   apiUrl = `http://127.0.0.1:${await listen(api)}`;
   receiver = makeReceiver();

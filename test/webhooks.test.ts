@@ -8,14 +8,14 @@ import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import { shardOf } from '../core/sharding.ts';
 import type { AppContext } from '../server/app-context.ts';
 import { signToken } from '../server/auth/token.ts';
-import { HttpError } from '../server/http-error.ts';
+import { errorHandler } from '../server/app.ts';
 import { createLogger, silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { webhooksRouter } from '../server/routes/webhooks.ts';
@@ -140,11 +140,7 @@ before(async () => {
   const app = express();
   app.use('/api/v1', roomsRouter(ctx));
   app.use('/api/v1', webhooksRouter(ctx));
-  // Stand-in for the lead's global handler: HttpError → its status and body, anything else → 500.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) res.status(err.status).set(err.headers).json({ error: err.body });
-    else res.status(500).json({ error: { code: 'internal', reason: String(err) } });
-  });
+  app.use(errorHandler(ctx));
   api = createServer(app);
   apiUrl = await listen(api);
 
