@@ -63,10 +63,13 @@ export async function runLatency(): Promise<PartResult> {
     const lastSec = new Map<string, number>();
     const fromAccept: number[] = [];
     const fromSend: number[] = [];
+    // Stages: the tick's cursor is its out-stream id, whose ms is when the detector's commit landed in Redis.
+    const toCommit: number[] = [];
+    const commitToSocket: number[] = [];
     let clockTicks = 0;
     let unmatched = 0;
     let measuring = false;
-    const onTick = (msg: { room: string; tick: { ts: number } }) => {
+    const onTick = (msg: { room: string; cursor: string; tick: { ts: number } }) => {
       const now = Date.now();
       const key = `${msg.room}|${msg.tick.ts}`;
       const req = crossing.get(key);
@@ -83,6 +86,9 @@ export async function runLatency(): Promise<PartResult> {
       fromSend.push(now - sentAt[req]!);
       // A tick can beat the 200 back to us (the detector runs as soon as the append lands): that is latency 0.
       fromAccept.push(Math.max(0, now - (ackAt[req] ?? now)));
+      const committed = Number(msg.cursor.slice(0, msg.cursor.indexOf('-')));
+      toCommit.push(Math.max(0, committed - (ackAt[req] ?? committed)));
+      commitToSocket.push(now - committed);
     };
     for (let i = 0; i < roomCount; i += ROOMS_PER_SOCKET) {
       const s = await connectSocket(crest.url, opToken);
@@ -155,6 +161,8 @@ export async function runLatency(): Promise<PartResult> {
 
     const acc = summarize(fromAccept);
     const snd = summarize(fromSend);
+    const stageDetector = summarize(toCommit);
+    const stageGateway = summarize(commitToSocket);
     const achieved = acceptedEvents / seconds;
     return {
       part: 'latency',
@@ -171,7 +179,8 @@ export async function runLatency(): Promise<PartResult> {
             `${acc.n.toLocaleString('en')} ticks matched, ${clockTicks} clock-made ticks left out, ${unmatched} unmatched; ` +
             `load achieved ${Math.round(achieved).toLocaleString('en')} ev/s of ${rate.toLocaleString('en')} asked over ${roomCount} rooms for ${seconds} s` +
             `${failed ? `, ${failed} failed requests` : ''}; CPU cores: server ${cpu.server}, redis ${cpu.redis}, client ${cpu.client}; ` +
-            `client loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`,
+            `client loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms; ` +
+            `stages: 200 → detector commit p50 ${stageDetector.p50} / p99 ${stageDetector.p99} ms, commit → socket p50 ${stageGateway.p50} / p99 ${stageGateway.p99} ms`,
         },
         { key: 'latency_p50', label: 'event→socket tick latency p50', value: acc.p50, unit: 'ms' },
         { key: 'latency_max', label: 'event→socket tick latency max', value: acc.max, unit: 'ms' },
@@ -183,7 +192,7 @@ export async function runLatency(): Promise<PartResult> {
           target: { of: 'value', op: '>=', value: 20_000 },
         },
       ],
-      details: { rate, seconds, warm, rooms: roomCount, fromAccept: acc, fromSend: snd, clockTicks, unmatched, failed, backloggedPacingSteps: backlogged, cpu, clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6 },
+      details: { rate, seconds, warm, rooms: roomCount, fromAccept: acc, fromSend: snd, stages: { toCommit: stageDetector, commitToSocket: stageGateway }, clockTicks, unmatched, failed, backloggedPacingSteps: backlogged, cpu, clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6 },
     };
   } finally {
     for (const s of sockets) s.disconnect();
