@@ -12,7 +12,7 @@ export const keys = {
   events: (s: number) => `crest:${shardTag(s)}:ev`,
   /** Output stream: ticks, window changes, suggestions, acks. */
   out: (s: number) => `crest:${shardTag(s)}:out`,
-  /** Detector checkpoint hash: `@cursor`, `@processed`, `@added`, `@active`, and `r:<room>` states. */
+  /** Detector checkpoint hash: `@cursor`, `@processed`, `@added`, `@owed`, `@active`, and `r:<room>` states. */
   checkpoint: (s: number) => `crest:${shardTag(s)}:ckpt`,
   /** Which detector worker owns the shard (value = worker id, PX = lease). */
   lease: (s: number) => `crest:${shardTag(s)}:lease`,
@@ -48,6 +48,7 @@ export const CHECKPOINT_FIELDS = {
   cursor: '@cursor',
   processed: '@processed',
   added: '@added',
+  owed: '@owed',
   active: '@active',
   room: (room: string) => `r:${room}`,
 } as const;

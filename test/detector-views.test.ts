@@ -2,8 +2,8 @@
  * Deferred room summaries never show through "caught up": while events wait, the detector leaves the
  * summaries of event changes (the view hash the API reads) for later, but whenever `@processed` equals
  * `@added` the views must already count every event. The drain below makes every batch full (small batch
- * size, backlog written first), so summaries are deferred all along and the last commit would leave them
- * stale if checkpoint.lua did not refuse it (CREST_VIEWS_DUE). Counters and views are read in one MULTI.
+ * size, backlog written first), so summaries are deferred all along: their events wait in `@owed` and reach
+ * `@processed` only with the commit that writes the summary. Counters and views are read in one MULTI.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,9 +38,12 @@ test('whenever the counters say caught up, every room summary counts every event
   for (let b = 0; b < 20; b++) await post(100);
 
   const redis = new Redis(crest.redisUrl);
+  let maxOwed = 0;
   const look = async () => {
-    const replies = (await redis.multi().hmget(keys.checkpoint(0), '@added', '@processed').hgetall(keys.view(0)).exec())!;
-    const [added, processed] = (replies[0]![1] as (string | null)[]).map(Number);
+    const replies = (await redis.multi().hmget(keys.checkpoint(0), '@added', '@processed', '@owed').hgetall(keys.view(0)).exec())!;
+    const [added, processed, owed] = (replies[0]![1] as (string | null)[]).map(Number);
+    assert.ok(processed! + owed! <= added!, `never more applied than added (${processed} processed + ${owed} owed, ${added} added)`);
+    maxOwed = Math.max(maxOwed, owed!);
     const views = replies[1]![1] as Record<string, string>;
     const events = new Map(Object.entries(views).map(([room, json]) => [room, JSON.parse(json).metrics.events as number]));
     return { added: added!, processed: processed!, events };
@@ -77,7 +80,10 @@ test('whenever the counters say caught up, every room summary counts every event
       assert.ok(caught, `caught up after burst ${k}`);
     }
     assert.ok(d.stats.viewsDeferred > 0, 'summaries were deferred while events waited');
-    assert.ok(d.stats.viewsDue > 0, 'checkpoint.lua refused a commit that would have left stale views while caught up');
+    assert.ok(maxOwed > 0, 'events waited in @owed for their deferred summaries');
+    const [processed, owed] = (await redis.hmget(keys.checkpoint(0), '@processed', '@owed')).map(Number);
+    assert.equal(owed, 0, 'nothing owed once caught up');
+    assert.equal(processed, n, 'every event counted as processed exactly once');
   } finally {
     await d.stop();
     redis.disconnect();

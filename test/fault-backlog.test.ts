@@ -34,16 +34,17 @@ after(async () => {
 
 /**
  * One atomic look at shard 0: unprocessed entries after the cursor that are still in the stream,
- * the backlog the counters say there is, and the stream length.
+ * the backlog the counters say there is (added, less processed and owed: applied, summary deferred), and
+ * the stream length.
  */
 const INVARIANT_LUA = `
-local h = redis.call('HMGET', KEYS[1], '@cursor', '@added', '@processed')
+local h = redis.call('HMGET', KEYS[1], '@cursor', '@added', '@processed', '@owed')
 local cursor = h[1] or '0-0'
 local present = 0
 for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '(' .. cursor, '+')) do
   if entry[2][1] == 'e' then present = present + 1 end
 end
-return { present, tonumber(h[2] or '0') - tonumber(h[3] or '0'), redis.call('XLEN', KEYS[2]) }`;
+return { present, tonumber(h[2] or '0') - tonumber(h[3] or '0') - tonumber(h[4] or '0'), redis.call('XLEN', KEYS[2]) }`;
 async function look(): Promise<{ unreadPresent: number; backlog: number; xlen: number }> {
   const [unreadPresent, backlog, xlen] = (await redis.eval(INVARIANT_LUA, 2, keys.checkpoint(0), keys.events(0))) as number[];
   return { unreadPresent: unreadPresent!, backlog: backlog!, xlen: xlen! };

@@ -14,7 +14,6 @@ export interface DetectorStats {
   invalid: number;
   leaseLost: number;
   viewsDeferred: number;
-  viewsDue: number;
 }
 
 /** Thread → main. */

@@ -34,7 +34,7 @@ const HEALTHY_MS = 60_000;
 /** How long a stop may take before the thread is terminated (leases then expire by themselves). */
 const STOP_TIMEOUT_MS = 10_000;
 
-const ZERO: DetectorStats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0, viewsDue: 0 };
+const ZERO: DetectorStats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0 };
 
 export class DetectorThread implements DetectorHandle {
   /** Counters summed over every thread this handle started (a restart does not reset them). */

@@ -81,6 +81,8 @@ interface RoomSlot {
   viewEvents: boolean;
   /** Wall-clock ms of the last summary write (or of the load). */
   viewAt: number;
+  /** Events applied to the room since its summary was last written: counted in `@owed`, not yet in `@processed`. */
+  owed: number;
 }
 
 interface ShardRuntime {
@@ -95,8 +97,12 @@ interface ShardRuntime {
   rooms: Map<string, RoomSlot>;
   /** Rooms whose viewStale is set. */
   staleViews: Set<string>;
-  /** Events added but not processed, as the last commit left them (0 after a load). */
+  /** Events added but not yet applied, as the last commit left them (0 after a load). */
   backlog: number;
+  /** `@owed` as loaded (a predecessor's events whose summaries it had not written), and the rooms loaded with
+   * it whose summaries this worker has not written yet: once none is left, those events show in the views. */
+  inheritedOwed: number;
+  owedUnwritten: Set<string>;
   lastClockAt: number;
 }
 
@@ -120,12 +126,15 @@ const STATE_FLUSH_MS = 5_000;
  * at a steady load. So a summary goes out with a commit only when it must:
  *  - the batch produced a window, suggestion or plan output for the room, or the room left the active set;
  *  - events changed the room: at once while the shard is caught up, but at most every VIEW_EVENTS_MS while
- *    events are waiting (the batch was full, or the last commit saw a backlog), when the totals the API
- *    shows cannot be "caught up" anyway. checkpoint.lua refuses a commit that defers such a summary and
- *    would bring `@processed` up to `@added`; the worker then commits it again with every summary due. So
- *    whenever the counters say the detector is caught up, the views show every event;
+ *    events are waiting (the batch was full, or the last commit saw a backlog);
  *  - only the clock moved it (metrics drift with time, totals do not): at most every VIEW_REFRESH_MS.
- * A successor does not know which summaries its predecessor deferred, so it treats every active room's as due.
+ * `@processed` counts the events whose effect the views show, so whenever the counters say the detector is
+ * caught up (`@processed` = `@added`), the views show every event. An event applied to a room whose summary
+ * is deferred is counted in `@owed` instead, and moves to `@processed` with the commit that writes the summary.
+ * (An earlier design refused such a commit when it would leave the shard caught up and wrote every deferred
+ * summary at once; under a steady load that refusal hit one commit in eight and summaries cost a fifth of the
+ * detector's CPU.) A successor does not know which summaries its predecessor deferred: it treats every active
+ * room's as due and releases the inherited `@owed` once it has written all of them.
  */
 const VIEW_EVENTS_MS = 1_000;
 const VIEW_REFRESH_MS = 5_000;
@@ -141,9 +150,8 @@ export class DetectorWorker {
   private leaseTimer: NodeJS.Timeout | null = null;
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
-  /** viewsDeferred: commits that left summaries of event changes for later; viewsDue: of those, refused by
-   * checkpoint.lua because they would have left the shard caught up (then committed with them). */
-  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0, viewsDue: 0 };
+  /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`). */
+  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0 };
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -244,7 +252,7 @@ export class DetectorWorker {
   }
 
   private async loadShard(shard: number): Promise<ShardRuntime> {
-    const [cursor, active] = await this.redis.hmget(keys.checkpoint(shard), CHECKPOINT_FIELDS.cursor, CHECKPOINT_FIELDS.active);
+    const [cursor, active, owed] = await this.redis.hmget(keys.checkpoint(shard), CHECKPOINT_FIELDS.cursor, CHECKPOINT_FIELDS.active, CHECKPOINT_FIELDS.owed);
     const c = cursor ?? '0-0';
     const rt: ShardRuntime = {
       shard,
@@ -255,10 +263,13 @@ export class DetectorWorker {
       rooms: new Map(),
       staleViews: new Set(),
       backlog: 0,
+      inheritedOwed: Number(owed ?? 0),
+      owedUnwritten: new Set(),
       lastClockAt: 0,
     };
     await this.loadRooms(rt, [...rt.active]);
     for (const [room, slot] of rt.rooms) markView(rt, room, slot, true);
+    if (rt.inheritedOwed !== 0) rt.owedUnwritten = new Set(rt.rooms.keys());
     // Replay from the oldest room state of the active set; every room skips what its own state holds.
     for (const slot of rt.rooms.values()) if (compareIds(slot.rec.cursor!, rt.readFrom) < 0) rt.readFrom = slot.rec.cursor!;
     this.opts.log.debug('detector took shard', { worker: this.id, shard, cursor: rt.cursor, replayFrom: rt.readFrom, activeRooms: rt.active.size });
@@ -286,6 +297,7 @@ export class DetectorWorker {
         viewStale: false,
         viewEvents: false,
         viewAt: now - Math.floor(Math.random() * VIEW_REFRESH_MS),
+        owed: 0,
       });
     });
   }
@@ -361,6 +373,8 @@ export class DetectorWorker {
     const outputs: RoomUpdate[] = [];
     const replayed: RoomUpdate[] = [];
     let events = 0;
+    /** Fresh events that no room owes (invalid ones): they count as processed with this commit. */
+    let unowed = 0;
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i]!;
       const arrival = idMs(id);
@@ -371,6 +385,7 @@ export class DetectorWorker {
         if (fresh) events++;
         if (!parsed) {
           if (fresh) {
+            unowed++;
             this.stats.invalid++;
             this.opts.log.warn('skipped invalid stream entry', { shard: rt.shard, id });
           }
@@ -380,6 +395,7 @@ export class DetectorWorker {
         const rec = slot.rec;
         if (compareIds(id, rec.cursor!) <= 0) continue; // already in this room's state
         applyEvent(rec.state, parsed, this.opts.engine, out);
+        if (fresh) slot.owed++;
         rec.anchorTs = Math.max(rec.anchorTs, roomClock(rec.state));
         rec.anchorArrival = arrival;
         slot.changed = true;
@@ -431,17 +447,21 @@ export class DetectorWorker {
     const cursor = compareIds(end, rt.cursor) > 0 ? end : rt.cursor;
     const toWrite = this.statesToWrite(rt);
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
-    let views = this.viewsToWrite(rt, urgent, waiting);
-    if (cursor !== rt.cursor || outputs.length > 0 || views.rooms.length > 0 || toWrite.length > 0 || rt.activeChanged) {
-      let done = await this.commit(rt, cursor, end, events, outputs, views, toWrite);
-      if (done === 'views-due') {
-        this.stats.viewsDue++;
-        views = this.viewsToWrite(rt, urgent, false);
-        done = await this.commit(rt, cursor, end, events, outputs, views, toWrite);
-      }
-      if (typeof done !== 'number') return;
+    const views = this.viewsToWrite(rt, urgent, waiting);
+    // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
+    let released = unowed;
+    for (const room of views.rooms) released += rt.rooms.get(room)!.owed;
+    const inheritedDone = rt.owedUnwritten.size > 0 && [...rt.owedUnwritten].every((r) => views.written.has(r));
+    if (inheritedDone) released += rt.inheritedOwed;
+    if (cursor !== rt.cursor || outputs.length > 0 || views.rooms.length > 0 || toWrite.length > 0 || rt.activeChanged || released !== 0) {
+      const done = await this.commit(rt, cursor, end, released, events - released, outputs, views.rooms, toWrite);
+      if (done === false) return;
       rt.backlog = done;
       if (views.eventsDeferred) this.stats.viewsDeferred++;
+    }
+    if (inheritedDone) {
+      rt.inheritedOwed = 0;
+      rt.owedUnwritten.clear();
     }
     rt.cursor = cursor;
     rt.readFrom = end;
@@ -458,7 +478,9 @@ export class DetectorWorker {
       slot.viewStale = false;
       slot.viewEvents = false;
       slot.viewAt = now;
+      slot.owed = 0;
       rt.staleViews.delete(room);
+      rt.owedUnwritten.delete(room);
     }
     // Rooms outside the active set leave memory (a changed one was written above); their state stays in the
     // checkpoint for the API and for their next event.
@@ -467,11 +489,8 @@ export class DetectorWorker {
     this.stats.batches++;
   }
 
-  /**
-   * Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes
-   * stay behind (then checkpoint.lua refuses the commit if it would leave the shard caught up).
-   */
-  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; eventsDeferred: boolean } {
+  /** Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay behind. */
+  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; written: Set<string>; eventsDeferred: boolean } {
     const now = Date.now();
     const rooms: string[] = [];
     let eventsDeferred = false;
@@ -481,7 +500,7 @@ export class DetectorWorker {
       if (due || urgent.has(room) || !rt.active.has(room)) rooms.push(room);
       else if (slot.viewEvents) eventsDeferred = true;
     }
-    return { rooms, eventsDeferred };
+    return { rooms, written: new Set(rooms), eventsDeferred };
   }
 
   /** Rooms whose state goes into this commit: joined/left the active set, changed outside it, or changed and due. */
@@ -496,26 +515,27 @@ export class DetectorWorker {
   }
 
   /**
-   * Commits one batch: the shard's backlog after it (events added but not processed); false when the lease
-   * was lost (nothing written, the shard is dropped); 'views-due' when the commit deferred summaries of
-   * event changes but would leave the shard caught up (nothing written: commit again with them).
+   * Commits one batch: the shard's backlog after it (events added but not yet applied); false when the lease
+   * was lost (nothing written, the shard is dropped). `released` events move to `@processed` (their rooms'
+   * summaries are in this commit or need none); `@owed` changes by `owedDelta`.
    */
   private async commit(
     rt: ShardRuntime,
     cursor: string,
     end: string,
-    events: number,
+    released: number,
+    owedDelta: number,
     outputs: RoomUpdate[],
-    views: { rooms: string[]; eventsDeferred: boolean },
+    viewRooms: string[],
     toWrite: string[],
-  ): Promise<number | false | 'views-due'> {
+  ): Promise<number | false> {
     const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[] }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
       if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [] }));
       return slot;
     };
-    for (const room of views.rooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
+    for (const room of viewRooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
     for (const room of toWrite) {
       const rec = rt.rooms.get(room)!.rec;
       // The state now holds every entry up to the end of this batch (or more, while still replaying).
@@ -552,7 +572,7 @@ export class DetectorWorker {
     const args = [
       this.id,
       cursor,
-      events,
+      released,
       this.opts.outStreamMaxLen,
       minId,
       rt.activeChanged ? JSON.stringify([...rt.active]) : '',
@@ -560,7 +580,7 @@ export class DetectorWorker {
       SERIES_KEPT,
       perRoom.size,
       outputs.length,
-      views.eventsDeferred ? 1 : 0,
+      owedDelta,
       ...roomArgs,
       ...lists,
       ...outArgs,
@@ -574,7 +594,6 @@ export class DetectorWorker {
         this.dropShard(rt.shard, 'lease lost before commit; successor resumes from the last checkpoint');
         return false;
       }
-      if (err instanceof Error && err.message.includes('CREST_VIEWS_DUE')) return 'views-due';
       // Not committed: forget in-memory states so the retry re-derives them from the checkpoint.
       if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
       throw err;

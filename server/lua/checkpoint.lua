@@ -11,35 +11,34 @@
 -- KEYS[6..] per room in ARGV order: suggestions list, series list
 -- ARGV[1]   worker id (must hold the lease)
 -- ARGV[2]   cursor: every output of the stream entries up to this id is in this commit or an earlier one
--- ARGV[3]   number of events processed in the batch (for the lag counter)
+-- ARGV[3]   events that move to @processed: their effect shows in the views with this commit (the lag counter)
 -- ARGV[4]   out stream approximate max length
 -- ARGV[5]   event-stream MINID to trim to; never later than the oldest room-state cursor
 -- ARGV[6]   active rooms, JSON array ('' = unchanged)
 -- ARGV[7]   suggestions kept per room, ARGV[8] series points kept per room
 -- ARGV[9]   number of rooms R, ARGV[10] number of outputs O
--- ARGV[11]  1 when summaries of event changes were left out of this commit (more entries were waiting): then
---           the commit is refused (CREST_VIEWS_DUE, nothing written) if it would bring @processed up to
---           @added, so "caught up" always means the views show every event
+-- ARGV[11]  change of @owed: events applied whose room summaries are deferred (in @owed until a later commit
+--           writes the summary and moves them to @processed), so "caught up" always means the views show every event
 -- then 5 per room: room, record JSON ('' = unchanged), summary JSON ('' = unchanged),
 --           number of new suggestions S, number of new series points P
 -- then, room by room, its S suggestion JSONs and P series points
 -- then O pairs: room, out-stream update JSON
--- Returns   the shard's backlog afterwards (@added - @processed), or the error CREST_LEASE_LOST or
---           CREST_VIEWS_DUE (nothing written)
+-- Returns   the shard's backlog afterwards: events added but not applied (@added - @processed - @owed), or
+--           the error CREST_LEASE_LOST (nothing written)
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('CREST_LEASE_LOST')
 end
-local counts = redis.call('HMGET', KEYS[2], '@added', '@processed')
-local backlog = tonumber(counts[1] or '0') - tonumber(counts[2] or '0') - tonumber(ARGV[3])
-if ARGV[11] == '1' and backlog <= 0 then
-  return redis.error_reply('CREST_VIEWS_DUE')
-end
+local counts = redis.call('HMGET', KEYS[2], '@added', '@processed', '@owed')
+local backlog = tonumber(counts[1] or '0') - tonumber(counts[2] or '0') - tonumber(counts[3] or '0') - tonumber(ARGV[3]) - tonumber(ARGV[11])
 redis.call('HSET', KEYS[2], '@cursor', ARGV[2])
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[2], '@active', ARGV[6])
 end
-if tonumber(ARGV[3]) > 0 then
+if tonumber(ARGV[3]) ~= 0 then
   redis.call('HINCRBY', KEYS[2], '@processed', ARGV[3])
+end
+if tonumber(ARGV[11]) ~= 0 then
+  redis.call('HINCRBY', KEYS[2], '@owed', ARGV[11])
 end
 local keepSug = tonumber(ARGV[7])
 local keepSeries = tonumber(ARGV[8])

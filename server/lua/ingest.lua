@@ -10,13 +10,13 @@
 -- event (less Redis CPU and memory per event).
 -- KEYS, 5 per group g:
 --   KEYS[5g-4]  shard event stream                    crest:{sN}:ev
---   KEYS[5g-3]  shard checkpoint hash                 crest:{sN}:ckpt   (@added, @processed)
+--   KEYS[5g-3]  shard checkpoint hash                 crest:{sN}:ckpt   (@added, @processed, @owed)
 --   KEYS[5g-2]  dedupe set of bucket b (current)      crest:{sN}:dd:<b>
 --   KEYS[5g-1]  dedupe set of bucket b-1              crest:{sN}:dd:<b-1>
 --   KEYS[5g]    dedupe set of bucket b-2 (done with)  crest:{sN}:dd:<b-2>
 -- ARGV[1]   bucket width W, seconds (the dedupe horizon)
 -- ARGV[2]   b = floor(now / W) as the caller's clock sees it; Redis time decides (see CREST_BUCKET)
--- ARGV[3]   max lag (events added but not yet processed)
+-- ARGV[3]   max lag (events added but not yet applied by the detector)
 -- ARGV[3+g] n_g, the number of events of group g (G groups: g = 1..G)
 -- then, group after group: its n_g dedupe members "<room>:<id>", then its n_g events (canonical JSON)
 -- Returns   per group: an array with 1 (accepted) or 0 (duplicate) per event, or the string
@@ -51,8 +51,9 @@ for g = 1, groups do
   local k = (g - 1) * 5
   local stream, ckpt, cur = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
   local n = tonumber(ARGV[3 + g])
-  local ck = redis.call('HMGET', ckpt, '@added', '@processed')
-  local lag = (tonumber(ck[1]) or 0) - (tonumber(ck[2]) or 0)
+  -- @owed: applied by the detector, waiting only for a deferred room summary (workers/detector-worker.ts)
+  local ck = redis.call('HMGET', ckpt, '@added', '@processed', '@owed')
+  local lag = (tonumber(ck[1]) or 0) - (tonumber(ck[2]) or 0) - (tonumber(ck[3]) or 0)
   if lag > maxLag then
     results[g] = 'CREST_LAG ' .. lag
   else
