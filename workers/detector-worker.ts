@@ -34,6 +34,7 @@ import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 import { createRedis, isCluster, readStreams } from '../server/redis-connection.ts';
+import { dueAgain } from './periodic-phase.ts';
 import { ShardBalancer } from './shard-balancer.ts';
 import { compareIds, eventOf, fieldOf, idMs, ROOM_IDLE_MS } from './stream-entry.ts';
 import type { Logger } from '../server/logger.ts';
@@ -50,7 +51,7 @@ export interface DetectorWorkerOptions {
   /** Max stream entries read per shard per batch. */
   batchSize?: number;
   workerId?: string;
-  /** A changed room state is written at most this often (default STATE_FLUSH_MS; 0: with every batch). */
+  /** A changed room state is written about once per this period (default STATE_FLUSH_MS; 0: with every batch). */
   stateFlushMs?: number;
 }
 
@@ -83,6 +84,8 @@ interface RoomSlot {
   viewAt: number;
   /** Events applied to the room since its summary was last written: counted in `@owed`, not yet in `@processed`. */
   owed: number;
+  /** The room's place in every write period, in [0, 1): see dueAgain. */
+  phase: number;
 }
 
 interface ShardRuntime {
@@ -112,7 +115,8 @@ const BATCH_SIZE = 2_000;
 const SERIES_KEPT = 3_600;
 const CLOCK_EVERY_MS = 1_000;
 /**
- * A changed room state is written at most this often, so a takeover replays about this much of the stream.
+ * A changed room state is written about once per this period (each room at its own point of it: dueAgain),
+ * so a takeover replays about this much of the stream.
  * Writing every touched room's full state with every batch cost more than the detection itself (the bench
  * measured ~4k ev/s through the worker at 10k rooms that way). An earlier session saw test/fault-redis-
  * restart.test.ts over-count a few events with this on; it did not recur in this code (loops of every
@@ -125,19 +129,22 @@ const STATE_FLUSH_MS = 5_000;
  * several events: writing one for every touched room with every small batch was most of the worker's cost
  * at a steady load. So a summary goes out with a commit only when it must:
  *  - the batch produced a window, suggestion or plan output for the room, or the room left the active set;
- *  - events changed the room: at once while the shard is caught up, but at most every VIEW_EVENTS_MS while
- *    events are waiting (the batch was full, or the last commit saw a backlog);
- *  - only the clock moved it (metrics drift with time, totals do not): at most every VIEW_REFRESH_MS.
+ *  - events changed the room: at once while the shard is caught up (up to VIEW_BURST rooms), but about once
+ *    per VIEW_EVENTS_MS while events are waiting (the batch was full, or the last commit saw a backlog);
+ *  - only the clock moved it (metrics drift with time, totals do not): about once per VIEW_REFRESH_MS.
+ * (Each room at its own point of the period: dueAgain.)
  * `@processed` counts the events whose effect the views show, so whenever the counters say the detector is
  * caught up (`@processed` = `@added`), the views show every event. An event applied to a room whose summary
  * is deferred is counted in `@owed` instead, and moves to `@processed` with the commit that writes the summary.
  * (An earlier design refused such a commit when it would leave the shard caught up and wrote every deferred
  * summary at once; under a steady load that refusal hit one commit in eight and summaries cost a fifth of the
  * detector's CPU.) A successor does not know which summaries its predecessor deferred: it treats every active
- * room's as due and releases the inherited `@owed` once it has written all of them.
+ * room's as stale and releases the inherited `@owed` once it has written all of them.
  */
 const VIEW_EVENTS_MS = 1_000;
 const VIEW_REFRESH_MS = 5_000;
+/** A caught-up shard writes at most this many deferred summaries at once (see viewsToWrite). */
+const VIEW_BURST = 32;
 
 export class DetectorWorker {
   readonly id: string;
@@ -281,23 +288,22 @@ export class DetectorWorker {
     if (missing.length === 0) return;
     const raw = await this.redis.hmget(keys.checkpoint(rt.shard), ...missing.map(CHECKPOINT_FIELDS.room));
     const now = Date.now();
-    const flushMs = this.opts.stateFlushMs ?? STATE_FLUSH_MS;
     missing.forEach((room, i) => {
       const json = raw[i];
       const rec: RoomRecord = json
         ? (JSON.parse(json) as RoomRecord)
         : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
       rec.cursor ??= rt.cursor;
-      // Spread the first writes of rooms loaded together over a flush period, so they do not all land in one batch.
       rt.rooms.set(room, {
         rec,
-        flushedAt: now - Math.floor(Math.random() * flushMs),
+        flushedAt: now,
         changed: false,
         mustWrite: false,
         viewStale: false,
         viewEvents: false,
-        viewAt: now - Math.floor(Math.random() * VIEW_REFRESH_MS),
+        viewAt: now,
         owed: 0,
+        phase: Math.random(),
       });
     });
   }
@@ -331,10 +337,12 @@ export class DetectorWorker {
     }
   }
 
-  /** Writes a clock record into each owned shard with active rooms, at most once a second. */
+  /** Writes a clock record into each owned shard with active rooms, about once a second. */
   private async writeClocks(shards: ShardRuntime[]): Promise<void> {
     const now = Date.now();
-    const due = shards.filter((s) => s.active.size > 0 && now - s.lastClockAt >= CLOCK_EVERY_MS);
+    // Each shard at its own point of the second: records written together made every room of every shard
+    // tick in one cycle (1,000 outputs and their commits at once, then a burst at the gateway).
+    const due = shards.filter((s) => s.active.size > 0 && dueAgain(s.lastClockAt, now, CLOCK_EVERY_MS, s.shard / this.opts.shards));
     if (due.length === 0) return;
     for (const s of due) s.lastClockAt = now;
     // A pipeline may name one slot only on a Redis Cluster: there, one call per shard.
@@ -494,9 +502,12 @@ export class DetectorWorker {
     const now = Date.now();
     const rooms: string[] = [];
     let eventsDeferred = false;
+    // Caught up, a shard writes its summaries of event changes at once, unless there are many: those would
+    // all come due again together (each at its own point of the period is what keeps commits small).
+    const atOnce = !waiting && rt.staleViews.size <= VIEW_BURST;
     for (const room of rt.staleViews) {
       const slot = rt.rooms.get(room)!;
-      const due = slot.viewEvents ? !waiting || now - slot.viewAt >= VIEW_EVENTS_MS : now - slot.viewAt >= VIEW_REFRESH_MS;
+      const due = slot.viewEvents ? atOnce || dueAgain(slot.viewAt, now, VIEW_EVENTS_MS, slot.phase) : dueAgain(slot.viewAt, now, VIEW_REFRESH_MS, slot.phase);
       if (due || urgent.has(room) || !rt.active.has(room)) rooms.push(room);
       else if (slot.viewEvents) eventsDeferred = true;
     }
@@ -509,7 +520,7 @@ export class DetectorWorker {
     const flushMs = this.opts.stateFlushMs ?? STATE_FLUSH_MS;
     const out: string[] = [];
     for (const [room, slot] of rt.rooms) {
-      if (slot.mustWrite || (slot.changed && (now - slot.flushedAt >= flushMs || !rt.active.has(room)))) out.push(room);
+      if (slot.mustWrite || (slot.changed && (dueAgain(slot.flushedAt, now, flushMs, slot.phase) || !rt.active.has(room)))) out.push(room);
     }
     return out;
   }
