@@ -1,13 +1,13 @@
 /**
- * The fan-out bench's client side, in its own process (never the server's): opens N socket.io clients
- * (websocket transport), each joined to one room, and stamps every `room:tick` on receipt.
- * IPC from the parent: {cmd:'connect', url, token, clients, rooms} → {connected, seconds};
- * {cmd:'measure'} starts the sample; {cmd:'report'} → {received, lags summary, loop delay}; {cmd:'close'}.
+ * The fan-out bench's client side, in processes of its own (never the server's): opens socket.io clients
+ * `first` … `first + clients − 1` (websocket transport), client i joined to room i mod `rooms`, and stamps
+ * every `room:tick` on receipt.
+ * IPC from the parent: {cmd:'connect', url, token, first, clients, rooms} → {connected, seconds};
+ * {cmd:'measure'} starts the sample; {cmd:'report'} → {received, raw lags and stages, loop delay}; {cmd:'close'}.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../core/protocol.ts';
-import { summarize } from './common.ts';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const sockets: ClientSocket[] = [];
@@ -15,12 +15,19 @@ let measuring = false;
 let measureStart = 0;
 let received = 0;
 const lags: number[] = [];
+// Stages: the tick's cursor is its out-stream id, whose ms is when the detector's commit landed in Redis.
+const toCommit: number[] = [];
+const commitToSocket: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
-function onTick(msg: { tick: { ts: number } }): void {
+function onTick(msg: { cursor: string; tick: { ts: number } }): void {
   if (!measuring) return;
+  const now = Date.now();
   received++;
-  lags.push(Date.now() - msg.tick.ts);
+  lags.push(now - msg.tick.ts);
+  const committed = Number(msg.cursor.slice(0, msg.cursor.indexOf('-')));
+  toCommit.push(committed - msg.tick.ts);
+  commitToSocket.push(now - committed);
 }
 
 async function openOne(url: string, token: string, room: string): Promise<void> {
@@ -35,13 +42,14 @@ async function openOne(url: string, token: string, room: string): Promise<void> 
   s.on('room:tick', onTick);
 }
 
-process.on('message', async (m: { cmd: string; url: string; token: string; clients: number; rooms: number }) => {
+process.on('message', async (m: { cmd: string; url: string; token: string; first: number; clients: number; rooms: number }) => {
   if (m.cmd === 'connect') {
     const t0 = Date.now();
     const PARALLEL = 100;
-    let next = 0;
+    let next = m.first;
+    const end = m.first + m.clients;
     const lane = async () => {
-      while (next < m.clients) {
+      while (next < end) {
         const i = next++;
         await openOne(m.url, m.token, `room-${i % m.rooms}`);
       }
@@ -64,7 +72,9 @@ process.on('message', async (m: { cmd: string; url: string; token: string; clien
       received,
       seconds,
       stillConnected: sockets.filter((s) => s.connected).length,
-      lag: summarize(lags),
+      lags,
+      toCommit,
+      commitToSocket,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
       rss: process.memoryUsage().rss,
     });
