@@ -136,6 +136,23 @@ describe('token rotation', () => {
   });
 });
 
+describe('token expiry over HTTP', () => {
+  test('a token the API has already verified (and remembers) is refused once it expires, and a tampered copy never passes', async () => {
+    const short = signToken(TEST_SECRET, { role: 'operator', rooms: ['exp-http'], sub: 'short-http', ttlS: 2 });
+    const first = await crest.api('/api/v1/rooms', { token: short });
+    assert.equal(first.status, 200, 'valid at first');
+    await first.arrayBuffer();
+    // Same payload and signature with one changed character: never served from what was verified.
+    const tampered = short.slice(0, -2) + (short.at(-2) === 'A' ? 'B' : 'A') + short.at(-1);
+    assert.equal((await crest.api('/api/v1/rooms', { token: tampered })).status, 401, 'a changed token is checked afresh');
+    const exp = JSON.parse(Buffer.from(short.split('.')[1]!, 'base64url').toString()).exp as number;
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    const later = await crest.api('/api/v1/rooms', { token: short });
+    assert.equal(later.status, 401, 'refused after expiry');
+    assert.equal((await later.json()).error.code, 'token-expired');
+  });
+});
+
 describe('token expiry on a live socket', () => {
   test('a socket is dropped when its token expires and cannot come back with it; a longer token stays', async () => {
     // Whole seconds: `exp` is iat + ttl with iat floored, so a 3 s token lives 2–3 s from now.
