@@ -13,6 +13,8 @@ export const ROOM_IDLE_MS = 30 * 60_000;
 /** Orders two stream ids (`<ms>-<seq>`) numerically: negative, zero or positive. */
 export function compareIds(a: string, b: string): number {
   if (a === b) return 0;
+  // Same length, same place of the dash: the digits compare as text (the detector calls this per entry).
+  if (a.length === b.length && a.indexOf('-') === b.indexOf('-')) return a < b ? -1 : 1;
   const da = a.indexOf('-');
   const db = b.indexOf('-');
   const ma = Number(a.slice(0, da));
