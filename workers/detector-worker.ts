@@ -122,8 +122,11 @@ const CLOCK_EVERY_MS = 1_000;
  * restart.test.ts over-count a few events with this on; it did not recur in this code (loops of every
  * restart test, plus a staged machine crash that cuts the AOF back while the worker is ahead of Redis),
  * and test/fault-redis-restart.test.ts now also fails on any replayed duplicate the core's guard catches.
+ * 10 s rather than 5: a state is the room's open sessions and grows with its audience (~20 KB at 150 viewers),
+ * and under the latency bench's load halving these writes took the detector stage's p99 from ~450 to ~250 ms
+ * (with VIEW_EVENTS_MS at 2 s); a takeover replays up to ~10 s of the shard's events instead of ~5.
  */
-const STATE_FLUSH_MS = 5_000;
+const STATE_FLUSH_MS = 10_000;
 /**
  * Room summaries (the view hash the API reads) cost tens of µs each to build and serialise, as much as
  * several events: writing one for every touched room with every small batch was most of the worker's cost
@@ -141,7 +144,8 @@ const STATE_FLUSH_MS = 5_000;
  * detector's CPU.) A successor does not know which summaries its predecessor deferred: it treats every active
  * room's as stale and releases the inherited `@owed` once it has written all of them.
  */
-const VIEW_EVENTS_MS = 1_000;
+/** 2 s while events wait (not 1): half the summaries under a steady load; the live ticks carry the metrics anyway. */
+const VIEW_EVENTS_MS = 2_000;
 const VIEW_REFRESH_MS = 5_000;
 /** A caught-up shard writes at most this many deferred summaries at once (see viewsToWrite). */
 const VIEW_BURST = 32;
