@@ -103,11 +103,16 @@ test('details open on demand and show per source the GMV decomposition GET /stat
       return { source: s, values: [m.exposureTotal[s], d.clickInRate[s], d.rolling.m5.clickInRate[s], wmPerEntry, gmvPerWm, d.gmvBySource[s]].map(String) };
     });
   };
-  const same = async (m: RoomMetrics) => {
+  // The room's summary moves with its clock too (the 5-minute rolling rates slide), and the card shows what
+  // its own last poll got: compare the card with what GET /state answers now, until they agree.
+  const same = async (minEvents: number) => {
+    const now = await stateAfter(ROOM, minEvents);
     const got = await shown();
-    return JSON.stringify(got.map(({ source, values }) => ({ source, values }))) === JSON.stringify(expected(m)) ? got : undefined;
+    return JSON.stringify(got.map(({ source, values }) => ({ source, values }))) === JSON.stringify(expected(now)) ? { got, m: now } : undefined;
   };
-  const table = await waitFor('the details to show what GET /state answers', 15_000, () => same(m));
+  const agreed = await waitFor('the details to show what GET /state answers', 15_000, () => same(first.length));
+  const table = agreed.got;
+  m = agreed.m;
 
   const d = m.detail!;
   assert.deepEqual(table.map((r) => r.source), ['follow', 'public', 'paid', 'other']);
@@ -134,7 +139,7 @@ test('details open on demand and show per source the GMV decomposition GET /stat
   await post(more);
   m = await stateAfter(ROOM, first.length + more.length);
   assert.notEqual(m.detail!.gmvBySource.paid, d.gmvBySource.paid);
-  await waitFor('the open details to follow the room', 15_000, () => same(m));
+  await waitFor('the open details to follow the room', 15_000, () => same(first.length + more.length));
 
   // Closing removes the card (and its poller with it).
   await page.locator('[data-testid="details-toggle"]').click();
