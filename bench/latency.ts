@@ -163,6 +163,13 @@ export async function runLatency(): Promise<PartResult> {
     measuring = false;
     poster.close();
     const unmatched = early.size;
+    // Redis's own pauses during the run: an AOF rewrite forks and rewrites the whole data set on these cores.
+    const persistence = await redis.client.info('persistence');
+    const stats = await redis.client.info('stats');
+    const infoNum = (text: string, field: string) => Number(new RegExp(`${field}:(\\d+)`).exec(text)?.[1] ?? NaN);
+    const aofRewrites = infoNum(persistence, 'aof_rewrites');
+    const aofDelayedFsync = infoNum(persistence, 'aof_delayed_fsync');
+    const lastForkMs = infoNum(stats, 'latest_fork_usec') / 1000;
 
     const acc = summarize(fromAccept);
     const snd = summarize(fromSend);
@@ -185,7 +192,8 @@ export async function runLatency(): Promise<PartResult> {
             `load achieved ${Math.round(achieved).toLocaleString('en')} ev/s of ${rate.toLocaleString('en')} asked over ${roomCount} rooms for ${seconds} s` +
             `${failed ? `, ${failed} failed requests` : ''}; CPU cores: server ${cpu.server}, redis ${cpu.redis}, client ${cpu.client}; ` +
             `client loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms; ` +
-            `stages: 200 → detector commit p50 ${stageDetector.p50} / p99 ${stageDetector.p99} ms, commit → socket p50 ${stageGateway.p50} / p99 ${stageGateway.p99} ms`,
+            `stages: 200 → detector commit p50 ${stageDetector.p50} / p99 ${stageDetector.p99} ms, commit → socket p50 ${stageGateway.p50} / p99 ${stageGateway.p99} ms; ` +
+            `Redis: ${aofRewrites} AOF rewrites (last fork ${lastForkMs.toFixed(1)} ms), ${aofDelayedFsync} delayed fsyncs`,
         },
         { key: 'latency_p50', label: 'event→socket tick latency p50', value: acc.p50, unit: 'ms' },
         { key: 'latency_max', label: 'event→socket tick latency max', value: acc.max, unit: 'ms' },
@@ -197,7 +205,7 @@ export async function runLatency(): Promise<PartResult> {
           target: { of: 'value', op: '>=', value: 20_000 },
         },
       ],
-      details: { rate, seconds, warm, rooms: roomCount, fromAccept: acc, fromSend: snd, stages: { toCommit: stageDetector, commitToSocket: stageGateway }, clockTicks, unmatched, failed, backloggedPacingSteps: backlogged, cpu, clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6 },
+      details: { rate, seconds, warm, rooms: roomCount, fromAccept: acc, fromSend: snd, stages: { toCommit: stageDetector, commitToSocket: stageGateway }, clockTicks, unmatched, failed, redis: { aofRewrites, aofDelayedFsync, lastForkMs }, backloggedPacingSteps: backlogged, cpu, clientLoopDelayP99Ms: loopDelay.percentile(99) / 1e6 },
     };
   } finally {
     for (const s of sockets) s.disconnect();
