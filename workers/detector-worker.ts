@@ -143,8 +143,8 @@ const STATE_FLUSH_MS = 10_000;
  * summary at once; under a steady load that refusal hit one commit in eight and summaries cost a fifth of the
  * detector's CPU.) A successor does not know which summaries its predecessor deferred: it treats every active
  * room's as stale and releases the inherited `@owed` once it has written all of them.
+ * VIEW_EVENTS_MS is 2 s, not 1: half the summaries under a steady load (the live ticks carry the metrics anyway).
  */
-/** 2 s while events wait (not 1): half the summaries under a steady load; the live ticks carry the metrics anyway. */
 const VIEW_EVENTS_MS = 2_000;
 const VIEW_REFRESH_MS = 5_000;
 /** A caught-up shard writes at most this many deferred summaries at once (see viewsToWrite). */
@@ -463,7 +463,7 @@ export class DetectorWorker {
     // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
     let released = unowed;
     for (const room of views.rooms) released += rt.rooms.get(room)!.owed;
-    const inheritedDone = rt.owedUnwritten.size > 0 && [...rt.owedUnwritten].every((r) => views.written.has(r));
+    const inheritedDone = rt.inheritedOwed !== 0 && [...rt.owedUnwritten].every((r) => views.written.has(r));
     if (inheritedDone) released += rt.inheritedOwed;
     if (cursor !== rt.cursor || outputs.length > 0 || views.rooms.length > 0 || toWrite.length > 0 || rt.activeChanged || released !== 0) {
       const done = await this.commit(rt, cursor, end, released, events - released, outputs, views.rooms, toWrite);
