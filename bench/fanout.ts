@@ -145,7 +145,7 @@ export async function runFanout(): Promise<PartResult> {
             `stages: boundary → detector commit p50 ${rep.stages.toCommit.p50} / p99 ${rep.stages.toCommit.p99} ms, commit → socket p50 ${rep.stages.commitToSocket.p50} / p99 ${rep.stages.commitToSocket.p99} ms`,
         },
       ],
-      details: { clients, rooms: roomCount, seconds, clientProcesses: procs, connect: conn, report: { ...rep, lags: undefined }, cpu },
+      details: { clients, rooms: roomCount, seconds, clientProcesses: procs, connect: conn, report: rep, cpu },
     };
   } finally {
     for (const k of kids) k.child.send({ cmd: 'close' });

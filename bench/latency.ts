@@ -24,6 +24,7 @@ import { EventPoster } from './support/http-post.ts';
 import { CpuMeter } from './support/proc.ts';
 import { startBenchRedis } from './support/redis.ts';
 import { spawnCrest, type CrestChild } from './support/spawn-crest.ts';
+import { idMs } from '../workers/stream-entry.ts';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const BATCH = 100;
@@ -88,7 +89,7 @@ export async function runLatency(): Promise<PartResult> {
       fromSend.push(now - sentAt[req]!);
       // A tick can beat the 200 back to us (the detector runs as soon as the append lands): that is latency 0.
       fromAccept.push(Math.max(0, now - (ackAt[req] ?? now)));
-      const committed = Number(msg.cursor.slice(0, msg.cursor.indexOf('-')));
+      const committed = idMs(msg.cursor);
       toCommit.push(Math.max(0, committed - (ackAt[req] ?? committed)));
       commitToSocket.push(now - committed);
     };

@@ -8,6 +8,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../core/protocol.ts';
+import { idMs } from '../../workers/stream-entry.ts';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 const sockets: ClientSocket[] = [];
@@ -25,7 +26,7 @@ function onTick(msg: { cursor: string; tick: { ts: number } }): void {
   const now = Date.now();
   received++;
   lags.push(now - msg.tick.ts);
-  const committed = Number(msg.cursor.slice(0, msg.cursor.indexOf('-')));
+  const committed = idMs(msg.cursor);
   toCommit.push(committed - msg.tick.ts);
   commitToSocket.push(now - committed);
 }
