@@ -463,7 +463,11 @@ export class DetectorWorker {
     // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
     let released = unowed;
     for (const room of views.rooms) released += rt.rooms.get(room)!.owed;
-    const inheritedDone = rt.inheritedOwed !== 0 && [...rt.owedUnwritten].every((r) => views.written.has(r));
+    let inheritedDone = false;
+    if (rt.inheritedOwed !== 0) {
+      const written = new Set(views.rooms);
+      inheritedDone = [...rt.owedUnwritten].every((r) => written.has(r));
+    }
     if (inheritedDone) released += rt.inheritedOwed;
     if (cursor !== rt.cursor || outputs.length > 0 || views.rooms.length > 0 || toWrite.length > 0 || rt.activeChanged || released !== 0) {
       const done = await this.commit(rt, cursor, end, released, events - released, outputs, views.rooms, toWrite);
@@ -502,7 +506,7 @@ export class DetectorWorker {
   }
 
   /** Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay behind. */
-  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; written: Set<string>; eventsDeferred: boolean } {
+  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; eventsDeferred: boolean } {
     const now = Date.now();
     const rooms: string[] = [];
     let eventsDeferred = false;
@@ -515,7 +519,7 @@ export class DetectorWorker {
       if (due || urgent.has(room) || !rt.active.has(room)) rooms.push(room);
       else if (slot.viewEvents) eventsDeferred = true;
     }
-    return { rooms, written: new Set(rooms), eventsDeferred };
+    return { rooms, eventsDeferred };
   }
 
   /** Rooms whose state goes into this commit: joined/left the active set, changed outside it, or changed and due. */
