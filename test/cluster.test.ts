@@ -22,6 +22,7 @@ import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import { silentLogger } from '../server/logger.ts';
 import { join, scriptedRise, TEST_SECRET, waitFor, type TestSocket } from './support/crest.ts';
+import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
 import { startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
@@ -210,25 +211,15 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
   })();
 
   // --- kill -9 one worker mid-stream, once it has demonstrably processed events ----------------
-  const backlog = async (shards: number[]) => {
-    let added = 0;
-    let processed = 0;
-    for (const s of shards) {
-      const [a, p] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-      added += Number(a ?? 0);
-      processed += Number(p ?? 0);
-    }
-    return { added, processed };
-  };
   const firstShards = (await leaseOwners()).flatMap((o, s) => (o === first.pid ? [s] : []));
-  await waitFor('the first worker at work', 30_000, async () => (sent >= batches.length / 3 && (await backlog(firstShards)).processed > 0 ? true : undefined));
+  await waitFor('the first worker at work', 30_000, async () => (sent >= batches.length / 3 && (await shardCounters(redis, firstShards)).processed > 0 ? true : undefined));
   // Frozen first, so the detector (fast now) cannot drain what the next batches bring before the kill lands.
   first.kill('SIGSTOP');
   await nextAck;
   await nextAck;
   first.kill('SIGKILL');
   // Read at once: nobody takes its shards before the lease expires, so this is what it left behind.
-  const atKill = await backlog(firstShards);
+  const atKill = await shardCounters(redis, firstShards);
   const killedAt = Date.now();
   const takeover = await waitFor('the survivor holds every shard', 20_000, async () => (count(await leaseOwners(), second.pid) === SHARDS ? Date.now() - killedAt : undefined));
   // Lease expiry plus the survivor's presence window, each LEASE_MS, plus a refresh period and polling.
@@ -238,13 +229,7 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
   assert.ok(atKill.added > atKill.processed, `${atKill.added - atKill.processed} events of its shards were waiting when it died`);
 
   // --- exact totals ----------------------------------------------------------------------------
-  await waitFor('every accepted event processed', 40_000, async () => {
-    for (let s = 0; s < SHARDS; s++) {
-      const [added, done] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-      if (Number(added ?? 0) !== Number(done ?? 0)) return undefined;
-    }
-    return true;
-  });
+  await waitCaughtUp(redis, SHARDS, 40_000, 'every accepted event processed');
   const admin = gwB.token('admin', '*');
   let suggestionsTotal = 0;
   for (const room of rooms) {

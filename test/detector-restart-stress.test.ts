@@ -14,6 +14,7 @@ import { DetectorProcesses } from './support/detector-process.ts';
 import type { RoomUpdate } from '../core/protocol.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { waitCaughtUp } from './support/caught-up.ts';
 
 let crest: TestCrest;
 const detectors = new DetectorProcesses(() => crest, 600);
@@ -85,13 +86,7 @@ test('kill -9 detectors at random points, during replays too: exact totals, no o
   await sender;
   assert.ok(killsWhileSending >= 2, `only ${killsWhileSending} kills landed while events were flowing`);
 
-  await waitFor('detector caught up', 30_000, async () => {
-    for (let s = 0; s < crest.config.shards; s++) {
-      const [added, processed] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-      if (Number(added ?? 0) !== Number(processed ?? 0)) return undefined;
-    }
-    return true;
-  });
+  await waitCaughtUp(redis, crest.config.shards);
   const ticks = new Set<string>();
   const suggestions = new Set<string>();
   for (let s = 0; s < crest.config.shards; s++) {

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { DetectorProcesses } from './support/detector-process.ts';
-import { keys } from '../server/redis-keys.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
 
 let crest: TestCrest;
 const detectors = new DetectorProcesses(() => crest, 1000);
@@ -50,16 +50,7 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
   }
 
   const redis = new Redis(crest.redisUrl);
-  const counters = async () => {
-    let added = 0;
-    let processed = 0;
-    for (let s = 0; s < crest.config.shards; s++) {
-      const [a, p] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-      added += Number(a ?? 0);
-      processed += Number(p ?? 0);
-    }
-    return { added, processed };
-  };
+  const counters = () => shardCounters(redis, crest.config.shards);
   // Events keep flowing at a steady pace while detectors are killed underneath.
   let sending = true;
   // Resolved each time a batch is acknowledged: the moment events are sure to be waiting for the detector.
@@ -107,13 +98,7 @@ test('kill -9 a detector mid-stream; its successor finishes with exact totals', 
   assert.equal(resend.duplicate, 100);
 
   // Wait until every accepted event is covered by a checkpoint, then compare: an overshoot fails too.
-  await waitFor('detector caught up', 30_000, async () => {
-    for (let s = 0; s < crest.config.shards; s++) {
-      const [added, processed] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-      if (Number(added ?? 0) !== Number(processed ?? 0)) return undefined;
-    }
-    return true;
-  });
+  await waitCaughtUp(redis, crest.config.shards);
   redis.disconnect();
   const admin = crest.token('admin', '*');
   for (const room of rooms) {

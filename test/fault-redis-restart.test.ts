@@ -24,6 +24,7 @@ import { ALERT_GROUP } from '../workers/alert-worker.ts';
 import { dedupeRemembers } from '../server/ingest-service.ts';
 import { keys } from '../server/redis-keys.ts';
 import { join, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { caughtUp } from './support/caught-up.ts';
 
 const ROOMS = ['rr-a', 'rr-b', 'rr-c', 'rr-d', 'rr-e', 'rr-f'];
 const BATCH = 25;
@@ -55,14 +56,6 @@ function totalsOf(events: Iterable<Ev>): Map<string, { entries: number; orders: 
     }
   }
   return out;
-}
-
-async function caughtUp(redis: Redis, shards: number): Promise<true | undefined> {
-  for (let s = 0; s < shards; s++) {
-    const [added, processed] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-    if (Number(added ?? 0) !== Number(processed ?? 0)) return undefined;
-  }
-  return true;
 }
 
 async function assertTotals(crest: TestCrest, want: Map<string, { entries: number; orders: number; gmv: number }>, what: string) {

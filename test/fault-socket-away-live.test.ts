@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { compareCursor, type RoomState } from '../client/room-state.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { waitCaughtUp } from './support/caught-up.ts';
 import { RoomViewer } from './support/room-viewer.ts';
 
 const ROOM = 'away-room';
@@ -35,11 +36,7 @@ test('a client away for 30 s of wall time while a highlight builds live gets exa
     const res = await crest!.post(batch);
     assert.equal(res.status, 200, await res.text());
   };
-  const caughtUp = () =>
-    waitFor('detector caught up', 20_000, async () => {
-      const [added, processed] = await redis!.hmget(keys.checkpoint(0), '@added', '@processed');
-      return Number(added) === Number(processed) ? true : undefined;
-    });
+  const caughtUp = () => waitCaughtUp(redis!, 1, 20_000);
   await post(past);
   // The past's outputs must not land between the two joins (the first screen would see them live, the
   // second only in its snapshot); the clock's one tick a second still may, so messages are compared from

@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { compareCursor, type RoomState } from '../client/room-state.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { waitCaughtUp } from './support/caught-up.ts';
 import { RoomViewer } from './support/room-viewer.ts';
 
 const ROOM = 'sock-room';
@@ -39,10 +40,7 @@ async function post(crest: TestCrest, events: Record<string, unknown>[]) {
 
 /** Waits until the detector processed everything and `viewers` received the out stream up to its end. */
 async function settle(crest: TestCrest, redis: Redis, viewers: RoomViewer[]): Promise<string> {
-  await waitFor('detector caught up', 15_000, async () => {
-    const [added, processed] = await redis.hmget(keys.checkpoint(0), '@added', '@processed');
-    return Number(added) === Number(processed) ? true : undefined;
-  });
+  await waitCaughtUp(redis, 1, 15_000);
   const [[end]] = (await redis.xrevrange(keys.out(0), '+', '-', 'COUNT', 1)) as [string, string[]][];
   await waitFor('viewers received the stream', 10_000, () => (viewers.every((v) => compareCursor(v.last(), end!) >= 0) ? true : undefined));
   return end!;
