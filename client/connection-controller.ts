@@ -158,8 +158,9 @@ export class ConnectionController implements ReactiveController {
       }
       if (!res.ok) {
         this.set('error', res.error.code);
-        // 'unavailable' is the server's own trouble (Redis down, say): worth another try. 'forbidden' is not.
-        if (res.error.code === 'unavailable') this.joinRetry = setTimeout(() => this.join(), JOIN_UNAVAILABLE_RETRY_MS);
+        // 'unavailable' is the server's own trouble (Redis down, say), 'rate-limited' a busy token: worth another
+        // try. 'forbidden' is not.
+        if (res.error.code === 'unavailable' || res.error.code === 'rate-limited') this.joinRetry = setTimeout(() => this.join(), JOIN_UNAVAILABLE_RETRY_MS);
         return;
       }
       const snap = res.snapshot;

@@ -20,6 +20,7 @@ import type {
 import type { AppContext } from './app-context.ts';
 import { canAccessRoom, TokenError, verifyToken } from './auth/token.ts';
 import type { RedisClient } from './lua/scripts.ts';
+import { RateLimiter } from './rate-limiter.ts';
 import { createRedis, readStreams } from './redis-connection.ts';
 import { keys } from './redis-keys.ts';
 import { visibleTo } from './room-store.ts';
@@ -49,12 +50,19 @@ export class Gateway {
   private readonly tail: RedisClient;
   private running = false;
   private loopDone: Promise<void> | null = null;
+  /**
+   * Joins and acks per token (role + sub), the HTTP API's limit with a bucket of its own: a join with
+   * `since` reads up to REPLAY_SCAN_LIMIT out-stream entries, so a looping client must not be free to repeat it.
+   * Leaving is never limited. Per process, like the API's.
+   */
+  private readonly limiter: RateLimiter | null;
 
   constructor(
     private readonly io: CrestServer,
     private readonly ctx: AppContext,
     redisUrl: string,
   ) {
+    this.limiter = ctx.config.rateLimitPerS > 0 ? new RateLimiter(ctx.config.rateLimitPerS) : null;
     this.tail = createRedis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.tail.on('error', (e) => ctx.log.debug('gateway redis', { error: e.message }));
     io.use((socket, next) => {
@@ -87,6 +95,8 @@ export class Gateway {
     this.dropAtExpiry(socket);
     socket.on('room:join', async (raw, ack) => {
       if (typeof ack !== 'function') return;
+      const limited = this.overLimit(socket);
+      if (limited) return ack({ ok: false, error: limited });
       const req = parse(joinSchema, raw);
       if ('error' in req) return ack({ ok: false, error: req.error });
       const { room, since } = req.value;
@@ -110,6 +120,8 @@ export class Gateway {
     });
     socket.on('suggestion:ack', async (raw, ack) => {
       if (typeof ack !== 'function') return;
+      const limited = this.overLimit(socket);
+      if (limited) return ack({ ok: false, error: limited });
       const req = parse(ackSchema, raw);
       if ('error' in req) return ack({ ok: false, error: req.error });
       const { room, id } = req.value;
@@ -122,6 +134,14 @@ export class Gateway {
         ack({ ok: false, error: { code: 'unavailable', reason: (err as Error).message } });
       }
     });
+  }
+
+  /** The error to answer when this socket's token is over its request rate, else null. */
+  private overLimit(socket: CrestSocket): ErrorBody | null {
+    const waitS = this.limiter?.take(`${socket.data.role}:${socket.data.sub}`) ?? 0;
+    if (waitS === 0) return null;
+    this.ctx.counters.socket_rate_limited_total = (this.ctx.counters.socket_rate_limited_total ?? 0) + 1;
+    return { code: 'rate-limited', reason: `over ${this.ctx.config.rateLimitPerS} requests/s for this token: retry in ${waitS} s` };
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * Security basics: helmet headers (with a CSP the client works under: see test/browser.test.ts), a
- * per-token rate limit with ingest exempt, the CORS allow-list for the API and socket.io, token secret
+ * per-token rate limit with ingest exempt (for socket joins and acks too), the CORS allow-list for the API and socket.io, token secret
  * rotation (the previous secret still verifies, never signs), and no secret in the logs of a busy run.
  */
 import { after, before, describe, test } from 'node:test';
@@ -74,6 +74,33 @@ describe('rate limit', () => {
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }
+  });
+
+  test('socket joins and acks are limited per token too: refused with a reason past the burst, another token unaffected', async () => {
+    const busy = await crest.socket(crest.token('operator', '*', 'rl-sock'));
+    const results: string[] = [];
+    const t0 = performance.now();
+    // Until the first refusal (bounded), as for the API above.
+    while (results.length < 40 && !results.includes('rate-limited')) {
+      const r = await join(busy, 'rl-room');
+      results.push(r.ok ? 'ok' : r.error.code);
+      if (!r.ok && r.error.code === 'rate-limited') assert.match(r.error.reason, /over 5 requests\/s for this token: retry in \d+ s/);
+    }
+    const elapsedS = (performance.now() - t0) / 1000;
+    const granted = results.filter((c) => c === 'ok').length;
+    assert.ok(results.includes('rate-limited'), `never refused: ${results.join(',')}`);
+    assert.ok(granted >= 10 && granted <= 10 + Math.ceil(5 * elapsedS) + 1, `${granted} joins granted in ${elapsedS.toFixed(2)} s: ${results.join(',')}`);
+    const ack = await busy.timeout(5_000).emitWithAck('suggestion:ack', { room: 'rl-room', id: 'any' });
+    assert.equal(!ack.ok && ack.error.code, 'rate-limited', 'an ack is metered by the same bucket');
+    // A second socket of the same token shares its bucket; another token has its own.
+    const sameToken = await crest.socket(crest.token('operator', '*', 'rl-sock'));
+    const again = await join(sameToken, 'rl-room');
+    assert.equal(!again.ok && again.error.code, 'rate-limited', 'a second socket of the token is not a way around it');
+    const other = await crest.socket(crest.token('operator', '*', 'rl-sock-other'));
+    assert.equal((await join(other, 'rl-room')).ok, true, 'another token joins');
+    // The bucket refills: a join goes through again after a second or so.
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.equal((await join(busy, 'rl-room')).ok, true, 'joins again once the bucket refilled');
   });
 
   test('the bucket refills at the configured rate and keeps a bounded number of callers', () => {
