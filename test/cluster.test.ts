@@ -4,11 +4,17 @@
  * share of the shards; rooms on every shard are driven through both APIs; one worker is killed with
  * SIGKILL mid-stream. Per-room totals must equal an independent count of what was sent, and every
  * socket.io client — on either gateway — must get exactly the suggestions its role sees, once each,
- * plus acks and plan edits made through the other gateway.
+ * plus acks and plan edits made through the other gateway. An archiver process (`crest worker archiver`)
+ * reads every shard of the cluster too: each room's archive holds exactly the events sent for it, in order,
+ * and its stream records (written in one MULTI per shard slot) say so through the streams API.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +42,7 @@ let receiver: Server;
 /** Suggestion ids the webhook receiver was sent (buyer subscription of one room). */
 const delivered: string[] = [];
 const workers: ChildProcess[] = [];
+const archiveDir = mkdtempSync(joinPath(tmpdir(), 'crest-cluster-archive-'));
 const sockets: TestSocket[] = [];
 
 const env = (extra: Record<string, string>) => ({
@@ -45,12 +52,15 @@ const env = (extra: Record<string, string>) => ({
   CREST_TOKEN_SECRET: TEST_SECRET,
   CREST_LEASE_MS: String(LEASE_MS),
   CREST_RATE_LIMIT_PER_S: '0',
+  CREST_ARCHIVE_DIR: archiveDir,
+  // A room's stream is archived once it has been quiet this long (the rooms here never send stream.end).
+  CREST_ARCHIVE_IDLE_MS: '3000',
   REDIS_URL: cluster.url,
   ...extra,
 });
 
-function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, [CLI, 'worker', 'detector'], {
+function startWorker(kind: 'detector' | 'archiver' = 'detector'): ChildProcess {
+  const child = spawn(process.execPath, [CLI, 'worker', kind], {
     env: { ...process.env, ...env({ CREST_LOG_LEVEL: 'error' }) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -92,6 +102,7 @@ after(async () => {
   receiver?.close();
   redis?.disconnect();
   await cluster?.cleanup();
+  rmSync(archiveDir, { recursive: true, force: true });
 });
 
 async function socketOn(g: CrestHandle, token: string): Promise<TestSocket> {
@@ -118,6 +129,7 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
   // Generous: the worker compiles its modules on start, slow on a loaded machine.
   await waitFor('first worker holds every shard', 60_000, async () => (count(await leaseOwners(), first.pid) === SHARDS ? true : undefined));
   const second = startWorker();
+  startWorker('archiver');
   const spawnedAt = Date.now();
   await waitFor('the second worker announced itself', 30_000, async () => ((await redis.zcard(keys.detectors())) === 2 ? true : undefined));
   const announcedAt = Date.now();
@@ -283,6 +295,27 @@ test('2 gateways + 2 detector workers on a 3-master Redis Cluster: fair shards, 
   assert.deepEqual(replayedIds.slice(0, operatorView.got.ids.length - 1), operatorView.got.ids.slice(1));
   // Nothing was pushed twice to anyone.
   for (const v of views) assert.equal(new Set(v.got.ids).size, v.got.ids.length, `${v.role} ${v.room}: no duplicate pushes`);
+
+  // --- the archiver on the cluster: every room's events archived exactly, its records on the cluster ---
+  type Listed = { id: string; status: string; startTs: number; events: number | null };
+  for (const [i, room] of rooms.entries()) {
+    const token = gwA.token('operator', [room]);
+    // A quiet room's stream closes after CREST_ARCHIVE_IDLE_MS; a pause that long while sending would split it in two.
+    const listed = await waitFor(`${room}'s streams archived`, 30_000, async () => {
+      const { streams: list } = (await (await api(gwA, `/api/v1/rooms/${room}/streams`, token)).json()) as { streams: Listed[] };
+      return list.length > 0 && list.every((st) => st.status === 'archived') && list.reduce((a, st) => a + (st.events ?? 0), 0) === expected.get(room)!.events ? list : undefined;
+    });
+    const archived: string[] = [];
+    for (const st of [...listed].sort((a, b) => a.startTs - b.startTs)) {
+      const res = await api(gwB, `/api/v1/rooms/${room}/streams/${st.id}/archive`, token);
+      assert.equal(res.status, 200, `${room} ${st.id}`);
+      for (const line of gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8').trimEnd().split('\n')) {
+        const l = JSON.parse(line) as { type?: string; id?: string };
+        if (l.type) archived.push(l.id!);
+      }
+    }
+    assert.deepEqual(archived, streams[i]!.map((e) => e.id), `${room}: the archive holds every event sent, once, in order`);
+  }
 });
 
 test('every key of a shard hashes to one cluster slot; BullMQ keys share their prefix tag', async () => {
