@@ -10,7 +10,6 @@
  * checkpoint once the dead one's leases expire (CREST_LEASE_MS).
  */
 import { Worker } from 'node:worker_threads';
-import { YOUNG_GENERATION_MB } from '../config/node-flags.ts';
 import type { Logger } from '../server/logger.ts';
 import type { DetectorStats, DetectorThreadOptions, FromDetectorThread, ToDetectorThread } from './detector-thread-protocol.ts';
 
@@ -68,8 +67,7 @@ export class DetectorThread implements DetectorHandle {
   /** Starts the thread; rejects (and leaves no thread) if its detector cannot start, as DetectorWorker.start. */
   start(): Promise<void> {
     return new Promise((ok, fail) => {
-      // The young generation of config/node-flags.ts even where the process was started without its flags.
-      const w = new Worker(BOOTSTRAP, { eval: true, workerData: this.opts, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const w = new Worker(BOOTSTRAP, { eval: true, workerData: this.opts });
       this.worker = w;
       const startedAt = Date.now();
       let started = false;

@@ -5,7 +5,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../../config/node-flags.ts';
 import { signToken } from '../../server/auth/token.ts';
 import type { Role } from '../../core/protocol.ts';
 
@@ -22,8 +21,7 @@ export interface CrestChild {
 
 export async function spawnCrest(opts: { redisUrl: string; roles: string; env?: Record<string, string>; profileName?: string }): Promise<CrestChild> {
   const profDir = process.env.CREST_BENCH_PROF;
-  // NODE_FLAGS: what `crest start` runs with (bin/crest.mjs), like MALLOC_ARENA_MAX below.
-  const execArgv = ['--import', 'tsx', '--expose-gc', ...NODE_FLAGS];
+  const execArgv = ['--import', 'tsx', '--expose-gc'];
   if (profDir && opts.profileName) // One folder per profiled run: the main thread and tsx's loader thread each write a profile there.
     execArgv.push('--cpu-prof', '--cpu-prof-dir', join(profDir, opts.profileName));
   const child = fork(fileURLToPath(new URL('./crest-child.ts', import.meta.url)), [], {
