@@ -16,7 +16,7 @@ export const en = {
   'err.token-invalid': 'the token is not valid',
   'err.token-expired': 'the token has expired',
   'err.unavailable': 'the server cannot load this room right now; retrying',
-  'err.rate-limited': 'too many requests with this token; retrying',
+  'err.rate-limited': 'too many requests with this token — wait a moment',
   'err.offline': 'not connected',
   'sup.cooldown': 'cooldown',
   'sup.quiet': 'quiet period',

@@ -18,7 +18,7 @@ export const zh: Record<MessageKey, string> = {
   'err.token-invalid': '令牌无效',
   'err.token-expired': '令牌已过期',
   'err.unavailable': '服务器暂时无法加载该直播间，正在重试',
-  'err.rate-limited': '该令牌请求过多，正在重试',
+  'err.rate-limited': '该令牌请求过多，请稍候',
   'err.offline': '未连接',
   'sup.cooldown': '冷却期内',
   'sup.quiet': '静默时段',

@@ -28,7 +28,7 @@ test('a host screen refused as rate-limited says so, then joins by itself once t
     await page.goto(`${t.crest.url}/host/${ROOM}?token=${token}`);
     const state = page.locator('[data-testid="connection-state"]').first();
     await state.and(page.locator('[data-state="error"]')).waitFor({ timeout: 20_000 });
-    assert.match((await state.textContent()) ?? '', /too many requests with this token; retrying/);
+    assert.match((await state.textContent()) ?? '', /too many requests with this token — wait a moment/);
     draining = false;
     await drain;
     const joinedAfter = await waitFor('the page joined by itself', 20_000, async () => ((await state.getAttribute('data-state')) === 'connected' ? true : undefined));
