@@ -61,6 +61,13 @@ const envSchema = z.object({
   CREST_DEDUPE_HORIZON_S: int(60, 30 * 86400).default(86_400),
   /** Ingest answers 429 when a shard's unprocessed backlog exceeds this many events. */
   CREST_MAX_LAG: int(1000, 100_000_000).default(500_000),
+  /**
+   * Acknowledge ingested events only once this many replicas have them (WAIT after the ingest script, on the
+   * same node): a failover to a replica then cannot lose an acknowledged event. 0 = the primary alone (AOF).
+   */
+  CREST_MIN_REPLICAS: int(0, 16).default(0),
+  /** How long ingest waits for those replicas before answering 503 (resend: ids make it safe). */
+  CREST_REPLICA_WAIT_MS: int(10, 60_000).default(1_000),
   CREST_LEASE_MS: int(500, 600_000).default(5_000),
   /** Run startCrest's detector on its own worker thread (a second core); 0 keeps it on the API's thread. */
   CREST_DETECTOR_THREAD: bool.default(true),
@@ -120,6 +127,8 @@ export interface CrestConfig {
   outStreamMaxLen: number;
   dedupeHorizonS: number;
   maxLag: number;
+  /** CREST_MIN_REPLICAS and CREST_REPLICA_WAIT_MS. */
+  replicas: { min: number; waitMs: number };
   leaseMs: number;
   /** The detector role runs on its own worker thread (CREST_DETECTOR_THREAD). */
   detectorThread: boolean;
@@ -183,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outStreamMaxLen: e.CREST_OUT_STREAM_MAXLEN,
     dedupeHorizonS: e.CREST_DEDUPE_HORIZON_S,
     maxLag: e.CREST_MAX_LAG,
+    replicas: { min: e.CREST_MIN_REPLICAS, waitMs: e.CREST_REPLICA_WAIT_MS },
     leaseMs: e.CREST_LEASE_MS,
     detectorThread: e.CREST_DETECTOR_THREAD,
     plans: { countdownMin: parseCountdown(e.CREST_PLAN_COUNTDOWN_MIN) },

@@ -66,7 +66,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     redis.on('error', (e) => log.debug('api redis', { error: e.message }));
     await redis.connect();
     stops.push(async () => redis.disconnect());
-    const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag });
+    const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag, replicas: config.replicas });
     const store = new RoomStore(redis, config.shards, config.outStreamMaxLen);
     const tokenSecrets = config.tokenSecretPrevious ? [tokenSecret, config.tokenSecretPrevious] : [tokenSecret];
     const ctx: AppContext = { config, tokenSecret, tokenSecrets, redis, ingest, store, log, counters: {} };

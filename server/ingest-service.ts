@@ -15,6 +15,8 @@ export interface IngestOptions {
   shards: number;
   dedupeHorizonS: number;
   maxLag: number;
+  /** Replicas that must have a batch before it is acknowledged (WAIT), and how long to wait for them. */
+  replicas?: { min: number; waitMs: number };
 }
 
 /** Stands in for an input item that was not even JSON (an NDJSON line), so it is reported at its index. */
@@ -160,7 +162,7 @@ export class IngestService {
         keyList.push(keys.events(shard), keys.checkpoint(shard), keys.dedupe(shard, bucket), keys.dedupe(shard, bucket - 1), keys.dedupe(shard, bucket - 2));
       }
       try {
-        return (await scripts.ingest.run(this.redis, keyList, [width, bucket, this.opts.maxLag, ...counts, ...events])) as (number[] | string)[];
+        return await this.runOnce(keyList, [width, bucket, this.opts.maxLag, ...counts, ...events]);
       } catch (err) {
         const redisBucket = err instanceof Error ? /^CREST_BUCKET (\d+)/.exec(err.message) : null;
         // Twice is enough for any clock: the second call already names Redis's bucket.
@@ -168,6 +170,35 @@ export class IngestService {
         bucket = Number(redisBucket[1]);
       }
     }
+  }
+
+  /**
+   * ingest.lua, and with CREST_MIN_REPLICAS, WAIT in the same pipeline: on a cluster the pipeline goes to the
+   * node of the script's keys (WAIT has none), and WAIT counts the replicas that have every write this
+   * connection made before it, so a resent batch (all duplicates) also confirms its first write. Too few
+   * replicas in time: 503, though the primary has the events; the resend answers them as duplicates.
+   */
+  private async runOnce(keyList: string[], args: (string | number)[]): Promise<(number[] | string)[]> {
+    const replicas = this.opts.replicas;
+    if (!replicas || replicas.min === 0) return (await scripts.ingest.run(this.redis, keyList, args)) as (number[] | string)[];
+    const exec = async (bySha: boolean) => {
+      const p = this.redis.pipeline();
+      if (bySha) p.evalsha(scripts.ingest.sha, keyList.length, ...keyList, ...args);
+      else p.eval(scripts.ingest.source, keyList.length, ...keyList, ...args);
+      p.wait(replicas.min, replicas.waitMs);
+      return (await p.exec())!;
+    };
+    let replies = await exec(true);
+    if (replies[0]![0]?.message.startsWith('NOSCRIPT')) replies = await exec(false);
+    const [[scriptErr, result], [waitErr, acked]] = replies as [[Error | null, unknown], [Error | null, unknown]];
+    if (scriptErr) throw scriptErr;
+    if (waitErr) throw waitErr;
+    if (Number(acked) < replicas.min) {
+      throw unavailable(
+        `stored on the primary but confirmed by ${Number(acked)} of ${replicas.min} replica(s) within ${replicas.waitMs} ms: resend the same request (ids make it safe; its events then answer as duplicates, i.e. stored)`,
+      );
+    }
+    return result as (number[] | string)[];
   }
 }
 

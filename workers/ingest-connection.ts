@@ -27,6 +27,6 @@ export async function openIngest(config: CrestConfig, command: string): Promise<
     redis.disconnect();
     throw new CommandUsageError(`${command}: cannot reach Redis at REDIS_URL (${(err as Error).message})`);
   }
-  const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag });
+  const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag, replicas: config.replicas });
   return { ingest, redis, close: () => redis.disconnect() };
 }
