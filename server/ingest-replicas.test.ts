@@ -25,7 +25,8 @@ let onReplica: Redis;
 
 before(async () => {
   dirs = [mkdtempSync(join(tmpdir(), 'crest-primary-')), mkdtempSync(join(tmpdir(), 'crest-replica-'))];
-  primary = await new RedisProcess({ dir: dirs[0]! }).start();
+  // The replica's first sync at once (Redis waits 5 s by default for more replicas to share it).
+  primary = await new RedisProcess({ dir: dirs[0]!, args: ['--repl-diskless-sync-delay', '0'] }).start();
   replica = await new RedisProcess({ dir: dirs[1]!, args: ['--replicaof', '127.0.0.1', String(primary.port), '--enable-debug-command', 'yes'] }).start();
   onPrimary = new Redis(primary.url);
   onReplica = new Redis(replica.url);

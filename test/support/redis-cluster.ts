@@ -1,7 +1,8 @@
 /**
  * A private 3-master Redis Cluster on loopback for one test file: three `redis-server --cluster-enabled yes`
  * on free ports (bus ports chosen free too, not port + 10000), joined by `redis-cli --cluster create`,
- * all under one temp folder that is removed with the servers.
+ * all under one temp folder that is removed with the servers. With `replicasPerMaster`, that many replicas
+ * of each master too (DEBUG enabled on every node, so a test can hold a replica still).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ export interface TestRedisCluster {
   cleanup(): Promise<void>;
 }
 
-export async function startTestRedisCluster(masters = 3): Promise<TestRedisCluster> {
+export async function startTestRedisCluster(masters = 3, replicasPerMaster = 0): Promise<TestRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'crest-cluster-'));
   const nodes: RedisProcess[] = [];
   const cleanup = async () => {
@@ -25,16 +26,20 @@ export async function startTestRedisCluster(masters = 3): Promise<TestRedisClust
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
       const busPort = await freePort();
       const node = new RedisProcess({
         dir: join(dir, `n${i}`),
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '2000'],
+        args: [
+          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '2000',
+          // A replica's first sync at once (Redis waits 5 s by default for more replicas to share it).
+          ...(replicasPerMaster > 0 ? ['--enable-debug-command', 'yes', '--repl-diskless-sync-delay', '0'] : []),
+        ],
       });
       nodes.push(node);
       await node.start();
     }
-    await redisCli(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await redisCli(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes']);
     await waitForClusterOk(nodes);
   } catch (err) {
     await cleanup();
