@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { createRedis, isCluster, parseClusterTarget, redisTargetProblem } from './redis-connection.ts';
+import { createRedis, isCluster, parseClusterTarget, parseSentinelTarget, redisTargetProblem } from './redis-connection.ts';
 
 test('a redis-cluster:// target names its seed nodes and credentials', () => {
   assert.deepEqual(parseClusterTarget('redis-cluster://10.0.0.1:7000,10.0.0.2:7001'), {
@@ -12,6 +12,27 @@ test('a redis-cluster:// target names its seed nodes and credentials', () => {
   });
   assert.deepEqual(parseClusterTarget('redis-cluster://crest:s%40cret@[::1]:7000'), { nodes: [{ host: '::1', port: 7000 }], username: 'crest', password: 's@cret' });
   assert.equal(parseClusterTarget('redis://127.0.0.1:6379'), null);
+});
+
+test('a redis-sentinel:// target names its sentinels, the master name and credentials', () => {
+  assert.deepEqual(parseSentinelTarget('redis-sentinel://10.0.0.1:26379,10.0.0.2:26379/crest'), {
+    nodes: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }],
+    username: undefined,
+    password: undefined,
+    name: 'crest',
+  });
+  assert.deepEqual(parseSentinelTarget('redis-sentinel://:s%2Fcret@[::1]:26379/main%201'), { nodes: [{ host: '::1', port: 26379 }], username: undefined, password: 's/cret', name: 'main 1' });
+  assert.equal(parseSentinelTarget('redis://127.0.0.1:6379'), null);
+  assert.match(redisTargetProblem('redis-sentinel://a:26379')!, /no master name/);
+  assert.match(redisTargetProblem('redis-sentinel://a/crest')!, /"a" is not host:port/);
+  assert.equal(redisTargetProblem('redis-sentinel://a:26379,b:26379/crest'), null);
+  const client = createRedis('redis-sentinel://127.0.0.1:1/crest', { lazyConnect: true });
+  try {
+    assert.ok(client instanceof Redis && !isCluster(client), 'one primary, found through the sentinels');
+    assert.deepEqual([client.options.name, client.options.sentinels], ['crest', [{ host: '127.0.0.1', port: 1 }]]);
+  } finally {
+    client.disconnect();
+  }
 });
 
 test('REDIS_URL: one server or a cluster; anything else stops the process naming the key', () => {

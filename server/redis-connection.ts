@@ -2,9 +2,11 @@
  * The one place Crest opens Redis connections, so every part (API, gateway, detector, alert and plan
  * workers, BullMQ, CLI commands) runs unchanged on a single Redis or on a Redis Cluster.
  *
- * A target is a string: `redis://…` / `rediss://…` for one server, or
+ * A target is a string: `redis://…` / `rediss://…` for one server,
  * `redis-cluster://[user:password@]host:port,host:port,…` for a cluster (seed nodes; ioredis discovers the
- * rest). Keeping it one string lets it travel wherever a Redis URL did (options, child-process env).
+ * rest), or `redis-sentinel://[user:password@]host:port,host:port,…/<master name>` for a primary watched by
+ * Sentinel (ioredis asks the sentinels where the primary is, and again after a failover). Keeping it one
+ * string lets it travel wherever a Redis URL did (options, child-process env).
  *
  * On a cluster, a command may only name keys of one slot. Crest's keys carry their shard as a hash tag
  * (server/redis-keys.ts), so every script and transaction stays in one slot; what is left are reads that
@@ -15,6 +17,7 @@ import type { ConnectionOptions } from 'bullmq';
 import type { RedisClient } from './lua/scripts.ts';
 
 const CLUSTER_SCHEME = 'redis-cluster:';
+const SENTINEL_SCHEME = 'redis-sentinel:';
 
 export interface ClusterTarget {
   nodes: { host: string; port: number }[];
@@ -25,7 +28,27 @@ export interface ClusterTarget {
 /** Parses a `redis-cluster://` target; null for any other string. Throws on a malformed cluster target. */
 export function parseClusterTarget(target: string): ClusterTarget | null {
   if (!target.startsWith(`${CLUSTER_SCHEME}//`)) return null;
-  let rest = target.slice(CLUSTER_SCHEME.length + 2).replace(/\/$/, '');
+  return parseNodeList(target.slice(CLUSTER_SCHEME.length + 2).replace(/\/$/, ''));
+}
+
+export interface SentinelTarget extends ClusterTarget {
+  /** The master name the sentinels monitor. */
+  name: string;
+}
+
+/** Parses a `redis-sentinel://…/<name>` target; null for any other string. Throws on a malformed one. */
+export function parseSentinelTarget(target: string): SentinelTarget | null {
+  if (!target.startsWith(`${SENTINEL_SCHEME}//`)) return null;
+  const rest = target.slice(SENTINEL_SCHEME.length + 2);
+  const slash = rest.lastIndexOf('/');
+  const name = slash >= 0 ? decodeURIComponent(rest.slice(slash + 1)) : '';
+  if (!name) throw new Error('no master name after the last "/"');
+  return { ...parseNodeList(rest.slice(0, slash)), name };
+}
+
+/** `[user:password@]host:port,host:port,…` */
+function parseNodeList(list: string): ClusterTarget {
+  let rest = list;
   let username: string | undefined;
   let password: string | undefined;
   const at = rest.lastIndexOf('@');
@@ -53,12 +76,17 @@ export function redisTargetProblem(target: string): string | null {
     return `${(err as Error).message}; expected redis-cluster://host:port,host:port`;
   }
   try {
+    if (parseSentinelTarget(target)) return null;
+  } catch (err) {
+    return `${(err as Error).message}; expected redis-sentinel://host:port,host:port/<master name>`;
+  }
+  try {
     const u = new URL(target);
     if (u.protocol === 'redis:' || u.protocol === 'rediss:') return null;
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
   }
-  return 'must be redis://host:port, rediss://…, or redis-cluster://host:port,host:port for a Redis Cluster';
+  return 'must be redis://host:port, rediss://…, redis-cluster://host:port,host:port for a Redis Cluster, or redis-sentinel://host:port,host:port/<master name> for Sentinel';
 }
 
 export const isClusterTarget = (target: string): boolean => target.startsWith(`${CLUSTER_SCHEME}//`);
@@ -74,6 +102,8 @@ export interface CreateRedisOptions extends Omit<RedisOptions, 'retryStrategy'> 
  * cluster would otherwise resend a command whose connection closed, which may have landed already.
  */
 export function createRedis(target: string, opts: CreateRedisOptions = {}): RedisClient {
+  const sentinel = parseSentinelTarget(target);
+  if (sentinel) return new Redis(sentinelOptions(sentinel, opts as RedisOptions));
   const cluster = parseClusterTarget(target);
   if (!cluster) return new Redis(target, opts as RedisOptions);
   const { enableOfflineQueue, lazyConnect, retryStrategy, ...node } = opts;
@@ -89,12 +119,19 @@ export function createRedis(target: string, opts: CreateRedisOptions = {}): Redi
   return new Cluster(cluster.nodes, clusterOpts);
 }
 
+/** ioredis options for a primary found through Sentinel; `failoverDetector` reconnects at +switch-master. */
+function sentinelOptions(t: SentinelTarget, opts: RedisOptions): RedisOptions {
+  return { ...opts, sentinels: t.nodes, name: t.name, username: t.username, password: t.password, failoverDetector: true };
+}
+
 /**
  * A BullMQ `connection` for the target. On one Redis, options BullMQ turns into connections it owns and
  * closes. On a cluster BullMQ needs a Cluster instance, which it shares and does not close: call `close`.
  * Queues on a cluster also need a hash-tagged prefix (`{crest-bull}`), which Crest's queues have.
  */
 export function bullConnection(target: string): { connection: ConnectionOptions; close(): void } {
+  const sentinel = parseSentinelTarget(target);
+  if (sentinel) return { connection: sentinelOptions(sentinel, { maxRetriesPerRequest: null }) as ConnectionOptions, close: () => {} };
   if (!isClusterTarget(target)) return { connection: { url: target, maxRetriesPerRequest: null } as ConnectionOptions, close: () => {} };
   const client = createRedis(target, { maxRetriesPerRequest: null }) as Cluster;
   client.on('error', () => {}); // BullMQ reports through its own 'error' events

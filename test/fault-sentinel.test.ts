@@ -1,0 +1,183 @@
+/**
+ * An automatic failover under Sentinel: a primary with two replicas and one sentinel (quorum 1), Crest given
+ * `redis-sentinel://…/crest` and CREST_MIN_REPLICAS=1. The primary is SIGKILLed while a client ingests and the
+ * detector runs; Sentinel promotes a replica and re-points the other; Crest finds the new primary by itself
+ * (no restart) and acknowledges batches again. Every batch acknowledged before the failover is there
+ * (resent, it answers all duplicates), and after the client resends everything the totals equal an
+ * independent count: nothing lost, nothing counted twice.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../config/config.ts';
+import { silentLogger } from '../server/logger.ts';
+import { startCrest, type CrestHandle } from '../server/crest.ts';
+import { freePort, RedisProcess } from '../server/redis-process.ts';
+import { TEST_SECRET, waitFor } from './support/crest.ts';
+import { waitCaughtUp } from './support/caught-up.ts';
+
+const ROOMS = ['se-a', 'se-b', 'se-c', 'se-d'];
+const BATCH = 20;
+const SHARDS = 4;
+type Ev = Record<string, unknown> & { id: string; room: string; type: string };
+
+const dirs: string[] = [];
+const servers: RedisProcess[] = [];
+let sentinel: ChildProcess | null = null;
+let crest: CrestHandle | null = null;
+after(async () => {
+  if (crest) await Promise.race([crest.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+  sentinel?.kill('SIGKILL');
+  for (const s of servers) await s.stop('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'crest-sentinel-'));
+  dirs.push(d);
+  return d;
+};
+
+async function redisServer(args: string[]): Promise<RedisProcess> {
+  // Any node may become the primary: each starts a replica's first sync at once.
+  const s = new RedisProcess({ dir: tempDir(), args: ['--repl-diskless-sync-delay', '0', ...args] });
+  servers.push(s);
+  return s.start();
+}
+
+async function startSentinel(primaryPort: number): Promise<number> {
+  const port = await freePort();
+  const dir = tempDir();
+  const conf = join(dir, 'sentinel.conf');
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor crest 127.0.0.1 ${primaryPort} 1`,
+      'sentinel down-after-milliseconds crest 1000',
+      'sentinel failover-timeout crest 5000',
+      'sentinel parallel-syncs crest 1',
+    ].join('\n') + '\n',
+  );
+  sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  await waitFor('the sentinel listening', 10_000, () =>
+    new Promise<true | undefined>((ok) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), ok(true)));
+      c.once('error', () => ok(undefined));
+    }),
+  );
+  return port;
+}
+
+const post = (c: CrestHandle, events: Ev[]) =>
+  fetch(`${c.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${c.token('ingest', '*')}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
+
+test('Sentinel promotes a replica while ingesting: Crest follows by itself, loses no acknowledged batch, totals exact', async () => {
+  const primary = await redisServer([]);
+  const replicas = [await redisServer(['--replicaof', '127.0.0.1', String(primary.port)]), await redisServer(['--replicaof', '127.0.0.1', String(primary.port)])];
+  const onReplicas = replicas.map((r) => new Redis(r.url));
+  try {
+    await waitFor('both replicas in sync', 20_000, async () => {
+      for (const c of onReplicas) if (!/master_link_status:up/.test(await c.info('replication'))) return undefined;
+      return true;
+    });
+    const sentinelPort = await startSentinel(primary.port);
+    const sentinelUrl = `redis-sentinel://127.0.0.1:${sentinelPort}/crest`;
+    crest = await startCrest(
+      loadConfig({
+        PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(SHARDS), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500',
+        CREST_ROLES: 'api,detector', CREST_RATE_LIMIT_PER_S: '0', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000', REDIS_URL: sentinelUrl,
+      }),
+      { log: silentLogger },
+    );
+    const c = crest;
+
+    const t0 = Date.now() - 10 * 60_000;
+    let seq = 0;
+    const nextBatch = (): Ev[] =>
+      Array.from({ length: BATCH }, () => {
+        const n = seq++;
+        const room = ROOMS[n % ROOMS.length]!;
+        const ts = t0 + n * 5;
+        return n % 4 === 0
+          ? { id: `o${n}`, room, ts, type: 'order.paid', order: `ord${n}`, viewer: `u${n % 30}`, amount: 300 + (n % 11) }
+          : { id: `e${n}`, room, ts, type: 'viewer.enter', viewer: `u${n}`, source: 'public' };
+      });
+    const batches: { events: Ev[]; acked: boolean; at: number }[] = [];
+    let writing = true;
+    const writer = (async () => {
+      while (writing) {
+        const events = nextBatch();
+        const res = await post(c, events).catch(() => null);
+        const acked = res?.status === 200;
+        if (acked) assert.equal(((await res.json()) as { accepted: number }).accepted, BATCH);
+        else await res?.arrayBuffer();
+        batches.push({ events, acked, at: Date.now() });
+        await new Promise((r) => setTimeout(r, acked ? 20 : 200));
+      }
+    })();
+
+    await waitFor('events flowing', 20_000, async () => (batches.filter((b) => b.acked).length >= 30 ? true : undefined));
+    const killedAt = Date.now();
+    await primary.stop('SIGKILL');
+    // Sentinel notices (1 s), promotes a replica and re-points the other; Crest acknowledges again, unrestarted.
+    await waitFor('batches acknowledged again after the failover', 40_000, async () => (batches.filter((b) => b.acked && b.at > killedAt + 500).length >= 10 ? true : undefined));
+    writing = false;
+    await writer;
+    assert.ok(batches.some((b) => !b.acked), 'some batches were refused while there was no primary');
+    const ask = new Redis(sentinelPort, '127.0.0.1');
+    const [, port] = (await ask.call('SENTINEL', 'get-master-addr-by-name', 'crest').finally(() => ask.disconnect())) as [string, string];
+    assert.ok(replicas.some((r) => r.port === Number(port)), `Sentinel promoted a replica (primary now on ${port})`);
+
+    // The client resends every batch (ids make it safe); those acknowledged before all answer duplicates.
+    // Like any client, it honours a 503's Retry-After (the re-pointed replica may still be syncing).
+    for (const [i, b] of batches.entries()) {
+      let res = await post(c, b.events);
+      for (let tries = 0; res.status === 503 && tries < 20; tries++) {
+        await res.arrayBuffer();
+        await new Promise((r) => setTimeout(r, 500));
+        res = await post(c, b.events);
+      }
+      assert.equal(res.status, 200, `batch ${i} resent: ${res.status} ${await res.clone().text()}`);
+      const body = (await res.json()) as { duplicate: number };
+      if (b.acked) assert.equal(body.duplicate, BATCH, `batch ${i} was acknowledged, so it survived the failover`);
+    }
+
+    const want = new Map(ROOMS.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));
+    for (const b of batches) {
+      for (const e of b.events) {
+        const w = want.get(e.room)!;
+        if (e.type === 'viewer.enter') w.entries++;
+        else {
+          w.orders++;
+          w.gmv += e.amount as number;
+        }
+      }
+    }
+    const now = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'crest' });
+    try {
+      await waitCaughtUp(now, SHARDS);
+    } finally {
+      now.disconnect();
+    }
+    const admin = c.token('admin', '*');
+    for (const [room, w] of want) {
+      const s = (await (await fetch(`${c.url}/api/v1/rooms/${room}/state`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
+        metrics: { entriesTotal: Record<string, number>; orders: number; gmv: number; duplicateEvents: number };
+      };
+      const entries = Object.values(s.metrics.entriesTotal).reduce((a, b) => a + b, 0);
+      assert.deepEqual({ entries, orders: s.metrics.orders, gmv: s.metrics.gmv }, w, `${room}: totals after the failover`);
+      assert.equal(s.metrics.duplicateEvents, 0, `${room}: no event reached the room state twice`);
+    }
+  } finally {
+    for (const r of onReplicas) r.disconnect();
+  }
+});
