@@ -4,7 +4,8 @@
  * detector runs; Sentinel promotes a replica and re-points the other; Crest finds the new primary by itself
  * (no restart) and acknowledges batches again. Every batch acknowledged before the failover is there
  * (resent, it answers all duplicates), and after the client resends everything the totals equal an
- * independent count: nothing lost, nothing counted twice.
+ * independent count: nothing lost, nothing counted twice. The BullMQ parts (alerts, plans) run in the same
+ * process on the sentinel connection options through all this; their deliveries are not checked here.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -94,7 +95,7 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
     crest = await startCrest(
       loadConfig({
         PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(SHARDS), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500',
-        CREST_ROLES: 'api,detector', CREST_RATE_LIMIT_PER_S: '0', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000', REDIS_URL: sentinelUrl,
+        CREST_ROLES: 'api,detector,alerts,plans', CREST_RATE_LIMIT_PER_S: '0', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000', REDIS_URL: sentinelUrl,
       }),
       { log: silentLogger },
     );
