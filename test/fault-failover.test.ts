@@ -19,11 +19,11 @@ import { startCrest, type CrestHandle } from '../server/crest.ts';
 import { RedisProcess } from '../server/redis-process.ts';
 import { TEST_SECRET, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
+import { batchMaker, stateTotals, totalsOf, type Ev } from './support/event-batches.ts';
 
 const ROOMS = ['fo-a', 'fo-b', 'fo-c', 'fo-d'];
 const BATCH = 20;
 const SHARDS = 4;
-type Ev = Record<string, unknown> & { id: string; room: string; type: string };
 
 const dirs: string[] = [];
 const servers: RedisProcess[] = [];
@@ -62,17 +62,7 @@ test('primary SIGKILLed, replica promoted: every acknowledged batch is there, an
     await waitFor('the replica in sync', 20_000, async () => (/master_link_status:up/.test(await onReplica.info('replication')) ? true : undefined));
     const first = await crestOn(primary.url, { CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000' });
 
-    const t0 = Date.now() - 10 * 60_000;
-    let seq = 0;
-    const nextBatch = (): Ev[] =>
-      Array.from({ length: BATCH }, () => {
-        const n = seq++;
-        const room = ROOMS[n % ROOMS.length]!;
-        const ts = t0 + n * 5;
-        return n % 4 === 0
-          ? { id: `o${n}`, room, ts, type: 'order.paid', order: `ord${n}`, viewer: `u${n % 30}`, amount: 300 + (n % 11) }
-          : { id: `e${n}`, room, ts, type: 'viewer.enter', viewer: `u${n}`, source: 'public' };
-      });
+    const nextBatch = batchMaker(ROOMS, BATCH);
     const batches: { events: Ev[]; acked: boolean }[] = [];
     let writing = true;
     const writer = (async () => {
@@ -109,26 +99,13 @@ test('primary SIGKILLed, replica promoted: every acknowledged batch is there, an
     }
 
     // Exact totals against an independent count of every event sent, each once.
-    const want = new Map(ROOMS.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));
-    for (const b of batches) {
-      for (const e of b.events) {
-        const w = want.get(e.room)!;
-        if (e.type === 'viewer.enter') w.entries++;
-        else {
-          w.orders++;
-          w.gmv += e.amount as number;
-        }
-      }
-    }
+    const want = totalsOf(ROOMS, batches.flatMap((b) => b.events));
     await waitCaughtUp(onReplica, SHARDS);
     const admin = second.token('admin', '*');
     for (const [room, w] of want) {
-      const s = (await (await fetch(`${second.url}/api/v1/rooms/${room}/state`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
-        metrics: { entriesTotal: Record<string, number>; orders: number; gmv: number; duplicateEvents: number };
-      };
-      const entries = Object.values(s.metrics.entriesTotal).reduce((a, b) => a + b, 0);
-      assert.deepEqual({ entries, orders: s.metrics.orders, gmv: s.metrics.gmv }, w, `${room}: totals after the failover`);
-      assert.equal(s.metrics.duplicateEvents, 0, `${room}: no event reached the room state twice`);
+      const { duplicateEvents, ...got } = await stateTotals(second.url, admin, room);
+      assert.deepEqual(got, w, `${room}: totals after the failover`);
+      assert.equal(duplicateEvents, 0, `${room}: no event reached the room state twice`);
     }
   } finally {
     onReplica.disconnect();

@@ -25,6 +25,7 @@ import { dedupeRemembers } from '../server/ingest-service.ts';
 import { keys } from '../server/redis-keys.ts';
 import { join, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { caughtUp } from './support/caught-up.ts';
+import { batchMaker, totalsOf, type Ev } from './support/event-batches.ts';
 
 const ROOMS = ['rr-a', 'rr-b', 'rr-c', 'rr-d', 'rr-e', 'rr-f'];
 const BATCH = 25;
@@ -33,7 +34,6 @@ const MAX_OUTAGE_ANSWER_MS = 3_000;
 /** everysec: fsync once a second, postponed at most once more when the previous one is still running. */
 const EVERYSEC_LOSS_BOUND_MS = 2_000;
 
-type Ev = Record<string, unknown> & { id: string; room: string; ts: number; type: string };
 interface Sent {
   events: Ev[];
   status: number;
@@ -45,18 +45,6 @@ after(async () => {
   for (const c of crests) await c.close().catch(() => undefined);
 });
 
-function totalsOf(events: Iterable<Ev>): Map<string, { entries: number; orders: number; gmv: number }> {
-  const out = new Map(ROOMS.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));
-  for (const e of events) {
-    const t = out.get(e.room)!;
-    if (e.type === 'viewer.enter') t.entries++;
-    else if (e.type === 'order.paid') {
-      t.orders++;
-      t.gmv += e.amount as number;
-    }
-  }
-  return out;
-}
 
 async function assertTotals(crest: TestCrest, want: Map<string, { entries: number; orders: number; gmv: number }>, what: string) {
   const admin = crest.token('admin', '*');
@@ -113,20 +101,10 @@ async function restartScenario(signal: Outage, appendfsync: 'everysec' | 'always
   for (const room of ROOMS) assert.equal((await join(sock, room)).ok, true);
 
   // Writer: sequential batches, each with fresh ids and rising event time.
-  const t0 = Date.now() - 10 * 60_000;
-  let seq = 0;
+  const nextBatch = batchMaker(ROOMS, BATCH);
   const sent: Sent[] = [];
   const outage: { status: number; ms: number; retryAfter: string | null }[] = [];
   let writing = true;
-  const nextBatch = (): Ev[] =>
-    Array.from({ length: BATCH }, () => {
-      const n = seq++;
-      const room = ROOMS[n % ROOMS.length]!;
-      const ts = t0 + n * 5;
-      return n % 4 === 0
-        ? { id: `o${n}`, room, ts, type: 'order.paid', order: `ord${n}`, viewer: `u${n % 40}`, amount: 500 + (n % 13) }
-        : { id: `e${n}`, room, ts, type: 'viewer.enter', viewer: `u${n}`, source: 'public' };
-    });
   const writer = (async () => {
     while (writing) {
       const events = nextBatch();
@@ -223,7 +201,7 @@ async function restartScenario(signal: Outage, appendfsync: 'everysec' | 'always
 
   // The detector reconnected by itself and counts exactly what Redis holds (no event it forgot, none twice).
   await waitFor('detector caught up after the restart', 20_000, () => caughtUp(redis, crest.config.shards));
-  await assertTotals(crest, totalsOf(allEvents.filter((e) => stored.has(e.id))), 'stored events');
+  await assertTotals(crest, totalsOf(ROOMS, allEvents.filter((e) => stored.has(e.id))), 'stored events');
 
   // The gateway tails again: a tick for the newest events reached the socket after the restart.
   const newestTs = Math.max(...ackedEvents.map((e) => e.ts));
@@ -242,7 +220,7 @@ async function restartScenario(signal: Outage, appendfsync: 'everysec' | 'always
   }
   assert.deepEqual({ dup, acc }, { dup: stored.size, acc: allEvents.length - stored.size });
   await waitFor('detector caught up after the resend', 20_000, () => caughtUp(redis, crest.config.shards));
-  await assertTotals(crest, totalsOf(allEvents), 'every event sent');
+  await assertTotals(crest, totalsOf(ROOMS, allEvents), 'every event sent');
 
   // The alert worker's consumer group reads the out streams again (its XREADGROUP loop reconnected).
   // Entries delivered before the outage whose XACK was cut off (or, after a machine crash, lost with the AOF

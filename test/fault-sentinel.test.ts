@@ -21,11 +21,11 @@ import { startCrest, type CrestHandle } from '../server/crest.ts';
 import { freePort, RedisProcess } from '../server/redis-process.ts';
 import { TEST_SECRET, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
+import { batchMaker, stateTotals, totalsOf, type Ev } from './support/event-batches.ts';
 
 const ROOMS = ['se-a', 'se-b', 'se-c', 'se-d'];
 const BATCH = 20;
 const SHARDS = 4;
-type Ev = Record<string, unknown> & { id: string; room: string; type: string };
 
 const dirs: string[] = [];
 const servers: RedisProcess[] = [];
@@ -101,17 +101,7 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
     );
     const c = crest;
 
-    const t0 = Date.now() - 10 * 60_000;
-    let seq = 0;
-    const nextBatch = (): Ev[] =>
-      Array.from({ length: BATCH }, () => {
-        const n = seq++;
-        const room = ROOMS[n % ROOMS.length]!;
-        const ts = t0 + n * 5;
-        return n % 4 === 0
-          ? { id: `o${n}`, room, ts, type: 'order.paid', order: `ord${n}`, viewer: `u${n % 30}`, amount: 300 + (n % 11) }
-          : { id: `e${n}`, room, ts, type: 'viewer.enter', viewer: `u${n}`, source: 'public' };
-      });
+    const nextBatch = batchMaker(ROOMS, BATCH);
     const batches: { events: Ev[]; acked: boolean; at: number }[] = [];
     let writing = true;
     const writer = (async () => {
@@ -152,17 +142,7 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
       if (b.acked) assert.equal(body.duplicate, BATCH, `batch ${i} was acknowledged, so it survived the failover`);
     }
 
-    const want = new Map(ROOMS.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));
-    for (const b of batches) {
-      for (const e of b.events) {
-        const w = want.get(e.room)!;
-        if (e.type === 'viewer.enter') w.entries++;
-        else {
-          w.orders++;
-          w.gmv += e.amount as number;
-        }
-      }
-    }
+    const want = totalsOf(ROOMS, batches.flatMap((b) => b.events));
     const now = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'crest' });
     try {
       await waitCaughtUp(now, SHARDS);
@@ -171,12 +151,9 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
     }
     const admin = c.token('admin', '*');
     for (const [room, w] of want) {
-      const s = (await (await fetch(`${c.url}/api/v1/rooms/${room}/state`, { headers: { authorization: `Bearer ${admin}` } })).json()) as {
-        metrics: { entriesTotal: Record<string, number>; orders: number; gmv: number; duplicateEvents: number };
-      };
-      const entries = Object.values(s.metrics.entriesTotal).reduce((a, b) => a + b, 0);
-      assert.deepEqual({ entries, orders: s.metrics.orders, gmv: s.metrics.gmv }, w, `${room}: totals after the failover`);
-      assert.equal(s.metrics.duplicateEvents, 0, `${room}: no event reached the room state twice`);
+      const { duplicateEvents, ...got } = await stateTotals(c.url, admin, room);
+      assert.deepEqual(got, w, `${room}: totals after the failover`);
+      assert.equal(duplicateEvents, 0, `${room}: no event reached the room state twice`);
     }
   } finally {
     for (const r of onReplicas) r.disconnect();
