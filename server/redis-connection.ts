@@ -1,6 +1,6 @@
 /**
  * The one place Crest opens Redis connections, so every part (API, gateway, detector, alert and plan
- * workers, BullMQ, CLI commands) runs unchanged on a single Redis or on a Redis Cluster.
+ * workers, BullMQ, CLI commands) runs unchanged on a single Redis, behind Sentinel, or on a Redis Cluster.
  *
  * A target is a string: `redis://…` / `rediss://…` for one server,
  * `redis-cluster://[user:password@]host:port,host:port,…` for a cluster (seed nodes; ioredis discovers the
