@@ -10,6 +10,7 @@ import { canAccessRoom, type TokenClaims } from './auth/token.ts';
 import { HttpError, unavailable } from './http-error.ts';
 import { keys } from './redis-keys.ts';
 import { scripts, type RedisClient } from './lua/scripts.ts';
+import { isCluster } from './redis-connection.ts';
 
 export interface IngestOptions {
   shards: number;
@@ -189,7 +190,17 @@ export class IngestService {
       return (await p.exec())!;
     };
     let replies = await exec(true);
-    if (replies[0]![0]?.message.startsWith('NOSCRIPT')) replies = await exec(false);
+    for (let redirects = 0; ; redirects++) {
+      const message = replies[0]![0]?.message ?? '';
+      if (message.startsWith('NOSCRIPT')) replies = await exec(false);
+      else if (/^(MOVED|ASK) /.test(message) && redirects < 3 && isCluster(this.redis)) {
+        // The slot moved (a failover, a reshard): ioredis follows MOVED by itself for single commands, but
+        // not for a pipeline whose other command (WAIT, keyless) ran fine. Nothing ran there: ask again.
+        const cluster = this.redis;
+        await new Promise<void>((ok) => cluster.refreshSlotsCache(() => ok()));
+        replies = await exec(true);
+      } else break;
+    }
     const [[scriptErr, result], [waitErr, acked]] = replies as [[Error | null, unknown], [Error | null, unknown]];
     if (scriptErr) throw scriptErr;
     if (waitErr) throw waitErr;
