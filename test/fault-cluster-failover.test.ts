@@ -17,7 +17,7 @@ import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import { TEST_SECRET, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
-import { batchMaker, stateTotals, totalsOf, type Ev } from './support/event-batches.ts';
+import { batchMaker, postBatch, resendAll, startWriter, stateTotals, totalsOf } from './support/event-batches.ts';
 import { startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
 
 const SHARDS = 8;
@@ -58,9 +58,6 @@ function masterOfSlot(nodes: string, slot: number): { port: number } | undefined
   return line ? { port: Number(line[1]!.split('@')[0]!.split(':')[1]) } : undefined;
 }
 
-const post = (c: CrestHandle, events: Ev[]) =>
-  fetch(`${c.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${c.token('ingest', '*')}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
-
 test('a cluster master killed mid-ingest: Crest follows the promoted replica by itself, no acknowledged batch lost, totals exact', async (t) => {
   // Two rooms per shard, so every master's slots carry rooms.
   const rooms: string[] = [];
@@ -80,19 +77,8 @@ test('a cluster master killed mid-ingest: Crest follows the promoted replica by 
   );
   const c = crest;
   const nextBatch = batchMaker(rooms, BATCH);
-  const batches: { events: Ev[]; acked: boolean; at: number }[] = [];
-  let writing = true;
-  const writer = (async () => {
-    while (writing) {
-      const events = nextBatch();
-      const res = await post(c, events).catch(() => null);
-      const acked = res?.status === 200;
-      if (acked) assert.equal(((await res.json()) as { accepted: number }).accepted, BATCH);
-      else await res?.arrayBuffer();
-      batches.push({ events, acked, at: Date.now() });
-      await new Promise((r) => setTimeout(r, acked ? 20 : 200));
-    }
-  })();
+  const writer = startWriter((events) => postBatch(c, events), nextBatch);
+  const batches = writer.batches;
 
   await waitFor('events flowing', 30_000, async () => (batches.filter((b) => b.acked).length >= 30 ? true : undefined));
   // The master of shard 0's slot dies.
@@ -112,25 +98,14 @@ test('a cluster master killed mid-ingest: Crest follows the promoted replica by 
   probe.disconnect();
   t.diagnostic(`a replica took the slots over ${promotedAt - killedAt} ms after the kill`);
   await waitFor('batches acknowledged again after the failover', 60_000, async () => (batches.filter((b) => b.acked && b.at > killedAt + 500).length >= 10 ? true : undefined));
-  writing = false;
-  await writer;
+  await writer.stop();
   assert.ok(batches.some((b) => !b.acked), 'some batches were refused while the master was gone');
   const back = batches.find((b) => b.acked && b.at > killedAt)!.at - killedAt;
   t.diagnostic(`acknowledged again ${back} ms after the kill; ${batches.length} batches, ${batches.filter((b) => !b.acked).length} refused`);
   // Before ingest asked for the new slot map itself, the WAIT pipeline kept hitting MOVED for ~25 s.
   assert.ok(back - (promotedAt - killedAt) < 10_000, `Crest followed the new master ${back - (promotedAt - killedAt)} ms after it took the slots`);
 
-  for (const [i, b] of batches.entries()) {
-    let res = await post(c, b.events);
-    for (let tries = 0; res.status === 503 && tries < 20; tries++) {
-      await res.arrayBuffer();
-      await new Promise((r) => setTimeout(r, 500));
-      res = await post(c, b.events);
-    }
-    assert.equal(res.status, 200, `batch ${i} resent: ${res.status} ${await res.clone().text()}`);
-    const body = (await res.json()) as { duplicate: number };
-    if (b.acked) assert.equal(body.duplicate, BATCH, `batch ${i} was acknowledged, so it survived the failover`);
-  }
+  await resendAll((events) => postBatch(c, events), batches);
 
   await waitCaughtUp(redis, SHARDS, 60_000);
   const admin = c.token('admin', '*');

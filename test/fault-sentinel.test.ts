@@ -21,7 +21,7 @@ import { startCrest, type CrestHandle } from '../server/crest.ts';
 import { freePort, RedisProcess } from '../server/redis-process.ts';
 import { TEST_SECRET, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
-import { batchMaker, stateTotals, totalsOf, type Ev } from './support/event-batches.ts';
+import { batchMaker, postBatch, resendAll, startWriter, stateTotals, totalsOf } from './support/event-batches.ts';
 
 const ROOMS = ['se-a', 'se-b', 'se-c', 'se-d'];
 const BATCH = 20;
@@ -78,9 +78,6 @@ async function startSentinel(primaryPort: number): Promise<number> {
   return port;
 }
 
-const post = (c: CrestHandle, events: Ev[]) =>
-  fetch(`${c.url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${c.token('ingest', '*')}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
-
 test('Sentinel promotes a replica while ingesting: Crest follows by itself, loses no acknowledged batch, totals exact', async () => {
   const primary = await redisServer([]);
   const replicas = [await redisServer(['--replicaof', '127.0.0.1', String(primary.port)]), await redisServer(['--replicaof', '127.0.0.1', String(primary.port)])];
@@ -102,27 +99,15 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
     const c = crest;
 
     const nextBatch = batchMaker(ROOMS, BATCH);
-    const batches: { events: Ev[]; acked: boolean; at: number }[] = [];
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        const events = nextBatch();
-        const res = await post(c, events).catch(() => null);
-        const acked = res?.status === 200;
-        if (acked) assert.equal(((await res.json()) as { accepted: number }).accepted, BATCH);
-        else await res?.arrayBuffer();
-        batches.push({ events, acked, at: Date.now() });
-        await new Promise((r) => setTimeout(r, acked ? 20 : 200));
-      }
-    })();
+    const writer = startWriter((events) => postBatch(c, events), nextBatch);
+    const batches = writer.batches;
 
     await waitFor('events flowing', 20_000, async () => (batches.filter((b) => b.acked).length >= 30 ? true : undefined));
     const killedAt = Date.now();
     await primary.stop('SIGKILL');
     // Sentinel notices (1 s), promotes a replica and re-points the other; Crest acknowledges again, unrestarted.
     await waitFor('batches acknowledged again after the failover', 40_000, async () => (batches.filter((b) => b.acked && b.at > killedAt + 500).length >= 10 ? true : undefined));
-    writing = false;
-    await writer;
+    await writer.stop();
     assert.ok(batches.some((b) => !b.acked), 'some batches were refused while there was no primary');
     const ask = new Redis(sentinelPort, '127.0.0.1');
     const [, port] = (await ask.call('SENTINEL', 'get-master-addr-by-name', 'crest').finally(() => ask.disconnect())) as [string, string];
@@ -130,17 +115,7 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
 
     // The client resends every batch (ids make it safe); those acknowledged before all answer duplicates.
     // Like any client, it honours a 503's Retry-After (the re-pointed replica may still be syncing).
-    for (const [i, b] of batches.entries()) {
-      let res = await post(c, b.events);
-      for (let tries = 0; res.status === 503 && tries < 20; tries++) {
-        await res.arrayBuffer();
-        await new Promise((r) => setTimeout(r, 500));
-        res = await post(c, b.events);
-      }
-      assert.equal(res.status, 200, `batch ${i} resent: ${res.status} ${await res.clone().text()}`);
-      const body = (await res.json()) as { duplicate: number };
-      if (b.acked) assert.equal(body.duplicate, BATCH, `batch ${i} was acknowledged, so it survived the failover`);
-    }
+    await resendAll((events) => postBatch(c, events), batches);
 
     const want = totalsOf(ROOMS, batches.flatMap((b) => b.events));
     const now = new Redis({ sentinels: [{ host: '127.0.0.1', port: sentinelPort }], name: 'crest' });

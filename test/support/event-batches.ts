@@ -46,3 +46,65 @@ export async function stateTotals(baseUrl: string, token: string, room: string):
   const entries = Object.values(s.metrics.entriesTotal).reduce((a, b) => a + b, 0);
   return { entries, orders: s.metrics.orders, gmv: s.metrics.gmv, duplicateEvents: s.metrics.duplicateEvents };
 }
+
+export interface SentBatch {
+  events: Ev[];
+  acked: boolean;
+  at: number;
+}
+
+/** POSTs a batch to a Crest's ingest API with an ingest token. */
+export const postBatch = (crest: { url: string; token(role: 'ingest', rooms: '*'): string }, events: Ev[]) =>
+  fetch(`${crest.url}/api/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${crest.token('ingest', '*')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  });
+
+/**
+ * A client posting batches in a loop, as fast as they are answered (backing off after a refusal), until
+ * `stop`; every batch is kept with whether it was acknowledged (200, all accepted) and when.
+ */
+export function startWriter(post: (events: Ev[]) => Promise<Response>, nextBatch: () => Ev[]): { batches: SentBatch[]; stop(): Promise<void> } {
+  const batches: SentBatch[] = [];
+  let writing = true;
+  const loop = (async () => {
+    while (writing) {
+      const events = nextBatch();
+      const res = await post(events).catch(() => null);
+      const acked = res?.status === 200;
+      if (acked) {
+        const body = (await res.json()) as { accepted: number };
+        if (body.accepted !== events.length) throw new Error(`a 200 that accepted ${body.accepted} of ${events.length}`);
+      } else await res?.arrayBuffer();
+      batches.push({ events, acked, at: Date.now() });
+      await new Promise((r) => setTimeout(r, acked ? 20 : 200));
+    }
+  })();
+  return {
+    batches,
+    async stop() {
+      writing = false;
+      await loop;
+    },
+  };
+}
+
+/**
+ * Resends every batch, as a client does after an outage (ids make it safe), honouring 503s for a while; a batch
+ * acknowledged before must answer all duplicates: it was stored. Throws naming the batch otherwise.
+ */
+export async function resendAll(post: (events: Ev[]) => Promise<Response>, batches: readonly SentBatch[]): Promise<void> {
+  for (const [i, b] of batches.entries()) {
+    let res = await post(b.events);
+    for (let tries = 0; res.status === 503 && tries < 20; tries++) {
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 500));
+      res = await post(b.events);
+    }
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`batch ${i} resent: ${res.status} ${text}`);
+    const body = JSON.parse(text) as { duplicate: number };
+    if (b.acked && body.duplicate !== b.events.length) throw new Error(`batch ${i} was acknowledged, yet ${b.events.length - body.duplicate} of its events were not stored`);
+  }
+}
