@@ -5,29 +5,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { shardOf } from '../core/sharding.ts';
 import { HttpError } from './http-error.ts';
 import { IngestService } from './ingest-service.ts';
-import { RedisProcess } from './redis-process.ts';
 import { keys } from './redis-keys.ts';
+import { startTestRedis, type TestRedis } from '../test/support/redis.ts';
 
 const SHARDS = 2;
 const ROOM = 'rep-room';
-let dirs: string[];
-let primary: RedisProcess;
-let replica: RedisProcess;
+let primary: TestRedis;
+let replica: TestRedis;
 let onPrimary: Redis;
 let onReplica: Redis;
 
 before(async () => {
-  dirs = [mkdtempSync(join(tmpdir(), 'crest-primary-')), mkdtempSync(join(tmpdir(), 'crest-replica-'))];
   // The replica's first sync at once (Redis waits 5 s by default for more replicas to share it).
-  primary = await new RedisProcess({ dir: dirs[0]!, args: ['--repl-diskless-sync-delay', '0'] }).start();
-  replica = await new RedisProcess({ dir: dirs[1]!, args: ['--replicaof', '127.0.0.1', String(primary.port), '--enable-debug-command', 'yes'] }).start();
+  primary = await startTestRedis({ args: ['--repl-diskless-sync-delay', '0'] });
+  replica = await startTestRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port), '--enable-debug-command', 'yes'] });
   onPrimary = new Redis(primary.url);
   onReplica = new Redis(replica.url);
   for (let i = 0; !/master_link_status:up/.test(await onReplica.info('replication')); i++) {
@@ -38,9 +33,8 @@ before(async () => {
 after(async () => {
   onPrimary.disconnect();
   onReplica.disconnect();
-  await replica.stop();
-  await primary.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await replica.cleanup();
+  await primary.cleanup();
 });
 
 let seq = 0;

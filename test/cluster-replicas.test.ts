@@ -12,7 +12,7 @@ import { IngestService } from '../server/ingest-service.ts';
 import type { RedisClient } from '../server/lua/scripts.ts';
 import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
-import { startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
+import { slotMasterPort, startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
 import { waitFor } from './support/crest.ts';
 
 const SHARDS = 8;
@@ -44,12 +44,7 @@ after(async () => {
 /** The port of the master serving `key`'s slot. */
 async function masterOf(key: string): Promise<number> {
   const slot = Number(await redis.call('CLUSTER', 'KEYSLOT', key));
-  const lines = String(await redis.call('CLUSTER', 'NODES')).trim().split('\n').map((l) => l.split(' '));
-  const master = lines.find((l) => l[2]!.includes('master') && l.slice(8).some((r) => {
-    const [from, to = from] = r.split('-').map(Number);
-    return slot >= from! && slot <= to!;
-  }))!;
-  return Number(master[1]!.split('@')[0]!.split(':')[1]);
+  return slotMasterPort(String(await redis.call('CLUSTER', 'NODES')), slot)!;
 }
 
 test('the WAIT runs on the shard\'s own node: it waits for that master\'s replica only', async () => {

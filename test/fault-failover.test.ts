@@ -9,37 +9,30 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { startCrest, type CrestHandle } from '../server/crest.ts';
-import { RedisProcess } from '../server/redis-process.ts';
 import { TEST_SECRET, waitFor } from './support/crest.ts';
+import { startTestRedis, type TestRedis } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
-import { batchMaker, postBatch, resendAll, startWriter, stateTotals, totalsOf } from './support/event-batches.ts';
+import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
 
 const ROOMS = ['fo-a', 'fo-b', 'fo-c', 'fo-d'];
 const BATCH = 20;
 const SHARDS = 4;
 
-const dirs: string[] = [];
-const servers: RedisProcess[] = [];
+const servers: TestRedis[] = [];
 const crests: CrestHandle[] = [];
 after(async () => {
   for (const c of crests) await Promise.race([c.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
-  for (const s of servers) await s.stop('SIGKILL');
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const s of servers) await s.cleanup();
 });
 
-async function redisServer(args: string[]): Promise<RedisProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'crest-failover-'));
-  dirs.push(dir);
-  const s = new RedisProcess({ dir, args });
+async function redisServer(args: string[]): Promise<TestRedis> {
+  const s = await startTestRedis({ args });
   servers.push(s);
-  return s.start();
+  return s;
 }
 
 async function crestOn(url: string, env: Record<string, string>): Promise<CrestHandle> {
@@ -79,14 +72,8 @@ test('primary SIGKILLed, replica promoted: every acknowledged batch is there, an
     await resendAll((events) => postBatch(second, events), batches);
 
     // Exact totals against an independent count of every event sent, each once.
-    const want = totalsOf(ROOMS, batches.flatMap((b) => b.events));
     await waitCaughtUp(onReplica, SHARDS);
-    const admin = second.token('admin', '*');
-    for (const [room, w] of want) {
-      const { duplicateEvents, ...got } = await stateTotals(second.url, admin, room);
-      assert.deepEqual(got, w, `${room}: totals after the failover`);
-      assert.equal(duplicateEvents, 0, `${room}: no event reached the room state twice`);
-    }
+    await assertExactTotals(second, ROOMS, batches, 'after the failover');
   } finally {
     onReplica.disconnect();
   }

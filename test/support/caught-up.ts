@@ -7,27 +7,25 @@ import type { RedisClient } from '../../server/lua/scripts.ts';
 import { keys } from '../../server/redis-keys.ts';
 import { waitFor } from './crest.ts';
 
-/** Summed `@added` and `@processed` over `shards` (a count: shards 0..n-1, or a list). */
-export async function shardCounters(redis: RedisClient, shards: number | readonly number[]): Promise<{ added: number; processed: number }> {
+/** `@added` and `@processed` of each of `shards` (a count: shards 0..n-1, or a list). */
+async function countersPerShard(redis: RedisClient, shards: number | readonly number[]): Promise<{ added: number; processed: number }[]> {
   const list = typeof shards === 'number' ? Array.from({ length: shards }, (_, s) => s) : shards;
-  let added = 0;
-  let processed = 0;
+  const out: { added: number; processed: number }[] = [];
   for (const s of list) {
     const [a, p] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-    added += Number(a ?? 0);
-    processed += Number(p ?? 0);
+    out.push({ added: Number(a ?? 0), processed: Number(p ?? 0) });
   }
-  return { added, processed };
+  return out;
+}
+
+/** Summed `@added` and `@processed` over `shards`. */
+export async function shardCounters(redis: RedisClient, shards: number | readonly number[]): Promise<{ added: number; processed: number }> {
+  return (await countersPerShard(redis, shards)).reduce((t, c) => ({ added: t.added + c.added, processed: t.processed + c.processed }), { added: 0, processed: 0 });
 }
 
 /** True when every one of `shards` is caught up, undefined otherwise (a waitFor probe). */
 export async function caughtUp(redis: RedisClient, shards: number | readonly number[]): Promise<true | undefined> {
-  const list = typeof shards === 'number' ? Array.from({ length: shards }, (_, s) => s) : shards;
-  for (const s of list) {
-    const [a, p] = await redis.hmget(keys.checkpoint(s), '@added', '@processed');
-    if (Number(a ?? 0) !== Number(p ?? 0)) return undefined;
-  }
-  return true;
+  return (await countersPerShard(redis, shards)).every((c) => c.added === c.processed) ? true : undefined;
 }
 
 /** Waits until every one of `shards` is caught up. */

@@ -3,6 +3,8 @@
  * time (every fourth a paid order, the rest entries), and the independent per-room count they check the
  * detector's totals against.
  */
+import assert from 'node:assert/strict';
+
 export type Ev = Record<string, unknown> & { id: string; room: string; ts: number; type: string };
 
 export interface RoomTotals {
@@ -106,5 +108,18 @@ export async function resendAll(post: (events: Ev[]) => Promise<Response>, batch
     if (res.status !== 200) throw new Error(`batch ${i} resent: ${res.status} ${text}`);
     const body = JSON.parse(text) as { duplicate: number };
     if (b.acked && body.duplicate !== b.events.length) throw new Error(`batch ${i} was acknowledged, yet ${b.events.length - body.duplicate} of its events were not stored`);
+  }
+}
+
+/**
+ * Every room's totals, as the API reports them, equal the independent count of the batches sent (each event
+ * once, resent or not), and no event reached a room state twice (the core's duplicate guard never fired).
+ */
+export async function assertExactTotals(crest: { url: string; token(role: 'admin', rooms: '*'): string }, rooms: readonly string[], batches: readonly SentBatch[], what: string): Promise<void> {
+  const admin = crest.token('admin', '*');
+  for (const [room, want] of totalsOf(rooms, batches.flatMap((b) => b.events))) {
+    const { duplicateEvents, ...got } = await stateTotals(crest.url, admin, room);
+    assert.deepEqual(got, want, `${room}: totals ${what}`);
+    assert.equal(duplicateEvents, 0, `${room}: no event reached the room state twice`);
   }
 }

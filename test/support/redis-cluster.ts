@@ -79,3 +79,16 @@ async function waitForClusterOk(nodes: RedisProcess[], timeoutMs = 20_000): Prom
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The port of the master serving `slot`, from a CLUSTER NODES reply (a master marked failed is skipped). */
+export function slotMasterPort(clusterNodes: string, slot: number): number | undefined {
+  const line = clusterNodes
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '))
+    .find((l) => l[2]!.includes('master') && !l[2]!.includes('fail') && l.slice(8).some((r) => {
+      const [from, to = from] = r.split('-').map(Number);
+      return slot >= from! && slot <= to!;
+    }));
+  return line ? Number(line[1]!.split('@')[0]!.split(':')[1]) : undefined;
+}

@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisProcess } from '../../server/redis-process.ts';
 
-export async function startTestRedis(opts: { appendfsync?: 'everysec' | 'always' } = {}): Promise<RedisProcess & { cleanup(): Promise<void> }> {
+export type TestRedis = RedisProcess & { cleanup(): Promise<void> };
+
+/** `args`: extra redis-server arguments (a replica's `--replicaof`, say). */
+export async function startTestRedis(opts: { appendfsync?: 'everysec' | 'always'; args?: string[] } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'crest-redis-'));
-  const proc = new RedisProcess({ dir, appendfsync: opts.appendfsync });
+  const proc = new RedisProcess({ dir, appendfsync: opts.appendfsync, args: opts.args });
   await proc.start();
   return Object.assign(proc, {
     async cleanup() {
