@@ -182,24 +182,14 @@ export class IngestService {
   private async runOnce(keyList: string[], args: (string | number)[]): Promise<(number[] | string)[]> {
     const replicas = this.opts.replicas;
     if (!replicas || replicas.min === 0) return (await scripts.ingest.run(this.redis, keyList, args)) as (number[] | string)[];
-    const exec = async (bySha: boolean) => {
-      const p = this.redis.pipeline();
-      if (bySha) p.evalsha(scripts.ingest.sha, keyList.length, ...keyList, ...args);
-      else p.eval(scripts.ingest.source, keyList.length, ...keyList, ...args);
-      p.wait(replicas.min, replicas.waitMs);
-      return (await p.exec())!;
-    };
-    let replies = await exec(true);
-    for (let redirects = 0; ; redirects++) {
-      const message = replies[0]![0]?.message ?? '';
-      if (message.startsWith('NOSCRIPT')) replies = await exec(false);
-      else if (/^(MOVED|ASK) /.test(message) && redirects < 3 && isCluster(this.redis)) {
-        // The slot moved (a failover, a reshard): ioredis follows MOVED by itself for single commands, but
-        // not for a pipeline whose other command (WAIT, keyless) ran fine. Nothing ran there: ask again.
-        const cluster = this.redis;
-        await new Promise<void>((ok) => cluster.refreshSlotsCache(() => ok()));
-        replies = await exec(true);
-      } else break;
+    const run = () => scripts.ingest.runPiped(this.redis, keyList, args, (p) => p.wait(replicas.min, replicas.waitMs));
+    let replies = await run();
+    for (let redirects = 0; redirects < 3 && isCluster(this.redis) && /^(MOVED|ASK) /.test(replies[0]![0]?.message ?? ''); redirects++) {
+      // The slot moved (a failover, a reshard): ioredis follows MOVED by itself for single commands, but
+      // not for a pipeline whose other command (WAIT, keyless) ran fine. Nothing ran there: ask again.
+      const cluster = this.redis;
+      await new Promise<void>((ok) => cluster.refreshSlotsCache(() => ok()));
+      replies = await run();
     }
     const [[scriptErr, result], [waitErr, acked]] = replies as [[Error | null, unknown], [Error | null, unknown]];
     if (scriptErr) throw scriptErr;
