@@ -92,9 +92,11 @@ export const en = {
   'windows.col.gmv': 'GMV in window',
   'windows.latency': 'detected +{s} s',
   'windows.orders': '{n} orders',
+  'state.building': 'Building',
   'state.rising': 'Rising',
   'state.peak': 'Peak',
   'state.ended': 'Ended',
+  'state.retracted': 'Retracted',
 
   'log.title': 'Suggestions',
   'log.empty': 'No suggestions yet.',

@@ -94,9 +94,11 @@ export const zh: Record<MessageKey, string> = {
   'windows.col.gmv': '窗口内成交额',
   'windows.latency': '识别延迟 {s} 秒',
   'windows.orders': '{n} 单',
+  'state.building': '正在积聚',
   'state.rising': '上升中',
   'state.peak': '峰值',
   'state.ended': '已结束',
+  'state.retracted': '已撤回',
 
   'log.title': '建议记录',
   'log.empty': '暂无建议。',

@@ -25,6 +25,7 @@ const balanced: DetectorConfig = {
   peakFlatSamples: 60,
   gapResetSamples: 60,
   updateEverySamples: 10,
+  earlyScale: 1,
 };
 
 export const DETECTOR_PROFILES = {

@@ -48,6 +48,12 @@ export interface DetectorConfig {
   gapResetSamples: number;
   /** While rising, a window update (slope, forecast) is emitted every this many samples. */
   updateEverySamples: number;
+  /**
+   * The early `building` stage's alarm threshold, as a multiple of its calibrated setting: 1 is the profile's
+   * own, higher is stricter (later, fewer false starts), Infinity turns the stage off. `npm run eval` sweeps it
+   * to draw Crest's latency-vs-false-alarm curve.
+   */
+  earlyScale: number;
 }
 
 export interface PolicyConfig {

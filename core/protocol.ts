@@ -135,7 +135,15 @@ export interface Tick {
   metrics: RoomMetrics;
 }
 
-export type WindowState = 'rising' | 'peak' | 'ended';
+/**
+ * `building`: the early, tentative call (a build-up may be starting); it either confirms to `rising` (same window
+ * id) or is `retracted` with a reason, which ends it. `rising` → `peak` → `ended` as before.
+ */
+export type WindowState = 'building' | 'rising' | 'peak' | 'ended' | 'retracted';
+export const WINDOW_STATES: readonly WindowState[] = ['building', 'rising', 'peak', 'ended', 'retracted'];
+
+/** Why a `building` call was taken back: the level fell back (a giveaway crowd leaving, a glitch), or it stopped climbing. */
+export type RetractReason = 'fell-back' | 'stalled' | 'reset';
 
 /** A highlight window: a sustained rise of concurrency above its recent baseline. */
 export interface HighlightWindow {
@@ -145,8 +153,18 @@ export interface HighlightWindow {
   state: WindowState;
   /** Event time where the rise started (estimated, may be before detection). */
   onsetTs: number;
-  /** Event time at which `rising` was first emitted; detectedTs - onsetTs is the onset latency. */
+  /**
+   * Event time of the first call, `building` or `rising`, whichever came first: detectedTs − onsetTs is the onset
+   * latency (what a buyer could act on).
+   */
   detectedTs: number;
+  /**
+   * Event time at which the window was confirmed `rising` (null while only `building`, and for a retracted one).
+   * Optional only for windows stored before it existed (they were confirmed at detectedTs).
+   */
+  confirmedTs?: number | null;
+  /** Set with state `retracted`. */
+  retractReason?: RetractReason | null;
   peakTs: number | null;
   endTs: number | null;
   /** Event time of this update. */

@@ -12,7 +12,13 @@ export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const STATE_COLOUR: Record<WindowState, string> = { rising: '#f59e0b', peak: '#dc2626', ended: '#6366f1' };
+const STATE_COLOUR: Record<WindowState, string> = {
+  building: '#fcd34d',
+  rising: '#f59e0b',
+  peak: '#dc2626',
+  ended: '#6366f1',
+  retracted: '#9ca3af',
+};
 const AUDIENCE_COLOUR = { buyer: '#0891b2', host: '#16a34a', operator: '#7c3aed' } as const;
 const OUTCOME_LABEL: Record<PlanOutcome, string> = {
   hit: 'hit 命中',
