@@ -11,7 +11,7 @@ import { tokens } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
-const CUE_KINDS = new Set(['cue.tease', 'cue.launch', 'cue.hold', 'cue.countdown']);
+const CUE_KINDS = new Set(['cue.tease', 'cue.launch', 'cue.hold', 'cue.countdown', 'cue.retract']);
 
 /**
  * Newest unexpired, unsuppressed host cue at event time `now` (suggestions are newest first). A countdown
@@ -136,6 +136,9 @@ export class CrestHostCue extends LitElement {
       .cue.countdown {
         color: #e0f2fe;
       }
+      .cue.retract {
+        color: #cbd5e1;
+      }
       .cue.idle {
         color: #94a3b8;
         font-weight: 600;
@@ -206,7 +209,7 @@ export class CrestHostCue extends LitElement {
               role="status"
               aria-live="assertive"
             >
-              ${cue.kind === 'cue.countdown' ? this.renderCountdown(cue) : i18n.t(cue.kind as 'cue.tease' | 'cue.launch' | 'cue.hold')}
+              ${cue.kind === 'cue.countdown' ? this.renderCountdown(cue) : i18n.t(cue.kind as 'cue.tease' | 'cue.launch' | 'cue.hold' | 'cue.retract')}
             </div>`
           : html`<div class="cue idle" data-testid="host-cue" data-kind="idle" role="status">${i18n.t('cue.idle')}</div>`}
       </div>

@@ -122,11 +122,13 @@ export const en = {
   'kind.cue.launch': 'Launch',
   'kind.cue.hold': 'Hold',
   'kind.cue.countdown': 'Countdown',
+  'kind.cue.retract': 'False start',
   'kind.plan.at-risk': 'Plan at risk',
 
   'cue.tease': 'Viewers rising — tease the hot item',
   'cue.launch': 'Launch now',
   'cue.hold': 'Hold them — release the giveaway',
+  'cue.retract': 'False start — viewers fell back, carry on',
   'cue.countdown': 'Next planned moment in',
   'cue.countdownItem': 'Next: {item}',
   'cue.idle': 'Keep going',
@@ -134,6 +136,9 @@ export const en = {
 
   // Reasons: alternatives split by '|', tried in order; the first whose {params} the suggestion carries
   // wins. English has no parameter-free alternative, so it falls back to the server's own `reason`.
+  'reason.building': 'Viewers starting to rise: up {liftPct}% over baseline {baseline}|Viewers starting to rise',
+  'reason.retracted':
+    'The early rise did not hold: viewers back at {fellTo} (baseline {baseline})|The early rise stalled at {stalledAt} (baseline {baseline})|The early rise did not hold',
   'reason.rising':
     'Viewers up {liftPct}% over baseline {baseline} for {forSec} s|Viewers up {liftPct}% (now {concurrency})|Viewers up {liftPct}% over baseline',
   'reason.near-peak':

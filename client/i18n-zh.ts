@@ -124,16 +124,21 @@ export const zh: Record<MessageKey, string> = {
   'kind.cue.launch': '上链接',
   'kind.cue.hold': '留人',
   'kind.cue.countdown': '倒计时',
+  'kind.cue.retract': '误报撤回',
   'kind.plan.at-risk': '计划有风险',
 
   'cue.tease': '人气在涨——预告爆品',
   'cue.launch': '马上上链接',
   'cue.hold': '稳住人气——放福袋',
+  'cue.retract': '人气回落——按原节奏继续',
   'cue.countdown': '距下一个计划高光还有',
   'cue.countdownItem': '下一个：{item}',
   'cue.idle': '保持节奏',
   'cue.viewers': '{n} 人在线',
 
+  'reason.building': '在线人数开始上涨：比基线 {baseline} 高 {liftPct}%|在线人数开始上涨',
+  'reason.retracted':
+    '早期上涨没有持续：在线回落到 {fellTo}（基线 {baseline}）|早期上涨停滞在 {stalledAt}（基线 {baseline}）|早期上涨没有持续',
   'reason.rising':
     '在线人数比基线 {baseline} 高 {liftPct}%，已持续 {forSec} 秒|在线人数上涨 {liftPct}%（当前 {concurrency}）|在线人数比基线高 {liftPct}%|在线人数正在上涨',
   'reason.near-peak':

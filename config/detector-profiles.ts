@@ -26,6 +26,16 @@ const balanced: DetectorConfig = {
   gapResetSamples: 60,
   updateEverySamples: 10,
   earlyScale: 1,
+  earlySlopeSamples: 15,
+  earlyStallSamples: 90,
+  earlyMaxSamples: 300,
+  leadFastSamples: 20,
+  leadMinRate: 0.05,
+  leadZAct: 3,
+  leadZOrganic: 2,
+  leadZPaid: 3,
+  leadHoldSamples: 10,
+  leadAbruptRatio: 2.5,
 };
 
 export const DETECTOR_PROFILES = {

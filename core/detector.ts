@@ -24,6 +24,8 @@
  *     re-seeded at the new level), or on a reset (gap longer than `gapResetSamples`, stream start/end, feed change).
  */
 import type { DetectorConfig } from './engine-config.ts';
+import type { CrestEvent } from './events.ts';
+import { createLead, leadNote, leadPresent, leadRatio, leadSample, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
 import {
   createRollingMedian,
   rollingMedianPush,
@@ -32,9 +34,12 @@ import {
   type RollingMedian,
 } from './rolling-median.ts';
 
-export type DetectorEventKind = 'rising' | 'update' | 'peak' | 'ended';
-/** Why a window ended: back near baseline, flat at a new level, a gap in samples, or an explicit reset. */
-export type EndReason = 'returned' | 'flat' | 'gap' | 'reset';
+export type DetectorEventKind = 'building' | 'rising' | 'update' | 'peak' | 'ended' | 'retracted';
+/**
+ * Why a window ended: back near baseline, flat at a new level, a gap in samples, or an explicit reset; a
+ * `building` call that did not confirm: the level fell back, it stopped climbing, or a reset came first.
+ */
+export type EndReason = 'returned' | 'flat' | 'gap' | 'reset' | 'fell-back' | 'stalled';
 
 /** One transition of the detector's window, with the numbers a HighlightWindow carries. */
 export interface DetectorEvent {
@@ -42,7 +47,10 @@ export interface DetectorEvent {
   /** Sample time of this event. */
   ts: number;
   onsetTs: number;
+  /** The first call: `building` when there was one, else `rising`. */
   detectedTs: number;
+  /** When `rising` was called (null while only building, and for a retracted call). */
+  confirmedTs: number | null;
   peakTs: number | null;
   endTs: number | null;
   baseline: number;
@@ -64,6 +72,7 @@ export type DetectorPhase = 0 | 1 | 2;
 interface OpenWindow {
   onsetTs: number;
   detectedTs: number;
+  confirmedTs: number;
   baseline: number;
   threshold: number;
   /** First sample of the above-threshold run that confirmed the window (for the sustain part of confidence). */
@@ -116,6 +125,34 @@ export interface DetectorState {
   spent: boolean;
   phase: DetectorPhase;
   win: OpenWindow | null;
+  /** The early stage; absent in a state checkpointed before it existed (then created on the next sample). */
+  early?: EarlyState;
+  /** Leading signals (core/detector-lead.ts); absent in a state checkpointed before them. */
+  lead?: LeadState;
+}
+
+/** The early `building` stage's memory (see `earlyStep`). */
+export interface EarlyState {
+  /** False after a retraction until the level has been back at the baseline: one false start per excursion. */
+  armed: boolean;
+  /** Consecutive samples the leading signals have agreed on a build-up. */
+  leadRun?: number;
+  /** Last sample at which a leading signal stepped up abruptly (a crowd arriving at once), -1 for none. */
+  abruptTs?: number;
+  call: BuildingCall | null;
+}
+
+/** An open `building` call: what it said and how the rise has gone since. */
+interface BuildingCall {
+  onsetTs: number;
+  ts: number;
+  baseline: number;
+  maxLevel: number;
+  peak: number;
+  peakTs: number;
+  growthRef: number;
+  growthTs: number;
+  confidence: number;
 }
 
 /** Noise multiplier: σ is of raw samples; the smoothed level's σ is ~⅓ of it, so 1.5σ ≈ 4–5σ of the level. */
@@ -161,7 +198,18 @@ export function createDetector(cfg: DetectorConfig): DetectorState {
     spent: false,
     phase: 0,
     win: null,
+    early: createEarly(),
+    lead: createLead(),
   };
+}
+
+/** Counts an on-time room event toward the leading signals of the next sample (the engine calls it). */
+export function detectorNote(st: DetectorState, ev: CrestEvent): void {
+  leadNote((st.lead ??= createLead()), ev);
+}
+
+function createEarly(): EarlyState {
+  return { armed: true, leadRun: 0, abruptTs: -1, call: null };
 }
 
 /**
@@ -199,6 +247,7 @@ export function detectorStep(
 /** Ends any open window at the last sample (reason given) and forgets the level: the next sample starts afresh. */
 export function detectorReset(st: DetectorState, cfg: DetectorConfig, reason: EndReason, out: DetectorEvent[]): void {
   if (st.win && st.lastTs >= 0) out.push(closeWindow(st, st.lastTs, reason));
+  else if (st.early?.call && st.lastTs >= 0) out.push(retract(st, st.lastTs, 'reset', cfg));
   const lastTs = st.lastTs;
   Object.assign(st, createDetector(cfg));
   // Keep time monotone across a reset: a later sample must still be after this one.
@@ -206,13 +255,14 @@ export function detectorReset(st: DetectorState, cfg: DetectorConfig, reason: En
   st.n = 0;
 }
 
-/** True while a window is open (rising or peak). */
+/** True while a window is open (building, rising or peak). */
 export function detectorActive(st: DetectorState): boolean {
-  return st.win !== null;
+  return st.win !== null || !!st.early?.call;
 }
 
 function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, out: DetectorEvent[]): void {
   const first = st.n === 0;
+  leadSample((st.lead ??= createLead()), st.phase === 0 && !st.early?.call, cfg);
   // 1. despike
   const k = Math.max(1, cfg.medianSamples | 0);
   if (first) {
@@ -275,6 +325,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     }
     if (st.jumpTs < 0 && dm >= cfg.jumpStep * Math.max(B, 1)) st.jumpTs = ts;
     risePush(st, m);
+    earlyStep(st, ts, m, level, B, thr, cfg, out);
     if (st.n <= cfg.warmupSamples || level - B < thr) {
       st.above = 0;
       st.spent = false;
@@ -289,14 +340,22 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     // A rise that crests and falls before it is confirmed (a giveaway spike collapsing) is never called:
     // `rising` after the peak would only tell the buyer to pay for the way down.
     if (st.aboveMax - level >= Math.max(cfg.peakDrop * st.aboveMax, 2 * sigma)) st.spent = true;
-    if (st.spent) return;
+    if (st.spent) {
+      if (st.early!.call) out.push(retract(st, ts, 'fell-back', cfg));
+      return;
+    }
     if (st.above < cfg.confirmSamples) return;
     if (m - B < cfg.confirmLift * B) return;
     if (ts - st.lowTs < cfg.minRiseSamples * cfg.sampleMs) return;
     if (st.jumpTs >= 0 && ts - st.jumpTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
+    // A building call confirmed: the same window goes on, from the call's onset and first detection.
+    const call = st.early!.call;
+    st.early!.call = null;
+    st.early!.leadRun = 0;
     const w: OpenWindow = {
-      onsetTs: st.calmTs,
-      detectedTs: ts,
+      onsetTs: call ? call.onsetTs : st.calmTs,
+      detectedTs: call ? call.ts : ts,
+      confirmedTs: ts,
       baseline: B,
       threshold: thr,
       aboveSinceTs: st.aboveSinceTs,
@@ -357,6 +416,117 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
   if (back || flat) out.push(closeWindow(st, ts, back ? 'returned' : 'flat'));
 }
 
+/**
+ * The early stage, on every idle sample. Concurrency is the integral of entries minus exits, so a build-up shows
+ * in the leading signals (core/detector-lead.ts) first: `building` is called once interaction is up (z ≥ leadZAct)
+ * together with organic entries (z ≥ leadZOrganic) or paid ones (z ≥ leadZPaid: a boost into a teaser; paid alone
+ * is a bought burst and never enough), for `leadHoldSamples` in a row, with the despiked level at or above its
+ * baseline, not falling, and no jump in the rise. A leading signal that steps up at once (fast over baseline ≥
+ * leadAbruptRatio: a giveaway crowd) holds the stage for `jumpConfirmSamples`, as a concurrency jump does. Thresholds
+ * scale with `earlyScale`. A room that sends only `room.online` gets no early call: a concurrency-only early rule
+ * (a CUSUM on the lift) was measured and bought no latency over the confirmed stage, only false starts (README).
+ *
+ * An open call is retracted when the level falls under its baseline by more than the room's wander or gives back
+ * half of a real gain ('fell-back'), when the confirmed stage's run crests before confirming (also 'fell-back'), or
+ * when it has not grown for `earlyStallSamples` or not confirmed within `earlyMaxSamples` ('stalled'); after a
+ * retraction the stage waits until the level is back at the baseline, so one excursion makes one false start at most.
+ */
+function earlyStep(
+  st: DetectorState,
+  ts: number,
+  m: number,
+  level: number,
+  B: number,
+  thr: number,
+  cfg: DetectorConfig,
+  out: DetectorEvent[],
+): void {
+  const e = (st.early ??= createEarly());
+  if (m <= B) e.armed = true;
+  const call = e.call;
+  if (call) {
+    if (level > call.maxLevel) call.maxLevel = level;
+    if (m > call.peak) {
+      call.peak = m;
+      call.peakTs = ts;
+    }
+    if (level >= call.growthRef + 0.25 * thr) {
+      call.growthRef = level;
+      call.growthTs = ts;
+    }
+    const s = cfg.sampleMs;
+    const wander = Math.max(st.spread / 0.8, 0.01 * B, 1);
+    const gain = call.maxLevel - call.baseline;
+    if (m < call.baseline - wander || (gain >= 0.5 * thr && level - call.baseline <= 0.5 * gain)) out.push(retract(st, ts, 'fell-back', cfg));
+    else if (ts - call.growthTs >= cfg.earlyStallSamples * s || ts - call.ts >= cfg.earlyMaxSamples * s) {
+      out.push(retract(st, ts, 'stalled', cfg));
+    }
+    return;
+  }
+  const scale = cfg.earlyScale;
+  const lead = st.lead!;
+  if (!(scale < Infinity) || st.n <= cfg.warmupSamples || !leadPresent(lead, cfg)) {
+    e.leadRun = 0;
+    return;
+  }
+  const za = leadZ(lead, LEAD_ACT, cfg);
+  const zo = leadZ(lead, LEAD_ORGANIC, cfg);
+  const zp = leadZ(lead, LEAD_PAID, cfg);
+  const agree = za >= cfg.leadZAct * scale && (zo >= cfg.leadZOrganic * scale || zp >= cfg.leadZPaid * scale);
+  if (leadRatio(lead, LEAD_ORGANIC, cfg) >= cfg.leadAbruptRatio || leadRatio(lead, LEAD_ACT, cfg) >= cfg.leadAbruptRatio) e.abruptTs = ts;
+  const abrupt = (e.abruptTs ?? -1) >= 0 && ts - e.abruptTs! < cfg.jumpConfirmSamples * cfg.sampleMs;
+  e.leadRun = agree && !abrupt ? (e.leadRun ?? 0) + 1 : 0;
+  if (e.leadRun < cfg.leadHoldSamples || m < B || !e.armed || st.jumpTs >= 0) return;
+  const recent = Math.min(st.riseLen, cfg.earlySlopeSamples);
+  if (fit(st, st.riseLen - recent, recent).slope < 0) return;
+  // How far past its thresholds the evidence is: 0.5 at the bare minimum, toward 0.9 with twice the z's.
+  const margin = Math.min(za / (cfg.leadZAct * scale), Math.max(zo / (cfg.leadZOrganic * scale), zp / (cfg.leadZPaid * scale)));
+  e.call = {
+    onsetTs: st.calmTs,
+    ts,
+    baseline: B,
+    maxLevel: level,
+    peak: riseMax(st),
+    peakTs: ts,
+    growthRef: level,
+    growthTs: ts,
+    confidence: round3(0.9 * (1 - Math.exp(-margin * 0.77))),
+  };
+  out.push(callEvent(st, 'building', ts, null, cfg));
+}
+
+/** Takes back the open building call (it did not confirm). */
+function retract(st: DetectorState, ts: number, reason: EndReason, cfg: DetectorConfig): DetectorEvent {
+  const ev = callEvent(st, 'retracted', ts, reason, cfg);
+  const e = st.early!;
+  e.call = null;
+  e.leadRun = 0;
+  e.armed = false;
+  return ev;
+}
+
+function callEvent(st: DetectorState, kind: 'building' | 'retracted', ts: number, endReason: EndReason | null, cfg: DetectorConfig): DetectorEvent {
+  const c = st.early!.call!;
+  return {
+    kind,
+    ts,
+    onsetTs: c.onsetTs,
+    detectedTs: c.ts,
+    confirmedTs: null,
+    peakTs: null,
+    endTs: kind === 'retracted' ? ts : null,
+    baseline: round1(c.baseline),
+    peak: round1(c.peak),
+    level: round1(st.level),
+    liftPct: round1(((c.peak - c.baseline) / Math.max(c.baseline, 1)) * 100),
+    slopePerMin: round1(fit(st, 0, st.riseLen).slope * (60_000 / cfg.sampleMs)),
+    confidence: c.confidence,
+    forecastPeak: null,
+    forecastPeakTs: null,
+    endReason,
+  };
+}
+
 function threshold(B: number, sigma: number, wander: number, cfg: DetectorConfig): number {
   return Math.max(cfg.minRiseAbs, cfg.minLift * B, NOISE_K * sigma, wander);
 }
@@ -367,6 +537,10 @@ function closeWindow(st: DetectorState, ts: number, reason: EndReason): Detector
   st.win = null;
   st.phase = 0;
   st.above = 0;
+  if (st.early) {
+    st.early.leadRun = 0;
+    st.early.call = null;
+  }
   st.spent = false;
   st.calmTs = ts;
   st.riseLen = 0;
@@ -514,6 +688,7 @@ function toEvent(
     ts,
     onsetTs: w.onsetTs,
     detectedTs: w.detectedTs,
+    confirmedTs: w.confirmedTs,
     peakTs: st.phase === 2 || kind === 'ended' ? w.peakTs : null,
     endTs,
     baseline: round1(w.baseline),

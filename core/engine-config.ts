@@ -54,6 +54,23 @@ export interface DetectorConfig {
    * to draw Crest's latency-vs-false-alarm curve.
    */
   earlyScale: number;
+  /** Early stage: the level's slope over this many recent samples must not be negative for a call. */
+  earlySlopeSamples: number;
+  /** An open call is retracted after this many samples without growth, or this many without confirmation. */
+  earlyStallSamples: number;
+  earlyMaxSamples: number;
+  /** Leading signals (core/detector-lead.ts): smoothing of their fast rates, in samples. */
+  leadFastSamples: number;
+  /** Entries per sample below which a room's leading signals are not read (it sends only concurrency). */
+  leadMinRate: number;
+  /** z of interaction, and of organic or paid entries, that together say a build-up has started... */
+  leadZAct: number;
+  leadZOrganic: number;
+  leadZPaid: number;
+  /** ...held this many samples; and a fast-over-baseline ratio of organic entries or interaction at or above
+   * `leadAbruptRatio` is a crowd arriving in a step (a giveaway), left to the confirmed stage's jump rules. */
+  leadHoldSamples: number;
+  leadAbruptRatio: number;
 }
 
 export interface PolicyConfig {

@@ -12,7 +12,7 @@
 import type { CrestEvent } from './events.ts';
 import type { EngineConfig } from './engine-config.ts';
 import type { HighlightWindow, RoomMetrics, RoomUpdate, Suggestion } from './protocol.ts';
-import { detectorReset, detectorStep, type DetectorEvent } from './detector.ts';
+import { detectorNote, detectorReset, detectorStep, type DetectorEvent } from './detector.ts';
 import {
   applyToRoom,
   concurrencyAt,
@@ -80,6 +80,7 @@ export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out
   const wasLive = st.live;
   // On-time orders and ad spend are credited to the window their event time falls in (metrics-windows.ts).
   applyToRoom(st, rt, ev, cfg, late);
+  if (!late) detectorNote(st.detector, ev);
   if (!late && ev.type === 'stream.end' && st.live !== wasLive) {
     // A stream ending is a level reset too: what comes after is no rise over what came before.
     resetDetector(st, cfg, out);
@@ -194,14 +195,20 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
   for (let i = 0; i < evs.length; i++) {
     const d = evs[i];
     let w: HighlightWindow;
-    if (d.kind === 'rising') {
+    const open = st.windowOpen ? st.windows[st.windows.length - 1] : null;
+    if (d.kind === 'building' || (d.kind === 'rising' && open?.state !== 'building')) {
       const fromSec = Math.floor(d.onsetTs / 1000);
+      // A window after a retracted call can share its onset: the id must still be new (clients upsert by it).
+      let id = `${st.room}:${d.onsetTs}`;
+      if (st.windows.some((x) => x.id === id)) id += `:${d.detectedTs}`;
       w = {
-        id: `${st.room}:${d.onsetTs}`,
+        id,
         room: st.room,
-        state: 'rising',
+        state: d.kind,
         onsetTs: d.onsetTs,
         detectedTs: d.detectedTs,
+        confirmedTs: d.confirmedTs,
+        retractReason: null,
         peakTs: null,
         endTs: null,
         updatedTs: d.ts,
@@ -225,7 +232,10 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
       if (!st.windowOpen) continue;
       w = st.windows[st.windows.length - 1];
       const prevPeakTs = w.peakTs;
-      w.state = d.kind === 'ended' ? 'ended' : d.kind === 'peak' ? 'peak' : w.state;
+      w.state = d.kind === 'update' ? w.state : d.kind;
+      w.confirmedTs = d.confirmedTs;
+      if (d.kind === 'retracted') w.retractReason = d.endReason === 'stalled' || d.endReason === 'reset' ? d.endReason : 'fell-back';
+      if (d.kind === 'rising') w.baseline = d.baseline;
       w.peakTs = d.peakTs;
       w.endTs = d.endTs;
       w.updatedTs = d.ts;
@@ -236,7 +246,7 @@ function handleDetectorEvents(st: RoomState, evs: DetectorEvent[], cfg: EngineCo
       w.forecastPeak = d.forecastPeak;
       w.forecastPeakTs = d.forecastPeakTs;
       movePeak(st, w, prevPeakTs);
-      if (d.kind === 'ended') {
+      if (d.kind === 'ended' || d.kind === 'retracted') {
         st.windowOpen = false;
         if (w.endTs !== null) {
           const endSec = Math.floor(w.endTs / 1000);

@@ -201,6 +201,8 @@ export type SuggestionKind =
   | 'cue.launch'
   | 'cue.hold'
   | 'cue.countdown'
+  /** The host's tease cue came from a `building` call that was taken back: carry on as before. */
+  | 'cue.retract'
   | 'plan.at-risk';
 
 export const SUGGESTION_KINDS: readonly SuggestionKind[] = [
@@ -210,11 +212,14 @@ export const SUGGESTION_KINDS: readonly SuggestionKind[] = [
   'cue.launch',
   'cue.hold',
   'cue.countdown',
+  'cue.retract',
   'plan.at-risk',
 ];
 
 /** Reason codes are translated by the client; `reason` is the English text for logs and webhooks. */
 export type ReasonCode =
+  | 'building'
+  | 'retracted'
   | 'rising'
   | 'near-peak'
   | 'peak-passed'

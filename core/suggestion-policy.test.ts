@@ -176,3 +176,30 @@ describe('suggestion policy', () => {
     assert.deepEqual(out, []);
   });
 });
+
+describe('policy on an early building call', () => {
+  const building = () => win({ state: 'building', confirmedTs: null, forecastPeak: null, forecastPeakTs: null, liftPct: 3, detectedTs: T0 + 20_000, updatedTs: T0 + 20_000 });
+
+  test('building: the buyer is told to boost now, early; the host to tease; a later rising of the same window adds no second boost', () => {
+    const ps = createPolicyState();
+    const out: Suggestion[] = [];
+    policyOnWindow(ps, 'building', building(), 300, policy, out);
+    assert.deepEqual(out.map((s) => [s.audience, s.kind, s.reasonCode]), [['buyer', 'boost.now', 'building'], ['host', 'cue.tease', 'building']]);
+    assert.equal(out[0].params.early, 1);
+    assert.match(out[0].reason, /early call/);
+    const later: Suggestion[] = [];
+    policyOnWindow(ps, 'rising', win({ updatedTs: T0 + 60_000, confirmedTs: T0 + 60_000, detectedTs: T0 + 20_000 }), 340, policy, later);
+    assert.ok(!later.some((s) => s.kind === 'boost.now' || s.kind === 'cue.tease'), `no repeat: ${later.map((s) => s.kind)}`);
+  });
+
+  test('retracted: the buyer is told to stop the early boost and the host that it was a false start, both with why', () => {
+    const ps = createPolicyState();
+    policyOnWindow(ps, 'building', building(), 300, policy, []);
+    const out: Suggestion[] = [];
+    policyOnWindow(ps, 'retracted', win({ state: 'retracted', retractReason: 'fell-back', updatedTs: T0 + 90_000, endTs: T0 + 90_000 }), 212, policy, out);
+    assert.deepEqual(out.map((s) => [s.audience, s.kind, s.reasonCode]), [['buyer', 'boost.stop', 'retracted'], ['host', 'cue.retract', 'retracted']]);
+    assert.equal(out[1].params.fellTo, 212);
+    assert.match(out[1].reason, /False start: viewers back at 212/);
+    assert.equal(ps.windowId, null, 'the window is over for the policy');
+  });
+});

@@ -21,6 +21,8 @@ export interface PolicyState {
   windowId: string | null;
   /** A boost.now went out for this window and no boost.stop yet. */
   boostOn: boolean;
+  /** A tease cue went out for this window (so a retraction tells the host). Absent in older checkpoints. */
+  teaseSent?: boolean;
   launchSent: boolean;
   holdSent: boolean;
   /** When a launch went out at the peak itself, the hold cue follows this much later (-1: none due). */
@@ -65,6 +67,7 @@ export function createPolicyState(): PolicyState {
     fired: [],
     windowId: null,
     boostOn: false,
+    teaseSent: false,
     launchSent: false,
     holdSent: false,
     holdDueTs: -1,
@@ -83,13 +86,46 @@ export function policyOnWindow(
 ): void {
   const ts = w.updatedTs;
   const lift = Math.round(w.liftPct);
+  if (kind === 'building') {
+    // The early call: the host may tease and the buyer may boost now, told it is early; a retraction follows if
+    // it does not hold.
+    resetFor(ps, w.id);
+    const forSec = Math.round((ts - w.onsetTs) / 1000);
+    const base = Math.round(w.baseline);
+    ps.boostOn = suggest(ps, out, cfg, w, 'buyer', 'boost.now', 'building', ts, w.confidence,
+      { liftPct: lift, baseline: base, forSec, boostMin: cfg.defaultBoostMin, early: 1 },
+      `Viewers starting to rise: up ${lift}% over baseline ${base} for ${forSec} s — boost now (early call, confidence ${Math.round(w.confidence * 100)}%)`,
+      null, cfg.defaultBoostMin);
+    ps.teaseSent = suggest(ps, out, cfg, w, 'host', 'cue.tease', 'building', ts, w.confidence,
+      { liftPct: lift, baseline: base },
+      `Viewers starting to rise (+${lift}%) — tease the hot item`);
+    return;
+  }
+  if (kind === 'retracted') {
+    if (ps.windowId !== w.id) return;
+    const base = Math.round(w.baseline);
+    const level = Math.round(concurrency);
+    const params: Record<string, number> = w.retractReason === 'stalled' ? { stalledAt: level, baseline: base } : { fellTo: level, baseline: base };
+    const why = w.retractReason === 'stalled' ? `the rise stalled at ${level}` : `viewers back at ${level}`;
+    if (ps.boostOn) {
+      ps.boostOn = false;
+      suggest(ps, out, cfg, w, 'buyer', 'boost.stop', 'retracted', ts, w.confidence, params,
+        `The early rise did not hold (${why}, baseline ${base}) — stop the early boost`);
+    }
+    if (ps.teaseSent) {
+      suggest(ps, out, cfg, w, 'host', 'cue.retract', 'retracted', ts, w.confidence, params,
+        `False start: ${why} — carry on as planned`);
+    }
+    ps.windowId = null;
+    return;
+  }
+  if (kind === 'rising' && ps.windowId === w.id) {
+    // Confirmed after an early call: its boost and tease already went out; only the launch timing is new.
+    maybeLaunch(ps, w, ts, cfg, out);
+    return;
+  }
   if (kind === 'rising') {
-    ps.windowId = w.id;
-    ps.boostOn = false;
-    ps.launchSent = false;
-    ps.holdSent = false;
-    ps.holdDueTs = -1;
-    ps.bestOrdersPerMin = 0;
+    resetFor(ps, w.id);
     const forSec = Math.round((ts - w.onsetTs) / 1000);
     const toPeakMin = w.forecastPeakTs === null ? null : Math.max(0, (w.forecastPeakTs - ts) / 60_000);
     const boostMin =
@@ -100,7 +136,7 @@ export function policyOnWindow(
       { liftPct: lift, baseline: base, forSec, boostMin, ...(toPeakMin === null ? {} : { peakInMin: round1(toPeakMin) }) },
       `Viewers rising ${lift}% over baseline ${base} for ${forSec} s — boost now${peakText}`,
       w.forecastPeakTs, boostMin);
-    suggest(ps, out, cfg, w, 'host', 'cue.tease', 'rising', ts, w.confidence,
+    ps.teaseSent = suggest(ps, out, cfg, w, 'host', 'cue.tease', 'rising', ts, w.confidence,
       { liftPct: lift, concurrency },
       `Viewers rising ${lift}% (now ${concurrency}) — tease the hot item`);
     maybeLaunch(ps, w, ts, cfg, out);
@@ -139,6 +175,17 @@ export function policyOnWindow(
       `Highlight over (peak ${peak} viewers, +${lift}%) — stop the boost`);
   }
   ps.windowId = null;
+}
+
+/** A new window's flags. */
+function resetFor(ps: PolicyState, windowId: string): void {
+  ps.windowId = windowId;
+  ps.boostOn = false;
+  ps.teaseSent = false;
+  ps.launchSent = false;
+  ps.holdSent = false;
+  ps.holdDueTs = -1;
+  ps.bestOrdersPerMin = 0;
 }
 
 /** Time-driven rules (launch near the forecast peak, delayed hold, conversion collapsing); call once per tick. */

@@ -49,6 +49,7 @@ const TITLES: Record<SuggestionKind, string> = {
   'cue.launch': 'Launch now',
   'cue.hold': 'Hold them',
   'cue.countdown': 'Countdown',
+  'cue.retract': 'False start',
   'plan.at-risk': 'Plan at risk',
 };
 

@@ -54,7 +54,7 @@ const BACKOFF_JITTER = 0.2;
 /** Kinds each audience can receive; the default `kinds` of a subscription. Operators get everything. */
 export const AUDIENCE_KINDS: Record<Audience, readonly SuggestionKind[]> = {
   buyer: ['boost.now', 'boost.stop'],
-  host: ['cue.tease', 'cue.launch', 'cue.hold', 'cue.countdown'],
+  host: ['cue.tease', 'cue.launch', 'cue.hold', 'cue.countdown', 'cue.retract'],
   operator: SUGGESTION_KINDS,
 };
 

@@ -115,6 +115,7 @@ const PARAMS: Record<SuggestionKind, Record<string, number | string>> = {
   'cue.launch': { peakInSec: 45, forecastPeak: 1500 },
   'cue.hold': { peak: 1520, concurrency: 1210 },
   'cue.countdown': {},
+  'cue.retract': { fellTo: 830, baseline: 820 },
   'plan.at-risk': {},
 };
 
@@ -126,6 +127,7 @@ function suggestion(room: Room, ts: number, audience: Audience, kind: Suggestion
     'cue.launch': 'near-peak',
     'cue.hold': 'falling-after-peak',
     'cue.countdown': 'planned-moment',
+    'cue.retract': 'retracted',
     'plan.at-risk': 'plan-flat',
   };
   return {

@@ -1,0 +1,85 @@
+/**
+ * The detector's leading signals (issue 13): in a real room, entries (by traffic source) and interaction rise
+ * before the online count does, because concurrency is their integral. Counted per detector sample from the
+ * room's own events; each signal has a fast rate (EWMA over `leadFastSamples`) and a quiet-time baseline rate
+ * (EWMA over `baselineSamples`, learnt only while no call is open), and a Poisson z of fast over baseline.
+ * Paid entries are kept apart: bought traffic rising is a known cause (a boost), not evidence by itself.
+ * Plain JSON, fixed size; a room that sends only `room.online` leaves every rate at 0 (`leadPresent` false).
+ */
+import type { CrestEvent } from './events.ts';
+import type { DetectorConfig } from './engine-config.ts';
+
+/** Signals: organic entries (follow, public, other), paid entries, interaction (comments, likes, shares, follows, gifts, clicks). */
+export const LEAD_ORGANIC = 0;
+export const LEAD_PAID = 1;
+export const LEAD_ACT = 2;
+const SIGNALS = 3;
+
+export interface LeadState {
+  /** Events counted since the last sample. */
+  acc: number[];
+  fast: number[];
+  slow: number[];
+  /** Samples seen since the start or a reset (the slow rates need some before they mean anything). */
+  n: number;
+}
+
+export function createLead(): LeadState {
+  return { acc: [0, 0, 0], fast: [0, 0, 0], slow: [0, 0, 0], n: 0 };
+}
+
+/** Counts one on-time event toward the next sample (interaction counts events, not a like event's `count`). */
+export function leadNote(lead: LeadState, ev: CrestEvent): void {
+  switch (ev.type) {
+    case 'viewer.enter':
+      lead.acc[ev.source === 'paid' ? LEAD_PAID : LEAD_ORGANIC]++;
+      return;
+    case 'engage.like':
+    case 'engage.comment':
+    case 'engage.share':
+    case 'engage.follow':
+    case 'engage.gift':
+    case 'product.click':
+      lead.acc[LEAD_ACT]++;
+      return;
+    default:
+      return;
+  }
+}
+
+/** Closes one sample: fast rates always move, baseline rates only while `learn` (no call or window open). */
+export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig): void {
+  const aFast = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
+  const aSlow = 2 / (Math.max(1, cfg.baselineSamples) + 1);
+  const first = lead.n === 0;
+  for (let k = 0; k < SIGNALS; k++) {
+    const x = lead.acc[k];
+    lead.acc[k] = 0;
+    if (first) {
+      lead.fast[k] = x;
+      lead.slow[k] = x;
+      continue;
+    }
+    lead.fast[k] += aFast * (x - lead.fast[k]);
+    // The baseline learns fast at first (1/n), then at the slow rate.
+    if (learn) lead.slow[k] += Math.max(aSlow, 1 / (lead.n + 1)) * (x - lead.slow[k]);
+  }
+  lead.n++;
+}
+
+/** True when the room sends viewer events at all (entries at a usable rate), so the leading signals can be read. */
+export function leadPresent(lead: LeadState, cfg: DetectorConfig): boolean {
+  return lead.n > cfg.warmupSamples && lead.slow[LEAD_ORGANIC] + lead.slow[LEAD_PAID] >= cfg.leadMinRate;
+}
+
+/** Poisson z of signal k's fast rate over its baseline (the variance of an EWMA of Poisson counts is α/(2−α)·μ). */
+export function leadZ(lead: LeadState, k: number, cfg: DetectorConfig): number {
+  const a = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
+  const mu = Math.max(lead.slow[k], cfg.leadMinRate / 4);
+  return (lead.fast[k] - mu) / Math.sqrt((a / (2 - a)) * mu);
+}
+
+/** Fast rate over baseline rate of signal k (1 = as usual). */
+export function leadRatio(lead: LeadState, k: number, cfg: DetectorConfig): number {
+  return lead.fast[k] / Math.max(lead.slow[k], cfg.leadMinRate / 4);
+}
