@@ -28,6 +28,10 @@ describe('room ranking: what needs attention now', () => {
     assert.deepEqual(rooms.map(attentionOf), ['off-air', 'live', 'suggested', 'peak', 'rising', 'plan-at-risk']);
   });
 
+  it('an early building call ranks with a confirmed rise', () => {
+    assert.equal(attentionOf(room('b', { window: 'building' })), 'rising');
+  });
+
   it('puts the room with more viewers first within a tier, then by name', () => {
     const rooms = [room('b', { viewers: 10 }), room('a', { viewers: 10 }), room('c', { viewers: 50 })];
     assert.deepEqual(rankRooms(rooms).map((r) => r.room), ['c', 'a', 'b']);

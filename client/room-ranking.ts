@@ -20,7 +20,8 @@ export function attentionOf(r: RoomSummary): Attention {
   const sg = r.lastSuggestion;
   const sgLive = !!sg && !sg.suppressed && !!m && sg.expiresAt > m.ts;
   if (sgLive && sg.kind === 'plan.at-risk') return 'plan-at-risk';
-  if (r.activeWindow?.state === 'rising') return 'rising';
+  // An early building call needs the same eyes as a confirmed rise: the boost decision is being made now.
+  if (r.activeWindow?.state === 'rising' || r.activeWindow?.state === 'building') return 'rising';
   if (r.activeWindow?.state === 'peak') return 'peak';
   if (sgLive) return 'suggested';
   return m?.live ? 'live' : 'off-air';

@@ -116,6 +116,14 @@ export const shared = css`
   .tag.rising {
     background: var(--c-rising);
   }
+  .tag.building {
+    background: transparent;
+    color: var(--c-rising);
+    box-shadow: inset 0 0 0 1.5px var(--c-rising);
+  }
+  .tag.retracted {
+    text-decoration: line-through;
+  }
   .tag.peak {
     background: var(--c-peak);
   }
