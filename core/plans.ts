@@ -128,7 +128,7 @@ function checkAtRisk(st: RoomState, mem: PlanMemory, ts: number, cfg: EngineConf
   for (const a of mem.armed) {
     // The build-up gets a chance first: judge only a trend that lies (mostly) inside the lead time.
     if (a.warned || ts < a.leadStartTs + Math.min(AT_RISK_TREND_MS, (a.atTs - a.leadStartTs) / 2)) continue;
-    const trend = isAtRisk(mem.trend, ts, w?.state === 'rising');
+    const trend = isAtRisk(mem.trend, ts, w?.state === 'rising' || w?.state === 'building');
     if (!trend) continue;
     a.warned = true;
     const inMin = Math.max(1, Math.round((a.atTs - ts) / 60_000));

@@ -298,7 +298,8 @@ export function buildReport(input: ReportInput): RoomReport {
       : { gained: null, note: 'no metrics for this room yet' },
     timeline: downsample(series, MAX_TIMELINE_POINTS),
     windows: reportWindows,
-    plans: planVsReality(input.plannedMoments, windows, byId, lastTs),
+    // A retracted early call was no highlight: a plan is not matched against it.
+    plans: planVsReality(input.plannedMoments, windows.filter((w) => w.state !== 'retracted'), byId, lastTs),
     suggestions,
     suggestionCounts: {
       total: suggestions.length,
