@@ -1,7 +1,8 @@
 /**
  * The Lit client in Debian's headless Chromium against a real Crest: a rise posted over HTTP shows up
  * as a shaded window on the operator panel, a tease cue on the host view and a boost alert in the buyer
- * feed. With CREST_SCREENSHOTS=<dir> it also saves the README's screenshots (`npm run screenshots`).
+ * feed. With CREST_SCREENSHOTS=<dir> it also saves the README's screenshots (`npm run screenshots`), each view
+ * in English and in Simplified Chinese (`<view>.zh-CN.png`; needs a CJK font).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { join as joinPath } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import type { Suggestion } from '../core/protocol.ts';
 import { launchChromium } from './support/browser.ts';
+import { assertCjkFont } from './support/cjk-font.ts';
 import { buildClient } from './support/client-build.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { startOfflineConnector, type OfflineConnector } from './support/offline-connector.ts';
@@ -21,6 +23,7 @@ let browser: Browser;
 let connector: OfflineConnector | undefined;
 
 before(async () => {
+  if (SHOTS) assertCjkFont();
   buildClient();
   crest = await startTestCrest();
   browser = await launchChromium();
@@ -31,8 +34,9 @@ after(async () => {
   await crest?.close();
 });
 
-async function open(path: string, token: string, viewport = { width: 1280, height: 720 }): Promise<Page> {
-  const page = await browser.newPage({ viewport, locale: 'en-US' });
+async function open(path: string, token: string, viewport = { width: 1280, height: 720 }, locale = 'en-US'): Promise<Page> {
+  // A fresh page has no saved language, so the client starts in the browser's (navigator.language = locale).
+  const page = await browser.newPage({ viewport, locale });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${crest.url}${path}${path.includes('?') ? '&' : '?'}token=${token}`);
@@ -54,6 +58,14 @@ test('a rise shows as a shaded window on the operator panel, a tease cue for the
   const operator = await open(`/operator/${ROOM}`, crest.token('operator', [ROOM]));
   const host = await open(`/host/${ROOM}`, crest.token('host', [ROOM]));
   const buyer = await open(`/buyer/${ROOM}`, crest.token('buyer', [ROOM]));
+  // The same three views in Chinese, open from the start so they live through the same moment.
+  const zh = SHOTS
+    ? {
+        operator: await open(`/operator/${ROOM}`, crest.token('operator', [ROOM]), undefined, 'zh-CN'),
+        host: await open(`/host/${ROOM}`, crest.token('host', [ROOM]), undefined, 'zh-CN'),
+        buyer: await open(`/buyer/${ROOM}`, crest.token('buyer', [ROOM]), undefined, 'zh-CN'),
+      }
+    : undefined;
   // The host view is idle before anything happens.
   await host.locator('[data-testid="host-cue"][data-kind="idle"]').waitFor({ timeout: 5_000 });
 
@@ -100,6 +112,11 @@ test('a rise shows as a shaded window on the operator panel, a tease cue for the
     await operator.screenshot({ path: joinPath(SHOTS, 'operator.png') });
     await host.screenshot({ path: joinPath(SHOTS, 'host.png') });
     await buyer.screenshot({ path: joinPath(SHOTS, 'buyer.png') });
+    await zh!.operator.locator('[data-testid="window-band"][data-state="ended"]').first().waitFor({ timeout: 15_000 });
+    for (const [view, page] of Object.entries(zh!)) {
+      assert.equal(await page.locator('[data-testid="lang-toggle"]').first().getAttribute('data-lang'), 'zh-CN', `${view} view is in Chinese`);
+      await page.screenshot({ path: joinPath(SHOTS, `${view}.zh-CN.png`) });
+    }
   }
 });
 

@@ -10,6 +10,7 @@ import { join as joinPath } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { HighlightWindow } from '../core/protocol.ts';
 import { launchChromium } from './support/browser.ts';
+import { assertCjkFont } from './support/cjk-font.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 
 const ROOM = 'report-room';
@@ -18,6 +19,7 @@ let crest: TestCrest;
 let browser: Browser;
 
 before(async () => {
+  if (SHOTS) assertCjkFont();
   crest = await startTestCrest();
   browser = await launchChromium();
 });
