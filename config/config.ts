@@ -1,6 +1,6 @@
 /**
  * The only reader of process.env. Every key is parsed once, validated, frozen, and listed in the
- * README with its default. A bad value stops the process with a sentence naming the key.
+ * docs/operations.md (Configuration) with its default. A bad value stops the process with a sentence naming the key.
  */
 import { z } from 'zod';
 import type { EngineConfig } from '../core/engine-config.ts';

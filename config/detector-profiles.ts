@@ -1,6 +1,6 @@
 /**
  * Named detector profiles (DESIGN §4): the trade-off between firing early and crying wolf.
- * The README reports each profile's numbers from `npm run eval`.
+ * docs/detector.md reports each profile's numbers from `npm run eval`.
  */
 import type { DetectorConfig } from '../core/engine-config.ts';
 

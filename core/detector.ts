@@ -424,7 +424,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
  * baseline, not falling, and no jump in the rise. A leading signal that steps up at once (fast over baseline ≥
  * leadAbruptRatio: a giveaway crowd) holds the stage for `jumpConfirmSamples`, as a concurrency jump does. Thresholds
  * scale with `earlyScale`. A room that sends only `room.online` gets no early call: a concurrency-only early rule
- * (a CUSUM on the lift) was measured and bought no latency over the confirmed stage, only false starts (README).
+ * (a CUSUM on the lift) was measured and bought no latency over the confirmed stage, only false starts (docs/detector.md).
  *
  * An open call is retracted when the level falls under its baseline by more than the room's wander or gives back
  * half of a real gain ('fell-back'), when the confirmed stage's run crests before confirming (also 'fell-back'), or

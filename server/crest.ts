@@ -81,7 +81,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         outStreamMaxLen: config.outStreamMaxLen,
         eventRetentionMs: config.eventRetentionMs,
       };
-      // Its own thread by default, so detection and the API/gateway use two cores (README, Performance).
+      // Its own thread by default, so detection and the API/gateway use two cores (docs/performance.md).
       const d = config.detectorThread ? new DetectorThread(detectorOpts, log) : new DetectorWorker({ ...detectorOpts, log });
       await d.start();
       detector = d;

@@ -17,7 +17,7 @@ export const CONNECT_USAGE = 'crest connect tiktok --room ROOM --user @handle';
 
 export async function connectCommand(args: string[], env: Record<string, string | undefined> = process.env): Promise<ConnectorState> {
   const [platform, ...rest] = args;
-  if (platform !== 'tiktok') throw new CommandUsageError(`usage: ${CONNECT_USAGE} (tiktok is the only platform with a connector; others post events: see "Send your own events" in the README)`);
+  if (platform !== 'tiktok') throw new CommandUsageError(`usage: ${CONNECT_USAGE} (tiktok is the only platform with a connector; others post events: see docs/send-events.md)`);
   const { values } = parseArgs({ args: rest, options: { room: { type: 'string' }, user: { type: 'string' } } });
   if (!values.room || !values.user) throw new CommandUsageError(`usage: ${CONNECT_USAGE}`);
   if (!ROOM_ID_PATTERN.test(values.room)) throw new CommandUsageError('--room must be 1–64 characters of A-Z a-z 0-9 _ . -');

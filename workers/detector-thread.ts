@@ -1,7 +1,7 @@
 /**
  * The detector worker on its own worker thread (node:worker_threads), so the API/gateway and detection use
  * two cores inside one `crest start` process: the detector's ~35 µs of CPU per event no longer shares the
- * API's event loop (README, Performance). The detector talks only to Redis, so the thread needs only its
+ * API's event loop (docs/performance.md). The detector talks only to Redis, so the thread needs only its
  * options; its log records come back to the main thread's logger and its counters are mirrored here.
  *
  * A thread that dies unexpectedly is logged and started again with backoff, never left dead: the API would
