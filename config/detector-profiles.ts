@@ -15,6 +15,7 @@ const balanced: DetectorConfig = {
   confirmLift: 0.2,
   minRiseSamples: 30,
   spreadK: 2.5,
+  spreadFreezeSamples: 60,
   peakDrop: 0.08,
   endWithin: 0.2,
   flatSamples: 180,

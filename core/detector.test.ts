@@ -305,3 +305,28 @@ describe('detector properties', () => {
     assert.ok(windows > 0, 'the generator produced windows');
   });
 });
+
+describe('a slow build-up', () => {
+  /** 10,000 viewers ±1 %, 6 min flat, then a build-up that starts at +2 %/min and accelerates to +80 % in 10 min. */
+  function slowRamp(seed = 3): number[] {
+    const n = noise(seed);
+    const s: number[] = [];
+    for (let i = 0; i < 360; i++) s.push(10_000 + n(35));
+    const k = 2.2; // curvature: slope at the start = 0.8·k/(e^k − 1) per 10 min ≈ +2.2 %/min
+    for (let i = 0; i < 600; i++) s.push(10_000 * (1 + (0.8 * Math.expm1((k * i) / 600)) / Math.expm1(k)) + n(35));
+    for (let i = 0; i < 120; i++) s.push(18_000 + n(35));
+    return s;
+  }
+
+  test('is called before its top: the rise does not teach the room that it wanders', () => {
+    const rising = run(slowRamp()).find((e) => e.kind === 'rising');
+    assert.ok(rising, 'the build-up was called');
+    assert.ok(sec(rising.ts)! < 960, `called at ${sec(rising.ts)} s, the ramp tops out at 960 s`);
+  });
+
+  test('without the spread freeze the same ramp raises its own threshold and is missed until its top', () => {
+    const noFreeze: DetectorConfig = { ...cfg, spreadFreezeSamples: undefined };
+    const rising = run(slowRamp(), noFreeze).find((e) => e.kind === 'rising');
+    assert.ok(!rising || sec(rising.ts)! >= 960, `unexpectedly called at ${sec(rising?.ts ?? null)} s`);
+  });
+});

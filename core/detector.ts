@@ -298,7 +298,10 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
   const level = st.level;
   const sigma = st.meanAbsDiff / 1.128;
   const B0 = rollingMedianValue(st.base);
-  if (st.phase === 0) {
+  // A rise under way is not wander: once the level has stayed above its baseline for `spreadFreezeSamples`, the
+  // spread stops learning until it is back (a slow build-up would otherwise teach the room that it wanders, and
+  // raise its own threshold out of reach: seen on the livestream-shaped set, where +2 %/min ramps went uncalled).
+  if (st.phase === 0 && st.riseLen < (cfg.spreadFreezeSamples ?? Infinity)) {
     const clip = Math.max(4 * st.spread, 0.1 * cfg.minRiseAbs, 1);
     st.spread += aSlow * (Math.min(Math.abs(x - B0), clip) - st.spread);
   }

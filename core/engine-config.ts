@@ -26,6 +26,9 @@ export interface DetectorConfig {
   /** The threshold is at least this many times the room's mean wander |x − baseline| while quiet, so a feed
    * with big daily swings or bursts needs a bigger rise than a steady one. */
   spreadK: number;
+  /** ...learnt while idle, except once a rise has stayed above the baseline this many samples (a build-up is not
+   * wander). Absent in a config written before it: never frozen. */
+  spreadFreezeSamples?: number;
   /** Drop from the running max (fraction) that marks the peak as passed. */
   peakDrop: number;
   /** Back within this fraction of the lift above baseline means the window has ended. */
