@@ -1,7 +1,7 @@
 /**
  * Drives the live core (core/engine.ts) over a series or a generated room, so the code scored is the
- * code that runs live. A `window` output whose window is `rising` for a window id not seen before is
- * one alarm, at the row of the event that produced it (when a buyer could first have known).
+ * code that runs live. Each window id is tracked from its first call (`building` or `rising`, at the row of
+ * the event that produced it: when a buyer could first have known) to its confirmation or retraction.
  */
 import type { CrestEvent } from '../../core/events.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
@@ -51,7 +51,27 @@ export function rowMsProblem(rowMs: number, cfg: EngineConfig): string | null {
 /** Every series starts here in replay (2023-11-14T22:13:20Z): a valid contract-v1 event time. */
 export const REPLAY_T0 = 1_700_000_000_000;
 
-/** One crest alarm with what the forecast said at that moment. */
+/** One crest window as the replay saw it: its first call, its confirmation, its retraction. */
+export interface CrestWindowCall {
+  windowId: string;
+  /** Row and event time of the first call (`building` or `rising`, whichever came first). */
+  row: number;
+  ts: number;
+  firstState: 'building' | 'rising';
+  /** Row of the first `rising` (null: never confirmed). */
+  risingRow: number | null;
+  risingTs: number | null;
+  /** Set when the window ended `retracted` (a building that did not confirm). */
+  retracted: string | null;
+  onsetTs: number;
+  /** What the forecast said at the first `rising`. */
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+  /** Row of the window's end as the detector later reported it (null: never ended in the replay). */
+  endRow: number | null;
+}
+
+/** One crest alarm with what the forecast said at that moment (forecastErrors' input). */
 export interface CrestAlarm {
   row: number;
   ts: number;
@@ -59,14 +79,38 @@ export interface CrestAlarm {
   onsetTs: number;
   forecastPeak: number | null;
   forecastPeakTs: number | null;
-  /** Row of the window's end as the detector later reported it (null: never ended in the replay). */
   endRow: number | null;
 }
 
 export interface CrestRun {
+  /** Every window in order of its first call. */
+  windows: CrestWindowCall[];
+  /** First `rising` of each window id (confirmed alarms; the forecast is judged from here). */
   alarms: CrestAlarm[];
   /** Engine verdicts other than 'applied' (duplicates, late events), for the report. */
   notApplied: number;
+}
+
+/**
+ * What the harness scores as alarms. 'first-call' (default): the first `building` or `rising` of each window
+ * id at its row; a window that ended `retracted` is a false alarm wherever it lies (`retractedRows`), never a
+ * hit. 'rising': the first `rising` only (the confirmed stage, as scored before the early stage existed).
+ */
+export type AlarmOn = 'first-call' | 'rising';
+
+export function crestAlarmRows(run: CrestRun, on: AlarmOn): { rows: number[]; retractedRows: number[]; openAtEnd: number } {
+  if (on === 'rising') return { rows: run.alarms.map((a) => a.row), retractedRows: [], openAtEnd: 0 };
+  const rows: number[] = [];
+  const retractedRows: number[] = [];
+  let openAtEnd = 0;
+  for (const w of run.windows) {
+    if (w.retracted !== null) retractedRows.push(w.row);
+    else {
+      rows.push(w.row);
+      if (w.risingRow === null) openAtEnd++;
+    }
+  }
+  return { rows, retractedRows, openAtEnd };
 }
 
 /**
@@ -83,9 +127,8 @@ export function runEngine(
 ): CrestRun {
   const state = engine.createRoomState(room, cfg);
   const out: RoomUpdate[] = [];
-  const alarms: CrestAlarm[] = [];
-  const byId = new Map<string, CrestAlarm>();
-  const seenWindows = new Set<string>();
+  const windows: CrestWindowCall[] = [];
+  const byId = new Map<string, CrestWindowCall>();
   const clampRow = (r: number) => Math.min(rows - 1, Math.max(0, r));
   let watermark = -Infinity;
   let notApplied = 0;
@@ -105,23 +148,46 @@ export function runEngine(
     for (const u of out) if (u.type === 'window') onWindow(u.window, row);
   }
   function onWindow(w: HighlightWindow, row: number): void {
-    const a = byId.get(w.id);
-    if (a && w.state === 'ended' && w.endTs !== null) a.endRow = Math.min(rows - 1, Math.max(a.row, rowOf(w.endTs)));
-    if (w.state !== 'rising' || seenWindows.has(w.id)) return;
-    seenWindows.add(w.id);
-    const alarm: CrestAlarm = {
-      row,
-      ts: watermark,
-      windowId: w.id,
-      onsetTs: w.onsetTs,
-      forecastPeak: w.forecastPeak,
-      forecastPeakTs: w.forecastPeakTs,
-      endRow: null,
-    };
-    alarms.push(alarm);
-    byId.set(w.id, alarm);
+    let c = byId.get(w.id);
+    if (!c) {
+      if (w.state !== 'rising' && w.state !== 'building') return;
+      c = {
+        windowId: w.id,
+        row,
+        ts: watermark,
+        firstState: w.state,
+        risingRow: null,
+        risingTs: null,
+        retracted: null,
+        onsetTs: w.onsetTs,
+        forecastPeak: null,
+        forecastPeakTs: null,
+        endRow: null,
+      };
+      windows.push(c);
+      byId.set(w.id, c);
+    }
+    if (w.state === 'rising' && c.risingRow === null) {
+      c.risingRow = row;
+      c.risingTs = watermark;
+      c.forecastPeak = w.forecastPeak;
+      c.forecastPeakTs = w.forecastPeakTs;
+    }
+    if (w.state === 'retracted') c.retracted = w.retractReason ?? 'fell-back';
+    if ((w.state === 'ended' || w.state === 'retracted') && w.endTs !== null) c.endRow = Math.min(rows - 1, Math.max(c.row, rowOf(w.endTs)));
   }
-  return { alarms, notApplied };
+  const alarms: CrestAlarm[] = windows
+    .filter((c) => c.risingRow !== null)
+    .map((c) => ({
+      row: c.risingRow!,
+      ts: c.risingTs!,
+      windowId: c.windowId,
+      onsetTs: c.onsetTs,
+      forecastPeak: c.forecastPeak,
+      forecastPeakTs: c.forecastPeakTs,
+      endRow: c.endRow,
+    }));
+  return { windows, alarms, notApplied };
 }
 
 /**

@@ -13,7 +13,7 @@ import { engineConfig } from '../../config/config.ts';
 import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
-import { loadEngine, rowMsProblem, type ForecastError } from './crest-replay.ts';
+import { crestAlarmRows, loadEngine, rowMsProblem, type AlarmOn, type ForecastError } from './crest-replay.ts';
 import { publicItems, simulatedItems, type Item } from './items.ts';
 import { POINT_MARGIN_ROWS } from './load.ts';
 import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     alarms: { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
+    'alarm-on': { type: 'string', default: 'first-call' },
     matched: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -54,6 +55,11 @@ if (args.help) {
   --only TEXT      only series whose name contains TEXT
   --matched        also sweep each baseline's alarm knob and report its latency at crest-balanced's false-alarm rate`);
   process.exit(0);
+}
+const alarmOn = args['alarm-on'] as AlarmOn;
+if (alarmOn !== 'first-call' && alarmOn !== 'rising') {
+  console.error('--alarm-on: expected first-call (building or rising; retracted = false alarm) or rising (confirmed only)');
+  process.exit(2);
 }
 
 const profiles: DetectorProfileName[] =
@@ -116,14 +122,18 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
   const results: ItemResult[] = [];
   for (const it of items) {
     const r: ItemResult = { name: it.name, n: it.n, rises: it.labels.rises.length, control: it.labels.control, note: it.note, scores: {}, alarms: {}, forecasts: {} };
-    const record = (det: string, rows: number[]) => {
-      r.alarms[det] = rows.map((row) => ({ row, ts: it.tsOfRow(row), state: 'rising' as const }));
-      r.scores[det] = scoreSeries(it.labels, rows);
+    const record = (det: string, rows: number[], retracted: number[] = []) => {
+      r.alarms[det] = [
+        ...rows.map((row) => ({ row, ts: it.tsOfRow(row), state: 'rising' as const })),
+        ...retracted.map((row) => ({ row, ts: it.tsOfRow(row), state: 'retracted' as const })),
+      ].sort((a, b) => a.row - b.row);
+      r.scores[det] = scoreSeries(it.labels, rows, retracted);
     };
     if (engine) {
       for (const det of crestNames) {
         const { run, forecasts } = it.crest(engine, cfgs.get(det)!);
-        record(det, run.alarms.map((a) => a.row));
+        const { rows, retractedRows } = crestAlarmRows(run, alarmOn);
+        record(det, rows, retractedRows);
         r.forecasts[det] = forecasts;
         if (run.notApplied) r.note += ` ${det}: ${run.notApplied} events not applied;`;
       }

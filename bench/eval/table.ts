@@ -28,6 +28,8 @@ const METRICS: MetricRow[] = [
   { label: 'FA on controls', get: (a) => a.controlFa, digits: 0, better: 'low', compare: 'ratio' },
   { label: 'latency median (rows)', get: (a) => a.latencyMedian, digits: 1, better: 'low', compare: 'ratio' },
   { label: 'latency p90 (rows)', get: (a) => a.latencyP90, digits: 1, better: 'low', compare: 'ratio' },
+  { label: 'retracted calls (in FA)', get: (a) => a.retracted, digits: 0, better: 'low', compare: 'ratio' },
+  { label: 'retracted on hit rises %', get: (a) => a.retractedOnHitPct, digits: 1, better: 'low', compare: 'ratio' },
   { label: 'NAB (all windows)', get: (a) => a.nab, digits: 1, better: 'high', compare: 'diff' },
   { label: 'NAB↑ (rise windows)', get: (a) => a.nabUp, digits: 1, better: 'high', compare: 'diff' },
 ];

@@ -9,7 +9,8 @@ export interface Alarm {
   row: number;
   /** Event time the alarm was emitted at, in the replay's time base (T0 + row * stepMs). */
   ts: number;
-  state: 'rising';
+  /** 'rising': an alarm (a first call, building or rising); 'retracted': an early call taken back (a false alarm). */
+  state: 'rising' | 'retracted';
 }
 
 /** Inclusive row range [start, end]. */
