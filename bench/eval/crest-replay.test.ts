@@ -135,3 +135,22 @@ test('replay: the first call (building) is the alarm row; a retracted window is 
   assert.deepEqual(crestAlarmRows(run, 'first-call'), { rows: [5], retractedRows: [2], openAtEnd: 0 });
   assert.deepEqual(crestAlarmRows(run, 'rising'), { rows: [7], retractedRows: [], openAtEnd: 0 });
 });
+
+test('row events: entries by source and one like per interaction, spread over the row span, unique ids, valid contract events', async () => {
+  const { rowEvents } = await import('./crest-replay.ts');
+  const { parseEvent } = await import('../../core/events.ts');
+  const extra = { entries_organic: [0, 3], entries_paid: [0, 1], interactions: [0, 2] };
+  const evs = rowEvents('eval.r', 1, 5000, extra);
+  assert.equal(evs.length, 6);
+  assert.deepEqual(evs.map((e) => e.type).sort(), ['engage.like', 'engage.like', 'viewer.enter', 'viewer.enter', 'viewer.enter', 'viewer.enter']);
+  assert.equal(evs.filter((e) => e.type === 'viewer.enter' && e.source === 'paid').length, 1);
+  assert.equal(new Set(evs.map((e) => e.id)).size, 6);
+  assert.equal(new Set(evs.flatMap((e) => ('viewer' in e ? [e.viewer] : []))).size, 6);
+  for (const e of evs) {
+    assert.ok(e.ts >= REPLAY_T0 + 5000 && e.ts < REPLAY_T0 + 10000, `inside row 1's span: ${e.ts}`);
+    assert.equal(parseEvent(e).ok, true, JSON.stringify(e));
+  }
+  assert.deepEqual(evs.map((e) => e.ts), [...evs.map((e) => e.ts)].sort((a, b) => a - b));
+  assert.deepEqual(rowEvents('eval.r', 1, 5000, extra), evs, 'deterministic');
+  assert.deepEqual(rowEvents('eval.r', 0, 5000, extra), []);
+});

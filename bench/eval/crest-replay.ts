@@ -190,12 +190,42 @@ export function runEngine(
   return { windows, alarms, notApplied };
 }
 
+/** Per-row event counts a folder may carry beside concurrency (load.ts `extra`). */
+export interface RowEventCounts {
+  entries_organic: readonly number[];
+  entries_paid: readonly number[];
+  interactions: readonly number[];
+}
+
 /**
- * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·rowMs, then the
- * clock advances to the next row's boundary (as the live worker's clock record would), so the samples
- * holding row i reach the detector before row i + 1 exists — a baseline also alarms at row i on x_i.
- * rowMs defaults to the detector's sampleMs (one row = one sample); a longer row is seen as rowMs/sampleMs
- * samples of the same count, as the engine carries a platform count forward between reports.
+ * The events of row i beside its count: entries_organic `viewer.enter` (source 'public': the contract has no
+ * 'recommend'; the detector counts every non-paid source as organic), entries_paid ones (source 'paid') and
+ * interactions `engage.like` events, each kind spread evenly over the row's span [T0 + i·rowMs, T0 + (i+1)·rowMs)
+ * so a 5 s row feeds the detector's per-sample rates five samples' worth, not one burst. One like event per
+ * interaction, not one event with count = interactions: core/detector-lead.ts counts interaction events, not a
+ * like's `count`. Ids and viewer ids are synthetic and unique (`x<row>.<k>`); the whole thing is deterministic.
+ */
+export function rowEvents(room: string, i: number, rowMs: number, extra: RowEventCounts): CrestEvent[] {
+  const base = REPLAY_T0 + i * rowMs;
+  const evs: CrestEvent[] = [];
+  const spread = (m: number, make: (k: number, ts: number) => CrestEvent) => {
+    for (let k = 0; k < m; k++) evs.push(make(k, base + Math.floor(((k + 0.5) * rowMs) / m)));
+  };
+  spread(extra.entries_organic[i] ?? 0, (k, ts) => ({ id: `o${i}.${k}`, room, ts, type: 'viewer.enter', viewer: `x${i}.${k}`, source: 'public' }));
+  const o = extra.entries_organic[i] ?? 0;
+  spread(extra.entries_paid[i] ?? 0, (k, ts) => ({ id: `p${i}.${k}`, room, ts, type: 'viewer.enter', viewer: `x${i}.${o + k}`, source: 'paid' }));
+  spread(extra.interactions[i] ?? 0, (k, ts) => ({ id: `l${i}.${k}`, room, ts, type: 'engage.like', viewer: `x${i}.l${k}`, count: 1 }));
+  // Stable: equal ts keep the order above.
+  return evs.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·rowMs (then, when the
+ * folder has them, the row's entry and interaction events: rowEvents), then the clock advances to the next
+ * row's boundary (as the live worker's clock record would), so the samples holding row i reach the detector
+ * before row i + 1 exists — a baseline also alarms at row i on x_i. rowMs defaults to the detector's sampleMs
+ * (one row = one sample); a longer row is seen as rowMs/sampleMs samples of the same count, as the engine
+ * carries a platform count forward between reports.
  */
 export function replayCounts(
   engine: EngineApi,
@@ -203,10 +233,12 @@ export function replayCounts(
   room: string,
   counts: readonly number[],
   rowMs: number = cfg.detector.sampleMs,
+  extra?: RowEventCounts,
 ): CrestRun {
   function* steps(): Generator<ReplayStep> {
     for (let i = 0; i < counts.length; i++) {
       yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * rowMs, type: 'room.online', count: counts[i]! } };
+      if (extra) for (const ev of rowEvents(room, i, rowMs, extra)) yield { ev };
       yield { advance: REPLAY_T0 + (i + 1) * rowMs, row: i };
     }
   }

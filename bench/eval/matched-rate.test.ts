@@ -37,8 +37,8 @@ function items(): Item[] {
   };
   const rises = [400, 700, 1000].map((s) => ({ start: s, end: s + 40, kind: 'window' as const }));
   return [
-    { name: 'steps', n, labels: { n, rises, neutral: [], nabWindows: rises.map((r) => [r.start, r.end] as const), nabUpWindows: [], control: false }, note: '', counts, baselineFrom: 0, tsOfRow: (r) => r, crest: stub },
-    { name: 'control', n, labels: { n, rises: [], neutral: [], nabWindows: [], nabUpWindows: [], control: true }, note: '', counts: control, baselineFrom: 0, tsOfRow: (r) => r, crest: stub },
+    { name: 'steps', n, labels: { n, rises, neutral: [], nabWindows: rises.map((r) => [r.start, r.end] as const), nabUpWindows: [], control: false }, note: '', counts, baselineFrom: 0, tsOfRow: (r) => r, rowMs: 1000, rowMsFrom: 'sample', leading: false, crest: stub },
+    { name: 'control', n, labels: { n, rises: [], neutral: [], nabWindows: [], nabUpWindows: [], control: true }, note: '', counts: control, baselineFrom: 0, tsOfRow: (r) => r, rowMs: 1000, rowMsFrom: 'sample', leading: false, crest: stub },
   ];
 }
 

@@ -100,6 +100,8 @@ export interface SetResult {
   aggregate: Record<string, AggregateScore>;
   forecast: Record<string, { n: number; heightAbsPctMedian: number | null; timeAbsRowsMedian: number | null; timeRowsMedian: number | null }>;
   warnings: string[];
+  /** Which row step the crest replay used, counted per step. */
+  steps: string;
   seconds: number;
 }
 
@@ -108,13 +110,26 @@ const crestNames = engine ? profiles.map((p) => `crest-${p}`) : [];
 const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
 const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
 const sampleMs = engineConfig('balanced').detector.sampleMs;
-const rowMs = args['row-ms'] === undefined ? sampleMs : Number(args['row-ms']);
-for (const [name, cfg] of cfgs) {
-  const problem = rowMsProblem(rowMs, cfg);
-  if (problem) {
-    console.error(`--row-ms: ${args['row-ms']} ${problem} (${name})`);
-    process.exit(2);
+const rowMsArg: number | 'sample' | undefined =
+  args['row-ms'] === undefined ? undefined : args['row-ms'] === 'sample' ? 'sample' : Number(args['row-ms']);
+if (typeof rowMsArg === 'number') {
+  for (const [name, cfg] of cfgs) {
+    const problem = rowMsProblem(rowMsArg, cfg);
+    if (problem) {
+      console.error(`--row-ms: ${args['row-ms']} ${problem} (${name})`);
+      process.exit(2);
+    }
   }
+}
+
+/** "12 × 1000 ms (step_ms), 8 × 1000 ms (sample)": which row step each series of a set was replayed at. */
+function stepSummary(items: readonly Item[]): string {
+  const byStep = new Map<string, number>();
+  for (const it of items) {
+    const k = `${it.rowMs} ms (${it.rowMsFrom}${it.leading ? ', + entries/interactions' : ''})`;
+    byStep.set(k, (byStep.get(k) ?? 0) + 1);
+  }
+  return [...byStep].map(([k, n]) => `${n} × ${k}`).join(', ');
 }
 
 function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult {
@@ -158,7 +173,7 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
       };
     }
   }
-  return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, seconds: (performance.now() - t0) / 1000 };
+  return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, steps: stepSummary(items), seconds: (performance.now() - t0) / 1000 };
 }
 
 const started = performance.now();
@@ -167,7 +182,7 @@ const sets: SetResult[] = [];
 const setItems: Item[][] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
-const pub = publicItems(resolve(args.data!), rowMs, args.only);
+const pub = publicItems(resolve(args.data!), rowMsArg, engineConfig('balanced'), args.only);
 sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
 setItems.push(pub.items);
 let simNote = '';
@@ -187,13 +202,14 @@ for (const s of sets) {
     console.log('');
   }
   console.log(formatSetTable(s));
+  console.log(`crest replay row step: ${s.steps}`);
   console.log('');
 }
 if (simNote) console.log(simNote);
 console.log('Baselines (one default setting each, never tuned per series):');
 for (const b of BASELINES) console.log(`  ${b.name.padEnd(13)} ${b.settings}`);
 console.log(
-  `Replay: row i → room.online at T0 + i·${rowMs} ms (${rowMs === sampleMs ? 'one row = one detector sample' : `one row = ${rowMs / sampleMs} detector samples of ${sampleMs} ms`}; simulated rooms: one row = one ${sampleMs} ms sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
+  `Replay: row i → room.online at T0 + i·rowMs (rowMs: --row-ms, else the series' step_ms when the detector can take it — a multiple of ${sampleMs} ms, ≤ gapResetSamples × sampleMs — else one ${sampleMs} ms sample; the step per set is printed under its table; simulated rooms: one row = one ${sampleMs} ms sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
     `ratio mode count = x·${LEVEL}/median (no negatives in warm-up), signed mode 1σ = ${SIGNED_SIGMA_FRACTION * 100}% of ${LEVEL}. ` +
     `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
 );
@@ -228,7 +244,7 @@ writeFileSync(
         profiles,
         engine: engine ? 'core/engine.ts' : engineMissing,
         sampleMs,
-        rowMs,
+        rowMs: args['row-ms'] ?? 'step_ms or one sample per series',
         transform: { level: LEVEL, warmupRows: WARMUP_ROWS, signedSigmaFraction: SIGNED_SIGMA_FRACTION, perSeries: pub.transforms },
         baselines: BASELINES.map((b) => ({ name: b.name, settings: b.settings })),
         seconds: totalSeconds,
@@ -239,6 +255,7 @@ writeFileSync(
         forecast: s.forecast,
         series: s.items.map((i) => ({ name: i.name, n: i.n, rises: i.rises, control: i.control, note: i.note, scores: i.scores })),
         warnings: s.warnings,
+        steps: s.steps,
       })),
       matched: matched.map((m) => ({ set: m.set, crest: m.result.crest, points: m.result.points, matched: m.result.matched, sameRecall: m.result.sameRecall })),
     },

@@ -43,6 +43,10 @@ export interface LoadedSeries {
   name: string;
   ts: number[];
   values: number[];
+  /** Event counts per row (entries by source, interactions), when the CSV has those columns. */
+  extra?: { entries_organic: number[]; entries_paid: number[]; interactions: number[] };
+  /** labels.json `step_ms` (null: none given). */
+  stepMs: number | null;
   labels: ScoringLabels;
   /** Where the rise labels came from: the file's `windows_up` / `points_up`, or derived by the README rule. */
   riseSource: 'windows_up' | 'points_up' | 'derived windows_up' | 'derived points_up' | 'none';
