@@ -1,8 +1,9 @@
 /**
- * `npm run eval -- [--data DIR] [--row-ms MS] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
+ * `npm run eval -- [--data DIR] [--row-ms MS|sample] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--alarm-on first-call|rising] [--no-sweep]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
- * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
+ * the same counts, scores all of them with score.ts, prints one table per set, sweeps every detector's
+ * alarm knob (latency at matched false-alarm rates), writes JSON and one SVG plot per set beside it.
  * Standalone: app code never imports bench/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { engineConfig } from '../../config/config.ts';
 import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
+import { BOCPD_DEFAULTS } from './baselines/bocpd.ts';
 import { crestAlarmRows, loadEngine, rowMsProblem, type AlarmOn, type ForecastError } from './crest-replay.ts';
 import { publicItems, simulatedItems, type Item } from './items.ts';
 import { POINT_MARGIN_ROWS } from './load.ts';
@@ -21,7 +23,9 @@ import { SIM_DURATION_MS } from './simulated.ts';
 import { LEVEL, SIGNED_SIGMA_FRACTION, WARMUP_ROWS } from './transform.ts';
 import type { Alarm } from './types.ts';
 import { formatSetTable } from './table.ts';
-import { formatMatched, matchedRate, type MatchedSet } from './matched-rate.ts';
+import { baselineSweep, bocpdAlarms, formatRates, pickAtRates, RATES, type SweepPoint } from './matched-rate.ts';
+import { CrestRuns, crestSettings, settingLabel } from './crest-sweep.ts';
+import { latencyPlotSvg } from './plot.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -36,7 +40,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     only: { type: 'string' },
     'alarm-on': { type: 'string', default: 'first-call' },
-    matched: { type: 'boolean', default: false },
+    'no-sweep': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -45,15 +49,18 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`npm run eval -- [--data DIR] [--row-ms MS] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT]
   --data DIR       folder of ts,value CSVs + labels.json (default ../shared/data/public)
-  --row-ms MS      event time per row when a series is replayed through crest (default: the detector's sampleMs,
-                   one row = one sample); a multiple of sampleMs, at most gapResetSamples × sampleMs
+  --row-ms MS      event time per row when a series is replayed through crest, for every series (a multiple of
+                   sampleMs, at most gapResetSamples × sampleMs); 'sample' = one row per detector sample.
+                   Default: the series' labels.json step_ms when the detector can take it, else one sample
   --profile P      crest profile(s) to score (default all)
   --simulated N    also score N generated rooms (default 24; 0 = skip)
   --seed-from S    first generator seed (default 1: seeds 1–24; 25 on are rooms the profiles were not set on)
   --alarms FILE    write every detector's raw alarms as JSON
   --json FILE      results JSON (default bench/results/eval-<date>.json)
   --only TEXT      only series whose name contains TEXT
-  --matched        also sweep each baseline's alarm knob and report its latency at crest-balanced's false-alarm rate`);
+  --alarm-on A     first-call (default: first building or rising of a window; retracted = false alarm) or
+                   rising (confirmed calls only, the pre-early-stage scoring)
+  --no-sweep       skip the knob sweeps, the matched-rate table and the plot`);
   process.exit(0);
 }
 const alarmOn = args['alarm-on'] as AlarmOn;
@@ -109,6 +116,7 @@ const { engine, reason: engineMissing } = await loadEngine();
 const crestNames = engine ? profiles.map((p) => `crest-${p}`) : [];
 const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
 const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
+const crestRuns = engine ? new CrestRuns(engine, (p) => cfgs.get(`crest-${p}`)!) : null;
 const sampleMs = engineConfig('balanced').detector.sampleMs;
 const rowMsArg: number | 'sample' | undefined =
   args['row-ms'] === undefined ? undefined : args['row-ms'] === 'sample' ? 'sample' : Number(args['row-ms']);
@@ -146,7 +154,7 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
     };
     if (engine) {
       for (const det of crestNames) {
-        const { run, forecasts } = it.crest(engine, cfgs.get(det)!);
+        const { run, forecasts } = crestRuns!.get(it, det.slice('crest-'.length) as DetectorProfileName);
         const { rows, retractedRows } = crestAlarmRows(run, alarmOn);
         record(det, rows, retractedRows);
         r.forecasts[det] = forecasts;
@@ -154,7 +162,9 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
       }
     }
     for (const b of BASELINES) {
-      const rows = runBaseline(b, it.counts.slice(it.baselineFrom)).map((x) => x + it.baselineFrom);
+      // BOCPD's posterior is computed once per item and shared with its threshold sweep (same alarms as createBocpd).
+      const rows =
+        b.name === 'bocpd' ? bocpdAlarms(it, BOCPD_DEFAULTS.threshold) : runBaseline(b, it.counts.slice(it.baselineFrom)).map((x) => x + it.baselineFrom);
       record(b.name, rows);
     }
     results.push(r);
@@ -214,17 +224,31 @@ console.log(
     `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
 );
 
-const matched: { set: string; result: MatchedSet }[] = [];
-if (args.matched) {
+/** Per set: every detector's sweep (Crest's profiles over crest-sweep.ts's settings, each baseline's knob). */
+const sweeps: { set: string; slug: string; points: SweepPoint[]; picks: Record<string, (SweepPoint | null)[]>; seconds: number }[] = [];
+if (!args['no-sweep']) {
   sets.forEach((s, i) => {
-    const crest = s.aggregate['crest-balanced'];
-    if (!crest) return;
-    const result = matchedRate(setItems[i]!, crest);
-    matched.push({ set: s.name, result });
+    const t0 = performance.now();
+    const items = setItems[i]!;
+    const points: SweepPoint[] = [];
+    if (crestRuns) {
+      for (const p of profiles) {
+        for (const st of crestSettings()) {
+          const scores = items.map((it) => {
+            const { rows, retractedRows } = crestAlarmRows(crestRuns.get(it, p, st).run, alarmOn);
+            return scoreSeries(it.labels, rows, retractedRows);
+          });
+          points.push({ family: `crest-${p}`, setting: settingLabel(st), isDefault: st.earlyScale === 1 && st.confirmScale === 1, aggregate: aggregate(scores) });
+        }
+      }
+    }
+    points.push(...baselineSweep(items));
+    const picks = pickAtRates(points);
+    const seconds = (performance.now() - t0) / 1000;
     console.log('');
-    console.log(formatMatched(s.name, result));
+    console.log(formatRates(`${s.name} (swept in ${seconds.toFixed(1)} s)`, points, picks));
+    sweeps.push({ set: s.name, slug: i === 0 ? 'public' : 'simulated', points, picks: Object.fromEntries(picks), seconds });
   });
-  if (!matched.length) console.log('--matched: needs crest-balanced in the scored profiles');
   console.log('');
 }
 
@@ -257,13 +281,20 @@ writeFileSync(
         warnings: s.warnings,
         steps: s.steps,
       })),
-      matched: matched.map((m) => ({ set: m.set, crest: m.result.crest, points: m.result.points, matched: m.result.matched, sameRecall: m.result.sameRecall })),
+      alarmOn,
+      rates: RATES.map((r) => r.label),
+      sweeps,
     },
     null,
     1,
   ),
 );
 console.log(`results → ${jsonPath}`);
+for (const sw of sweeps) {
+  const svgPath = jsonPath.replace(/\.json$/i, '') + `-${sw.slug}.svg`;
+  writeFileSync(svgPath, latencyPlotSvg(`${sw.set}: median latency vs false alarms, every swept setting`, sw.points));
+  console.log(`plot → ${svgPath}`);
+}
 
 if (args.alarms) {
   const out: Record<string, Record<string, Alarm[]>> = {};
