@@ -7,7 +7,7 @@
  * Standalone: app code never imports bench/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineConfig } from '../../config/config.ts';
@@ -193,7 +193,11 @@ const setItems: Item[][] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
 const pub = publicItems(resolve(args.data!), rowMsArg, engineConfig('balanced'), args.only);
-sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
+const dataDir = resolve(args.data!);
+const isPublic = dataDir === resolve(repoRoot, '../shared/data/public');
+/** Name of the folder set in file names: `public` for the default folder, else the folder's own name. */
+const folderSlug = isPublic ? 'public' : basename(dataDir).replace(/[^A-Za-z0-9_.-]/g, '_') || 'folder';
+sets.push(scoreSet(`${isPublic ? 'public' : 'folder'}: ${dataDir}`, pub.items, pub.warnings));
 setItems.push(pub.items);
 let simNote = '';
 if (simulatedCount > 0) {
@@ -247,7 +251,7 @@ if (!args['no-sweep']) {
     const seconds = (performance.now() - t0) / 1000;
     console.log('');
     console.log(formatRates(`${s.name} (swept in ${seconds.toFixed(1)} s)`, points, picks));
-    sweeps.push({ set: s.name, slug: i === 0 ? 'public' : 'simulated', points, picks: Object.fromEntries(picks), seconds });
+    sweeps.push({ set: s.name, slug: i === 0 ? folderSlug : 'simulated', points, picks: Object.fromEntries(picks), seconds });
   });
   console.log('');
 }
