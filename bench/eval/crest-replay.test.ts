@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { engineConfig } from '../../config/config.ts';
 import type { CrestEvent } from '../../core/events.ts';
 import type { HighlightWindow, RoomUpdate } from '../../core/protocol.ts';
-import { forecastErrors, replayCounts, REPLAY_T0, rowMsProblem, type EngineApi } from './crest-replay.ts';
+import { crestAlarmRows, forecastErrors, replayCounts, REPLAY_T0, rowMsProblem, type EngineApi } from './crest-replay.ts';
 
 /** A stand-in engine: `rising` when the count first exceeds 150 (forecast 300 in 5 s), `ended` when it falls under 120. */
 function stubEngine(): EngineApi {
@@ -101,4 +101,56 @@ test('replay through the live engine: a 10 s row step still feeds the detector e
   const lag = run.alarms[0]!.row - 100;
   const holdRows = Math.ceil(cfg.detector.jumpConfirmSamples / (rowMs / cfg.detector.sampleMs));
   assert.ok(lag >= holdRows - 1 && lag <= holdRows + 1, `a jump is held jumpConfirmSamples (${holdRows} rows at 10 s), called ${lag} rows after the step`);
+});
+
+/** A stand-in engine: `building` when the count first exceeds 150, then `rising` past 250 or `retracted` under 120. */
+function earlyEngine(): EngineApi {
+  let open: { id: string; state: string } | null = null;
+  let k = 0;
+  const win = (id: string, state: HighlightWindow['state'], ts: number) =>
+    ({ id, state, onsetTs: ts, endTs: state === 'retracted' ? ts : null, retractReason: state === 'retracted' ? 'fell-back' : null, forecastPeak: null, forecastPeakTs: null }) as unknown as HighlightWindow;
+  return {
+    createRoomState: () => ({}),
+    applyEvent(_s, ev: CrestEvent, _cfg, out: RoomUpdate[]) {
+      if (ev.type !== 'room.online') return 'applied';
+      if (!open && ev.count > 150) {
+        open = { id: `w${k++}`, state: 'building' };
+        out.push({ type: 'window', room: 'r', window: win(open.id, 'building', ev.ts) });
+      } else if (open?.state === 'building' && ev.count > 250) {
+        open.state = 'rising';
+        out.push({ type: 'window', room: 'r', window: win(open.id, 'rising', ev.ts) });
+      } else if (open?.state === 'building' && ev.count < 120) {
+        out.push({ type: 'window', room: 'r', window: win(open.id, 'retracted', ev.ts) });
+        open = null;
+      }
+      return 'applied';
+    },
+  };
+}
+
+test('replay: the first call (building) is the alarm row; a retracted window is a false alarm; --alarm-on rising scores the confirmation', () => {
+  const counts = [100, 100, 200, 100, 100, 200, 200, 300, 300];
+  const run = replayCounts(earlyEngine(), engineConfig('balanced'), 'r', counts);
+  assert.deepEqual(run.windows.map((w) => [w.row, w.risingRow, w.retracted]), [[2, null, 'fell-back'], [5, 7, null]]);
+  assert.deepEqual(crestAlarmRows(run, 'first-call'), { rows: [5], retractedRows: [2], openAtEnd: 0 });
+  assert.deepEqual(crestAlarmRows(run, 'rising'), { rows: [7], retractedRows: [], openAtEnd: 0 });
+});
+
+test('row events: entries by source and one like per interaction, spread over the row span, unique ids, valid contract events', async () => {
+  const { rowEvents } = await import('./crest-replay.ts');
+  const { parseEvent } = await import('../../core/events.ts');
+  const extra = { entries_organic: [0, 3], entries_paid: [0, 1], interactions: [0, 2] };
+  const evs = rowEvents('eval.r', 1, 5000, extra);
+  assert.equal(evs.length, 6);
+  assert.deepEqual(evs.map((e) => e.type).sort(), ['engage.like', 'engage.like', 'viewer.enter', 'viewer.enter', 'viewer.enter', 'viewer.enter']);
+  assert.equal(evs.filter((e) => e.type === 'viewer.enter' && e.source === 'paid').length, 1);
+  assert.equal(new Set(evs.map((e) => e.id)).size, 6);
+  assert.equal(new Set(evs.flatMap((e) => ('viewer' in e ? [e.viewer] : []))).size, 6);
+  for (const e of evs) {
+    assert.ok(e.ts >= REPLAY_T0 + 5000 && e.ts < REPLAY_T0 + 10000, `inside row 1's span: ${e.ts}`);
+    assert.equal(parseEvent(e).ok, true, JSON.stringify(e));
+  }
+  assert.deepEqual(evs.map((e) => e.ts), [...evs.map((e) => e.ts)].sort((a, b) => a - b));
+  assert.deepEqual(rowEvents('eval.r', 1, 5000, extra), evs, 'deterministic');
+  assert.deepEqual(rowEvents('eval.r', 0, 5000, extra), []);
 });

@@ -1,7 +1,7 @@
 /**
  * Drives the live core (core/engine.ts) over a series or a generated room, so the code scored is the
- * code that runs live. A `window` output whose window is `rising` for a window id not seen before is
- * one alarm, at the row of the event that produced it (when a buyer could first have known).
+ * code that runs live. Each window id is tracked from its first call (`building` or `rising`, at the row of
+ * the event that produced it: when a buyer could first have known) to its confirmation or retraction.
  */
 import type { CrestEvent } from '../../core/events.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
@@ -51,7 +51,27 @@ export function rowMsProblem(rowMs: number, cfg: EngineConfig): string | null {
 /** Every series starts here in replay (2023-11-14T22:13:20Z): a valid contract-v1 event time. */
 export const REPLAY_T0 = 1_700_000_000_000;
 
-/** One crest alarm with what the forecast said at that moment. */
+/** One crest window as the replay saw it: its first call, its confirmation, its retraction. */
+export interface CrestWindowCall {
+  windowId: string;
+  /** Row and event time of the first call (`building` or `rising`, whichever came first). */
+  row: number;
+  ts: number;
+  firstState: 'building' | 'rising';
+  /** Row of the first `rising` (null: never confirmed). */
+  risingRow: number | null;
+  risingTs: number | null;
+  /** Set when the window ended `retracted` (a building that did not confirm). */
+  retracted: string | null;
+  onsetTs: number;
+  /** What the forecast said at the first `rising`. */
+  forecastPeak: number | null;
+  forecastPeakTs: number | null;
+  /** Row of the window's end as the detector later reported it (null: never ended in the replay). */
+  endRow: number | null;
+}
+
+/** One crest alarm with what the forecast said at that moment (forecastErrors' input). */
 export interface CrestAlarm {
   row: number;
   ts: number;
@@ -59,14 +79,38 @@ export interface CrestAlarm {
   onsetTs: number;
   forecastPeak: number | null;
   forecastPeakTs: number | null;
-  /** Row of the window's end as the detector later reported it (null: never ended in the replay). */
   endRow: number | null;
 }
 
 export interface CrestRun {
+  /** Every window in order of its first call. */
+  windows: CrestWindowCall[];
+  /** First `rising` of each window id (confirmed alarms; the forecast is judged from here). */
   alarms: CrestAlarm[];
   /** Engine verdicts other than 'applied' (duplicates, late events), for the report. */
   notApplied: number;
+}
+
+/**
+ * What the harness scores as alarms. 'first-call' (default): the first `building` or `rising` of each window
+ * id at its row; a window that ended `retracted` is a false alarm wherever it lies (`retractedRows`), never a
+ * hit. 'rising': the first `rising` only (the confirmed stage, as scored before the early stage existed).
+ */
+export type AlarmOn = 'first-call' | 'rising';
+
+export function crestAlarmRows(run: CrestRun, on: AlarmOn): { rows: number[]; retractedRows: number[]; openAtEnd: number } {
+  if (on === 'rising') return { rows: run.alarms.map((a) => a.row), retractedRows: [], openAtEnd: 0 };
+  const rows: number[] = [];
+  const retractedRows: number[] = [];
+  let openAtEnd = 0;
+  for (const w of run.windows) {
+    if (w.retracted !== null) retractedRows.push(w.row);
+    else {
+      rows.push(w.row);
+      if (w.risingRow === null) openAtEnd++;
+    }
+  }
+  return { rows, retractedRows, openAtEnd };
 }
 
 /**
@@ -83,9 +127,8 @@ export function runEngine(
 ): CrestRun {
   const state = engine.createRoomState(room, cfg);
   const out: RoomUpdate[] = [];
-  const alarms: CrestAlarm[] = [];
-  const byId = new Map<string, CrestAlarm>();
-  const seenWindows = new Set<string>();
+  const windows: CrestWindowCall[] = [];
+  const byId = new Map<string, CrestWindowCall>();
   const clampRow = (r: number) => Math.min(rows - 1, Math.max(0, r));
   let watermark = -Infinity;
   let notApplied = 0;
@@ -105,31 +148,84 @@ export function runEngine(
     for (const u of out) if (u.type === 'window') onWindow(u.window, row);
   }
   function onWindow(w: HighlightWindow, row: number): void {
-    const a = byId.get(w.id);
-    if (a && w.state === 'ended' && w.endTs !== null) a.endRow = Math.min(rows - 1, Math.max(a.row, rowOf(w.endTs)));
-    if (w.state !== 'rising' || seenWindows.has(w.id)) return;
-    seenWindows.add(w.id);
-    const alarm: CrestAlarm = {
-      row,
-      ts: watermark,
-      windowId: w.id,
-      onsetTs: w.onsetTs,
-      forecastPeak: w.forecastPeak,
-      forecastPeakTs: w.forecastPeakTs,
-      endRow: null,
-    };
-    alarms.push(alarm);
-    byId.set(w.id, alarm);
+    let c = byId.get(w.id);
+    if (!c) {
+      if (w.state !== 'rising' && w.state !== 'building') return;
+      c = {
+        windowId: w.id,
+        row,
+        ts: watermark,
+        firstState: w.state,
+        risingRow: null,
+        risingTs: null,
+        retracted: null,
+        onsetTs: w.onsetTs,
+        forecastPeak: null,
+        forecastPeakTs: null,
+        endRow: null,
+      };
+      windows.push(c);
+      byId.set(w.id, c);
+    }
+    if (w.state === 'rising' && c.risingRow === null) {
+      c.risingRow = row;
+      c.risingTs = watermark;
+      c.forecastPeak = w.forecastPeak;
+      c.forecastPeakTs = w.forecastPeakTs;
+    }
+    if (w.state === 'retracted') c.retracted = w.retractReason ?? 'fell-back';
+    if ((w.state === 'ended' || w.state === 'retracted') && w.endTs !== null) c.endRow = Math.min(rows - 1, Math.max(c.row, rowOf(w.endTs)));
   }
-  return { alarms, notApplied };
+  const alarms: CrestAlarm[] = windows
+    .filter((c) => c.risingRow !== null)
+    .map((c) => ({
+      row: c.risingRow!,
+      ts: c.risingTs!,
+      windowId: c.windowId,
+      onsetTs: c.onsetTs,
+      forecastPeak: c.forecastPeak,
+      forecastPeakTs: c.forecastPeakTs,
+      endRow: c.endRow,
+    }));
+  return { windows, alarms, notApplied };
+}
+
+/** Per-row event counts a folder may carry beside concurrency (load.ts `extra`). */
+export interface RowEventCounts {
+  entries_organic: readonly number[];
+  entries_paid: readonly number[];
+  interactions: readonly number[];
 }
 
 /**
- * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·rowMs, then the
- * clock advances to the next row's boundary (as the live worker's clock record would), so the samples
- * holding row i reach the detector before row i + 1 exists — a baseline also alarms at row i on x_i.
- * rowMs defaults to the detector's sampleMs (one row = one sample); a longer row is seen as rowMs/sampleMs
- * samples of the same count, as the engine carries a platform count forward between reports.
+ * The events of row i beside its count: entries_organic `viewer.enter` (source 'public': the contract has no
+ * 'recommend'; the detector counts every non-paid source as organic), entries_paid ones (source 'paid') and
+ * interactions `engage.like` events, each kind spread evenly over the row's span [T0 + i·rowMs, T0 + (i+1)·rowMs)
+ * so a 5 s row feeds the detector's per-sample rates five samples' worth, not one burst. One like event per
+ * interaction, not one event with count = interactions: core/detector-lead.ts counts interaction events, not a
+ * like's `count`. Ids and viewer ids are synthetic and unique (`x<row>.<k>`); the whole thing is deterministic.
+ */
+export function rowEvents(room: string, i: number, rowMs: number, extra: RowEventCounts): CrestEvent[] {
+  const base = REPLAY_T0 + i * rowMs;
+  const evs: CrestEvent[] = [];
+  const spread = (m: number, make: (k: number, ts: number) => CrestEvent) => {
+    for (let k = 0; k < m; k++) evs.push(make(k, base + Math.floor(((k + 0.5) * rowMs) / m)));
+  };
+  spread(extra.entries_organic[i] ?? 0, (k, ts) => ({ id: `o${i}.${k}`, room, ts, type: 'viewer.enter', viewer: `x${i}.${k}`, source: 'public' }));
+  const o = extra.entries_organic[i] ?? 0;
+  spread(extra.entries_paid[i] ?? 0, (k, ts) => ({ id: `p${i}.${k}`, room, ts, type: 'viewer.enter', viewer: `x${i}.${o + k}`, source: 'paid' }));
+  spread(extra.interactions[i] ?? 0, (k, ts) => ({ id: `l${i}.${k}`, room, ts, type: 'engage.like', viewer: `x${i}.l${k}`, count: 1 }));
+  // Stable: equal ts keep the order above.
+  return evs.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Replays a count series as a room: row i → `room.online` {count: counts[i]} at T0 + i·rowMs (then, when the
+ * folder has them, the row's entry and interaction events: rowEvents), then the clock advances to the next
+ * row's boundary (as the live worker's clock record would), so the samples holding row i reach the detector
+ * before row i + 1 exists — a baseline also alarms at row i on x_i. rowMs defaults to the detector's sampleMs
+ * (one row = one sample); a longer row is seen as rowMs/sampleMs samples of the same count, as the engine
+ * carries a platform count forward between reports.
  */
 export function replayCounts(
   engine: EngineApi,
@@ -137,10 +233,12 @@ export function replayCounts(
   room: string,
   counts: readonly number[],
   rowMs: number = cfg.detector.sampleMs,
+  extra?: RowEventCounts,
 ): CrestRun {
   function* steps(): Generator<ReplayStep> {
     for (let i = 0; i < counts.length; i++) {
       yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * rowMs, type: 'room.online', count: counts[i]! } };
+      if (extra) for (const ev of rowEvents(room, i, rowMs, extra)) yield { ev };
       yield { advance: REPLAY_T0 + (i + 1) * rowMs, row: i };
     }
   }

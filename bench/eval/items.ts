@@ -3,7 +3,7 @@
  * series + labels.json) and N generated rooms. Shared by run.ts (the table) and matched-rate.ts.
  */
 import type { EngineConfig } from '../../core/engine-config.ts';
-import { forecastErrors, replayCounts, REPLAY_T0, roomIdFor, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
+import { forecastErrors, replayCounts, REPLAY_T0, roomIdFor, rowMsProblem, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
 import { loadFolder } from './load.ts';
 import { loadScenario, simulatedRooms, simulatedSteps, SIM_START_TS } from './simulated.ts';
 import { toCounts, type TransformInfo } from './transform.ts';
@@ -19,13 +19,31 @@ export interface Item {
   counts: number[];
   baselineFrom: number;
   tsOfRow: (row: number) => number;
+  /** Event time per row in the crest replay, and where it came from (the series' step_ms, --row-ms, or one sample). */
+  rowMs: number;
+  rowMsFrom: 'step_ms' | '--row-ms' | 'sample';
+  /** The crest replay also gets entry and interaction events (the folder has those columns; simulated rooms always). */
+  leading: boolean;
   crest: (engine: EngineApi, cfg: EngineConfig) => { run: CrestRun; forecasts: ForecastError[] };
 }
 
-/** `rowMs`: event time per row in the crest replay (the baselines work per row and never see it). */
+/**
+ * Event time per row in the crest replay (the baselines work per row and never see it): `rowMsArg` when given
+ * (a number for every series, or 'sample' for one row = one detector sample), else the series' own step_ms when
+ * the detector can take it (rowMsProblem null), else one sample.
+ */
+export function rowMsFor(stepMs: number | null, rowMsArg: number | 'sample' | undefined, cfg: EngineConfig): Pick<Item, 'rowMs' | 'rowMsFrom'> {
+  const sampleMs = cfg.detector.sampleMs;
+  if (rowMsArg === 'sample') return { rowMs: sampleMs, rowMsFrom: 'sample' };
+  if (rowMsArg !== undefined) return { rowMs: rowMsArg, rowMsFrom: '--row-ms' };
+  if (stepMs !== null && rowMsProblem(stepMs, cfg) === null) return { rowMs: stepMs, rowMsFrom: 'step_ms' };
+  return { rowMs: sampleMs, rowMsFrom: 'sample' };
+}
+
 export function publicItems(
   dir: string,
-  rowMs: number,
+  rowMsArg: number | 'sample' | undefined,
+  cfg: EngineConfig,
   only?: string,
 ): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
   const { series, warnings } = loadFolder(dir);
@@ -37,6 +55,7 @@ export function publicItems(
     const { counts, info } = toCounts(s.values);
     transforms[s.name] = info;
     const room = roomIdFor(s.name);
+    const { rowMs, rowMsFrom } = rowMsFor(s.stepMs, rowMsArg, cfg);
     const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / rowMs);
     items.push({
       name: s.name,
@@ -46,8 +65,11 @@ export function publicItems(
       counts,
       baselineFrom: 0,
       tsOfRow: (row) => s.ts[row]!,
+      rowMs,
+      rowMsFrom,
+      leading: s.extra !== undefined,
       crest: (eng, cfg) => {
-        const run = replayCounts(eng, cfg, room, counts, rowMs);
+        const run = replayCounts(eng, cfg, room, counts, rowMs, s.extra);
         return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
       },
     });
@@ -74,6 +96,9 @@ export async function simulatedItems(
       counts: r.counts,
       baselineFrom: r.firstRow,
       tsOfRow: (row) => SIM_START_TS + row * sampleMs,
+      rowMs: sampleMs,
+      rowMsFrom: 'sample' as const,
+      leading: true,
       crest: (eng, cfg) => {
         const run = runEngine(eng, cfg, r.name, simulatedSteps(r, sampleMs), r.n, r.rowOf);
         // Forecast judged against the true concurrency that followed (the generator's truth).

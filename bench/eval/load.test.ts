@@ -74,3 +74,28 @@ test('labels without windows_up/points_up: rises derived by the README rule and 
   assert.deepEqual(pts.labels.rises, [{ start: 20, end: 25, kind: 'point' }]);
   assert.ok(up.warnings.some((w) => w.includes('derived')));
 });
+
+test('extra columns (entries by source, interactions) are read by header name; step_ms picks the replay step when the detector can take it', async () => {
+  const { rowMsFor } = await import('./items.ts');
+  const { engineConfig } = await import('../../config/config.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'crest-eval-'));
+  try {
+    writeFileSync(join(dir, 'live.csv'), 'interactions,ts,entries_paid,value,entries_organic\n7,5000,0,100,3\n9,10000,2,104,x\n');
+    writeFileSync(join(dir, 'plain.csv'), 'ts,value\n0,1\n300000,2\n');
+    writeFileSync(join(dir, 'labels.json'), JSON.stringify({ live: { windows: [], step_ms: 5000 }, plain: { windows: [], step_ms: 300000 } }));
+    const { series } = loadFolder(dir);
+    const live = series.find((s) => s.name === 'live')!;
+    assert.deepEqual(live.extra, { entries_organic: [3, 0], entries_paid: [0, 2], interactions: [7, 9] });
+    assert.ok(live.warnings.some((w) => w.includes('read as 0')), live.warnings.join('|'));
+    const plain = series.find((s) => s.name === 'plain')!;
+    assert.equal(plain.extra, undefined, 'concurrency only');
+    const cfg = engineConfig('balanced');
+    assert.deepEqual(rowMsFor(live.stepMs, undefined, cfg), { rowMs: 5000, rowMsFrom: 'step_ms' });
+    assert.deepEqual(rowMsFor(plain.stepMs, undefined, cfg), { rowMs: cfg.detector.sampleMs, rowMsFrom: 'sample' }, '5 min is a gap to the engine');
+    assert.deepEqual(rowMsFor(null, undefined, cfg), { rowMs: cfg.detector.sampleMs, rowMsFrom: 'sample' });
+    assert.deepEqual(rowMsFor(live.stepMs, 'sample', cfg), { rowMs: cfg.detector.sampleMs, rowMsFrom: 'sample' });
+    assert.deepEqual(rowMsFor(live.stepMs, 10000, cfg), { rowMs: 10000, rowMsFrom: '--row-ms' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

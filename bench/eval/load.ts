@@ -12,9 +12,15 @@ export const POINT_MARGIN_ROWS = 5;
 /** Half-width of the window the README puts around TCPD points; reused for derived labels and NAB↑. */
 export const POINT_WINDOW_HALF = 5;
 
+/** Optional event-count columns (a simulator export): events in (previous row's ts, this row's ts]. */
+export const EXTRA_COLUMNS = ['entries_organic', 'entries_paid', 'interactions'] as const;
+export type ExtraCounts = Record<(typeof EXTRA_COLUMNS)[number], number[]>;
+
 export interface ParsedCsv {
   ts: number[];
   values: number[];
+  /** Present when the header names every extra column; a missing or bad cell reads as 0 (reported). */
+  extra?: ExtraCounts;
   warnings: string[];
 }
 
@@ -32,7 +38,13 @@ export function parseSeriesCsv(text: string, name = 'series'): ParsedCsv {
   if (tsCol < 0 || valCol < 0) {
     return { ts: [], values: [], warnings: [`${name}: header must name columns ts and value (got "${lines[h] ?? ''}"); series skipped`] };
   }
-  const rows: { ts: number; value: number; line: number }[] = [];
+  const extraCols = EXTRA_COLUMNS.map((c) => header.indexOf(c));
+  const hasExtra = extraCols.every((c) => c >= 0);
+  if (!hasExtra && extraCols.some((c) => c >= 0)) {
+    warnings.push(`${name}: header names only some of ${EXTRA_COLUMNS.join(', ')}; extra columns ignored (concurrency only)`);
+  }
+  let badExtra = 0;
+  const rows: { ts: number; value: number; line: number; extra: number[] }[] = [];
   const bad: string[] = [];
   let badCount = 0;
   for (let i = h + 1; i < lines.length; i++) {
@@ -48,7 +60,17 @@ export function parseSeriesCsv(text: string, name = 'series'): ParsedCsv {
       if (bad.length < MAX_REPORTED) bad.push(`line ${i + 1} "${raw.slice(0, 60)}"`);
       continue;
     }
-    rows.push({ ts: t, value: v, line: i + 1 });
+    const extra = hasExtra
+      ? extraCols.map((c) => {
+          const x = Number(cells[c] ?? '');
+          if (cells[c] === undefined || cells[c] === '' || !Number.isInteger(x) || x < 0) {
+            badExtra++;
+            return 0;
+          }
+          return x;
+        })
+      : [];
+    rows.push({ ts: t, value: v, line: i + 1, extra });
   }
   if (badCount) {
     warnings.push(`${name}: skipped ${badCount} row(s) without a finite ts and value: ${bad.join('; ')}${badCount > bad.length ? '; …' : ''}`);
@@ -65,7 +87,16 @@ export function parseSeriesCsv(text: string, name = 'series'): ParsedCsv {
     warnings.push(`${name}: ${outOfOrder} row(s) out of ts order; sorted by ts`);
   }
   if (dup) warnings.push(`${name}: ${dup} row(s) repeat the previous ts; kept as separate rows`);
-  return { ts: rows.map((r) => r.ts), values: rows.map((r) => r.value), warnings };
+  if (badExtra) warnings.push(`${name}: ${badExtra} extra-column cell(s) not a whole count ≥ 0; read as 0`);
+  const out: ParsedCsv = { ts: rows.map((r) => r.ts), values: rows.map((r) => r.value), warnings };
+  if (hasExtra) {
+    out.extra = {
+      entries_organic: rows.map((r) => r.extra[0]!),
+      entries_paid: rows.map((r) => r.extra[1]!),
+      interactions: rows.map((r) => r.extra[2]!),
+    };
+  }
+  return out;
 }
 
 /** First row with ts >= t (n when none). */
@@ -118,6 +149,7 @@ interface LabelEntry {
   points?: unknown;
   points_up?: unknown;
   annotators?: unknown;
+  step_ms?: unknown;
 }
 
 /**
@@ -259,7 +291,19 @@ export function loadFolder(dir: string): { series: LoadedSeries[]; warnings: str
       continue;
     }
     const r = resolveLabels(name, entry, csv.ts, csv.values);
-    series.push({ name, ts: csv.ts, values: csv.values, labels: r.labels, riseSource: r.riseSource, warnings: [...csv.warnings, ...r.warnings] });
+    const step = entry.step_ms;
+    const stepMs = typeof step === 'number' && Number.isFinite(step) && step > 0 ? step : null;
+    if (step !== undefined && step !== null && stepMs === null) r.warnings.push(`${name}: labels.step_ms ${JSON.stringify(step)} is not a positive number; ignored`);
+    series.push({
+      name,
+      ts: csv.ts,
+      values: csv.values,
+      ...(csv.extra ? { extra: csv.extra } : {}),
+      stepMs,
+      labels: r.labels,
+      riseSource: r.riseSource,
+      warnings: [...csv.warnings, ...r.warnings],
+    });
   }
   for (const k of Object.keys(labelsJson)) {
     if (!files.some((f) => f.slice(0, -4) === k)) warnings.push(`labels.json names ${k} but ${k}.csv is missing`);

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchedRate, SWEEPS } from './matched-rate.ts';
+import { baselineSweep, bocpdAlarms, pickAtRates, RATES, SWEEPS, type SweepPoint } from './matched-rate.ts';
+import { createBocpd, BOCPD_DEFAULTS } from './baselines/bocpd.ts';
+import { latencyPlotSvg } from './plot.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { aggregate, scoreSeries } from './score.ts';
 import type { Item } from './items.ts';
 
@@ -37,28 +42,69 @@ function items(): Item[] {
   };
   const rises = [400, 700, 1000].map((s) => ({ start: s, end: s + 40, kind: 'window' as const }));
   return [
-    { name: 'steps', n, labels: { n, rises, neutral: [], nabWindows: rises.map((r) => [r.start, r.end] as const), nabUpWindows: [], control: false }, note: '', counts, baselineFrom: 0, tsOfRow: (r) => r, crest: stub },
-    { name: 'control', n, labels: { n, rises: [], neutral: [], nabWindows: [], nabUpWindows: [], control: true }, note: '', counts: control, baselineFrom: 0, tsOfRow: (r) => r, crest: stub },
+    { name: 'steps', n, labels: { n, rises, neutral: [], nabWindows: rises.map((r) => [r.start, r.end] as const), nabUpWindows: [], control: false }, note: '', counts, baselineFrom: 0, tsOfRow: (r) => r, rowMs: 1000, rowMsFrom: 'sample', leading: false, crest: stub },
+    { name: 'control', n, labels: { n, rises: [], neutral: [], nabWindows: [], nabUpWindows: [], control: true }, note: '', counts: control, baselineFrom: 0, tsOfRow: (r) => r, rowMs: 1000, rowMsFrom: 'sample', leading: false, crest: stub },
   ];
 }
 
-test('the matched setting is as quiet as the reference and the earliest such setting of its family', () => {
-  const its = items();
-  // Reference: every step hit 10 rows in, no false alarm anywhere.
-  const crest = aggregate(its.map((it) => scoreSeries(it.labels, it.name === 'steps' ? [410, 710, 1010] : [])));
-  const m = matchedRate(its, crest);
-  assert.equal(m.points.length, SWEEPS.reduce((a, s) => a + s.values.length, 0));
-  for (const sw of SWEEPS) {
-    const pts = m.points.filter((p) => p.family === sw.family);
-    const quiet = pts.filter((p) => (p.aggregate.faPer1k ?? 0) <= (crest.faPer1k ?? 0) && p.aggregate.controlFa <= crest.controlFa && p.aggregate.latencyMedian !== null);
-    const pick = m.matched[sw.family];
-    if (!quiet.length) {
-      assert.equal(pick, null, sw.family);
-      continue;
-    }
-    assert.ok(pick && quiet.includes(pick), sw.family);
-    for (const q of quiet) assert.ok(q.aggregate.latencyMedian! >= pick.aggregate.latencyMedian!, `${sw.family} ${q.value}`);
+/** A hand-made sweep point: only the figures the picks read. */
+function pt(family: string, setting: string, faPer1k: number, controlFa: number, latencyMedian: number | null, tp = 10): SweepPoint {
+  const a = aggregate([]);
+  return { family, setting, isDefault: setting === 'default', aggregate: { ...a, faPer1k, controlFa, latencyMedian, latencyP90: latencyMedian === null ? null : latencyMedian * 2, tp, rises: 12 } };
+}
+
+test('the threshold sweep picks, at each matched rate, the lowest median latency among the settings at or below it', () => {
+  const points = [
+    pt('det', 'default', 2.0, 9, 5),
+    pt('det', 'k 2', 0.5, 3, 12),
+    pt('det', 'k 3', 0.1, 1, 20),
+    pt('det', 'k 4', 0, 1, 40),
+    pt('det', 'k 5', 0, 0, 60),
+    pt('det', 'k 6', 0, 0, null, 0), // quietest, but no hit: never a pick
+    pt('quiet', 'default', 0, 0, 30),
+    pt('quiet', 'k 2', 0, 0, 30, 11), // same median, more hits: the pick
+    pt('loud', 'default', 3, 5, 4),
+  ];
+  const picks = pickAtRates(points);
+  const settings = (fam: string) => picks.get(fam)!.map((p) => p?.setting ?? '—');
+  assert.deepEqual(RATES.map((r) => r.label), ['FA/1k ≤ 0', 'FA/1k ≤ 0.1', 'FA/1k ≤ 0.5', '0 FA on controls']);
+  assert.deepEqual(settings('det'), ['k 4', 'k 3', 'k 2', 'k 5']);
+  assert.deepEqual(settings('quiet'), ['k 2', 'k 2', 'k 2', 'k 2']);
+  assert.deepEqual(settings('loud'), ['—', '—', '—', '—']);
+});
+
+test('the plot: one polyline per detector through its non-dominated settings, written as a standalone SVG', () => {
+  const points = [pt('crest-balanced', 'default', 0, 0, 30), pt('crest-balanced', 'e 2', 0.2, 0, 20), pt('crest-balanced', 'e 3', 0.3, 0, 25), pt('cusum', 'default', 5, 3, 15), pt('cusum', 'h 8', 1, 1, 40)];
+  const dir = mkdtempSync(join(tmpdir(), 'crest-eval-'));
+  try {
+    const path = join(dir, 'plot.svg');
+    writeFileSync(path, latencyPlotSvg('t & <test>', points));
+    const svg = readFileSync(path, 'utf8');
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.ok(svg.trim().endsWith('</svg>'));
+    const lines = [...svg.matchAll(/<polyline data-detector="([^"]+)"[^>]*points="([^"]*)"/g)];
+    assert.deepEqual(lines.map((m) => m[1]), ['crest-balanced', 'cusum']);
+    assert.equal(lines[0]![2]!.split(' ').length, 2, 'the dominated setting (0.3 FA/1k, 25 rows) is a dot, not on the line');
+    assert.equal([...svg.matchAll(/<circle /g)].length, 5);
+    assert.ok(svg.includes('t &amp; &lt;test&gt;'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  // A clean 10σ step is easy: at least one real baseline finds all three with no false alarm.
-  assert.ok(['rolling-mean', 'cusum', 'ewma', 'bocpd'].some((f) => m.matched[f]?.aggregate.tp === 3), JSON.stringify(m.matched));
+});
+
+test('BOCPD from a shared posterior trace alarms exactly where the detector with that threshold does', () => {
+  const [steps] = items();
+  for (const threshold of [0.5, 0.9, 0.999]) {
+    const d = createBocpd({ ...BOCPD_DEFAULTS, threshold });
+    const direct = alarmsOf({ push: (_x: number) => false }, 0);
+    for (let i = 0; i < steps!.counts.length; i++) if (d.push(steps!.counts[i]!)) direct.push(i);
+    assert.deepEqual(bocpdAlarms(steps!, threshold), direct, `threshold ${threshold}`);
+  }
+});
+
+test('baseline sweep: every grid value is a point; a clean 10σ step is found by some baseline with no false alarm', () => {
+  const points = baselineSweep(items());
+  assert.equal(points.length, SWEEPS.reduce((a, s) => a + s.values.length, 0));
+  const picks = pickAtRates(points);
+  assert.ok(['rolling-mean', 'cusum', 'ewma', 'bocpd'].some((f) => picks.get(f)![0]?.aggregate.tp === 3), 'a pick at 0 FA/1k with all three steps');
 });

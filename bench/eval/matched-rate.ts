@@ -1,15 +1,15 @@
 /**
- * Latency at a matched false-alarm rate (`npm run eval -- --matched`).
+ * Latency at matched false-alarm rates (printed by `npm run eval`; `--no-sweep` skips it).
  *
  * The headline latency is a median over hits, and a detector that alarms often hits a labelled window early
- * by chance: its first alarm in a window is usually a noise alarm that happened to fall there. So beside the
- * default-setting table, each baseline's one alarm knob is swept from its default toward stricter settings,
- * and for each baseline the setting that is at least as quiet as Crest balanced (FA per 1k unlabelled rows
- * and FA on the controls both ≤ Crest's) with the lowest median latency is reported. A `chance` reference
- * alarms at random rows (seeded, deterministic) at fixed rates and never looks at the data: the latency
- * that alarm rate alone buys. The knob grid is fixed here, the same for both sets and every series.
+ * by chance. So every detector's alarm knob is swept (Crest's in crest-sweep.ts, the baselines' here, from
+ * the default toward stricter), and at each matched rate (0, 0.1, 0.5 false alarms per 1,000 unlabelled rows;
+ * 0 on the controls) each detector is shown at its setting with the lowest median latency among those that
+ * are at least that quiet. A `chance` reference alarms at random rows (seeded, deterministic) at fixed rates
+ * and never looks at the data: the latency that alarm rate alone buys. The grids are fixed here, the same
+ * for both sets and every series.
  */
-import { createBocpd, BOCPD_DEFAULTS } from './baselines/bocpd.ts';
+import { alarmsAtThreshold, createBocpd, createBocpdCore, BOCPD_DEFAULTS, type BocpdRow } from './baselines/bocpd.ts';
 import { createCusum, CUSUM_DEFAULTS } from './baselines/cusum.ts';
 import { createEwma, EWMA_DEFAULTS } from './baselines/ewma.ts';
 import { createRollingMean, ROLLING_MEAN_DEFAULTS } from './baselines/rolling-mean.ts';
@@ -60,19 +60,20 @@ export const SWEEPS: readonly KnobSweep[] = [
 
 export interface SweepPoint {
   family: string;
-  knob: string;
-  value: number;
+  /** The setting in words ("h σ 12", "early ×1.5, confirm ×1"). */
+  setting: string;
+  /** Default setting of its family (the main table's). */
+  isDefault: boolean;
   aggregate: AggregateScore;
 }
 
-export interface MatchedSet {
-  crest: AggregateScore;
-  points: SweepPoint[];
-  /** Per family: the quietest-enough setting with the lowest median latency (null: no setting is as quiet as Crest). */
-  matched: Record<string, SweepPoint | null>;
-  /** Per family: the setting with recall ≥ Crest's and the fewest false alarms (null: none reaches Crest's recall). */
-  sameRecall: Record<string, SweepPoint | null>;
-}
+/** The matched false-alarm rates: a setting qualifies when its figure is at or below the rate. */
+export const RATES: readonly { label: string; ok: (a: AggregateScore) => boolean }[] = [
+  { label: 'FA/1k ≤ 0', ok: (a) => (a.faPer1k ?? 0) <= 0 },
+  { label: 'FA/1k ≤ 0.1', ok: (a) => (a.faPer1k ?? 0) <= 0.1 },
+  { label: 'FA/1k ≤ 0.5', ok: (a) => (a.faPer1k ?? 0) <= 0.5 },
+  { label: '0 FA on controls', ok: (a) => a.controlFa === 0 },
+];
 
 /** Stable per-series seed for the chance reference. */
 function seedOf(name: string): number {
@@ -81,78 +82,90 @@ function seedOf(name: string): number {
   return (h >>> 0) % 2147483646 + 1;
 }
 
-function runOn(items: readonly Item[], make: (seed: number) => OnlineDetector): AggregateScore {
-  return aggregate(
-    items.map((it) => {
-      const d = make(seedOf(it.name));
-      const rows: number[] = [];
-      for (let i = it.baselineFrom; i < it.counts.length; i++) if (d.push(it.counts[i]!)) rows.push(i);
-      return scoreSeries(it.labels, rows);
-    }),
-  );
-}
-
-/** Fewer control false alarms, then fewer per 1k unlabelled rows, then the earlier median. */
-function quieter(a: AggregateScore, b: AggregateScore): boolean {
-  if (a.controlFa !== b.controlFa) return a.controlFa < b.controlFa;
-  if ((a.faPer1k ?? 0) !== (b.faPer1k ?? 0)) return (a.faPer1k ?? 0) < (b.faPer1k ?? 0);
-  return (a.latencyMedian ?? Infinity) < (b.latencyMedian ?? Infinity);
-}
-
-/** Sweeps every knob on one set and picks each family's matched setting against Crest's aggregate. */
-export function matchedRate(items: readonly Item[], crest: AggregateScore): MatchedSet {
-  const points: SweepPoint[] = [];
-  const matched: Record<string, SweepPoint | null> = {};
-  const sameRecall: Record<string, SweepPoint | null> = {};
-  for (const sw of SWEEPS) {
-    let best: SweepPoint | null = null;
-    let quietest: SweepPoint | null = null;
-    for (const value of sw.values) {
-      const p: SweepPoint = { family: sw.family, knob: sw.knob, value, aggregate: runOn(items, (seed) => sw.create(value, seed)) };
-      points.push(p);
-      const a = p.aggregate;
-      if ((a.recall ?? 0) >= (crest.recall ?? 0) && a.tp > 0) {
-        if (!quietest || quieter(a, quietest.aggregate)) quietest = p;
-      }
-      const quiet = (a.faPer1k ?? 0) <= (crest.faPer1k ?? 0) && a.controlFa <= crest.controlFa;
-      if (!quiet || a.latencyMedian === null) continue;
-      if (!best || a.latencyMedian < best.aggregate.latencyMedian! || (a.latencyMedian === best.aggregate.latencyMedian && (a.f1 ?? 0) > (best.aggregate.f1 ?? 0))) {
-        best = p;
-      }
-    }
-    matched[sw.family] = best;
-    sameRecall[sw.family] = quietest;
+/** BOCPD's posterior per item, computed once: the default run and every threshold of the sweep read it. */
+const bocpdTraces = new WeakMap<Item, BocpdRow[]>();
+export function bocpdTrace(it: Item): BocpdRow[] {
+  let tr = bocpdTraces.get(it);
+  if (!tr) {
+    const core = createBocpdCore(BOCPD_DEFAULTS);
+    tr = [];
+    for (let i = it.baselineFrom; i < it.counts.length; i++) tr.push(core.push(it.counts[i]!));
+    bocpdTraces.set(it, tr);
   }
-  return { crest, points, matched, sameRecall };
+  return tr;
+}
+
+/** BOCPD's alarm rows on one item at `threshold` (same as createBocpd; the trace is shared). */
+export function bocpdAlarms(it: Item, threshold: number): number[] {
+  return alarmsAtThreshold(bocpdTrace(it), threshold).map((r) => r + it.baselineFrom);
+}
+
+function alarmRows(it: Item, sw: KnobSweep, value: number): number[] {
+  if (sw.family === 'bocpd') return bocpdAlarms(it, value);
+  const d = sw.create(value, seedOf(it.name));
+  const rows: number[] = [];
+  for (let i = it.baselineFrom; i < it.counts.length; i++) if (d.push(it.counts[i]!)) rows.push(i);
+  return rows;
+}
+
+/** Every baseline knob (and the chance reference) over its grid on one set. */
+export function baselineSweep(items: readonly Item[]): SweepPoint[] {
+  const points: SweepPoint[] = [];
+  for (const sw of SWEEPS) {
+    sw.values.forEach((value, k) => {
+      const aggregateScore = aggregate(items.map((it) => scoreSeries(it.labels, alarmRows(it, sw, value))));
+      points.push({ family: sw.family, setting: `${sw.knob} ${value}`, isDefault: k === 0 && sw.family !== 'chance', aggregate: aggregateScore });
+    });
+  }
+  return points;
+}
+
+/**
+ * Per family and rate: among the settings at or below the rate (and with a hit), the one with the lowest median
+ * latency; ties go to more hits, then the lower p90. Null ("—") when no setting reaches the rate.
+ */
+export function pickAtRates(points: readonly SweepPoint[]): Map<string, (SweepPoint | null)[]> {
+  const out = new Map<string, (SweepPoint | null)[]>();
+  for (const p of points) if (!out.has(p.family)) out.set(p.family, RATES.map(() => null));
+  for (const p of points) {
+    const a = p.aggregate;
+    if (a.latencyMedian === null) continue;
+    const picks = out.get(p.family)!;
+    RATES.forEach((r, k) => {
+      if (!r.ok(a)) return;
+      const b = picks[k]?.aggregate;
+      const better =
+        !b ||
+        a.latencyMedian! < b.latencyMedian! ||
+        (a.latencyMedian === b.latencyMedian && (a.tp > b.tp || (a.tp === b.tp && (a.latencyP90 ?? Infinity) < (b.latencyP90 ?? Infinity))));
+      if (better) picks[k] = p;
+    });
+  }
+  return out;
 }
 
 const f = (x: number | null, d: number): string => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 
-/** The printed block of one set: every sweep point, then the matched line per family. */
-export function formatMatched(setName: string, m: MatchedSet): string {
-  const head = `${'detector'.padEnd(14)}${'knob'.padEnd(16)}${'value'.padStart(9)}${'F1'.padStart(8)}${'recall'.padStart(8)}${'hits'.padStart(6)}${'FA/1k'.padStart(8)}${'ctrl FA'.padStart(9)}${'lat med'.padStart(9)}${'lat p90'.padStart(9)}`;
-  const row = (fam: string, knob: string, value: string, a: AggregateScore, mark = '') =>
-    `${fam.padEnd(14)}${knob.padEnd(16)}${value.padStart(9)}${f(a.f1, 3).padStart(8)}${f(a.recall, 3).padStart(8)}${String(a.tp).padStart(6)}${f(a.faPer1k, 2).padStart(8)}${String(a.controlFa).padStart(9)}${f(a.latencyMedian, 1).padStart(9)}${f(a.latencyP90, 1).padStart(9)}${mark}`;
-  const lines = [`== latency at a matched false-alarm rate — ${setName}`, head, '-'.repeat(head.length)];
-  lines.push(row('crest-balanced', 'default', '', m.crest, '   ← the rate to match'));
-  for (const p of m.points) {
-    const hit = m.matched[p.family] === p;
-    lines.push(row(p.family, p.knob, String(p.value), p.aggregate, hit ? '   ← matched' : ''));
+/** The printed block of one set: the picks at each matched rate, then every sweep point (the curve). */
+export function formatRates(setName: string, points: readonly SweepPoint[], picks: Map<string, (SweepPoint | null)[]>): string {
+  const cw = 30;
+  const lines = [
+    `== latency at matched false-alarm rates — ${setName}`,
+    'cell: median / p90 latency (rows), hits/rises, at the setting with the lowest median among those at or below the rate; — = no setting reaches it',
+    'detector'.padEnd(16) + RATES.map((r) => r.label.padStart(cw)).join(''),
+  ];
+  lines.push('-'.repeat(lines[2]!.length));
+  for (const [fam, ps] of picks) {
+    const cells = ps.map((p) => (p ? `${f(p.aggregate.latencyMedian, 1)} / ${f(p.aggregate.latencyP90, 0)} (${p.aggregate.tp}/${p.aggregate.rises})` : '—'));
+    lines.push(fam.padEnd(16) + cells.map((c) => c.padStart(cw)).join(''));
+    lines.push(''.padEnd(16) + ps.map((p) => (p ? p.setting : '').slice(0, cw - 2).padStart(cw)).join(''));
   }
-  lines.push('matched (as quiet as crest-balanced on both FA figures, lowest median latency):');
-  for (const [fam, p] of Object.entries(m.matched)) {
+  const head = `${'detector'.padEnd(16)}${'setting'.padEnd(28)}${'F1'.padStart(7)}${'recall'.padStart(8)}${'FA/1k'.padStart(8)}${'ctrl FA'.padStart(9)}${'retr'.padStart(6)}${'lat med'.padStart(9)}${'lat p90'.padStart(9)}`;
+  lines.push('', 'every setting swept (* = the main table\'s default):', head, '-'.repeat(head.length));
+  for (const p of points) {
+    const a = p.aggregate;
     lines.push(
-      p
-        ? `  ${fam.padEnd(13)} ${p.knob} ${p.value}: F1 ${f(p.aggregate.f1, 3)}, ${p.aggregate.tp} hits, latency ${f(p.aggregate.latencyMedian, 1)} rows (crest ${f(m.crest.latencyMedian, 1)}, F1 ${f(m.crest.f1, 3)}, ${m.crest.tp} hits)`
-        : `  ${fam.padEnd(13)} no setting in the grid is as quiet as crest-balanced`,
-    );
-  }
-  lines.push(`same recall (recall ≥ crest-balanced's ${f(m.crest.recall, 3)}, fewest false alarms):`);
-  for (const [fam, p] of Object.entries(m.sameRecall)) {
-    lines.push(
-      p
-        ? `  ${fam.padEnd(13)} ${p.knob} ${p.value}: recall ${f(p.aggregate.recall, 3)}, FA/1k ${f(p.aggregate.faPer1k, 2)}, control FA ${p.aggregate.controlFa}, latency ${f(p.aggregate.latencyMedian, 1)} rows (crest FA/1k ${f(m.crest.faPer1k, 2)}, control FA ${m.crest.controlFa}, latency ${f(m.crest.latencyMedian, 1)})`
-        : `  ${fam.padEnd(13)} no setting in the grid reaches crest-balanced's recall`,
+      `${p.family.padEnd(16)}${((p.isDefault ? '* ' : '  ') + p.setting).padEnd(28)}${f(a.f1, 3).padStart(7)}${f(a.recall, 3).padStart(8)}${f(a.faPer1k, 2).padStart(8)}${String(a.controlFa).padStart(9)}${String(a.retracted).padStart(6)}${f(a.latencyMedian, 1).padStart(9)}${f(a.latencyP90, 0).padStart(9)}`,
     );
   }
   return lines.join('\n');

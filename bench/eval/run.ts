@@ -1,19 +1,21 @@
 /**
- * `npm run eval -- [--data DIR] [--row-ms MS] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--matched]`
+ * `npm run eval -- [--data DIR] [--row-ms MS|sample] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--alarm-on first-call|rising] [--no-sweep]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
- * the same counts, scores all of them with score.ts, prints one table per set and writes JSON.
+ * the same counts, scores all of them with score.ts, prints one table per set, sweeps every detector's
+ * alarm knob (latency at matched false-alarm rates), writes JSON and one SVG plot per set beside it.
  * Standalone: app code never imports bench/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { engineConfig } from '../../config/config.ts';
 import { DETECTOR_PROFILE_NAMES, type DetectorProfileName } from '../../config/detector-profiles.ts';
 import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
-import { loadEngine, rowMsProblem, type ForecastError } from './crest-replay.ts';
+import { BOCPD_DEFAULTS } from './baselines/bocpd.ts';
+import { crestAlarmRows, loadEngine, rowMsProblem, type AlarmOn, type ForecastError } from './crest-replay.ts';
 import { publicItems, simulatedItems, type Item } from './items.ts';
 import { POINT_MARGIN_ROWS } from './load.ts';
 import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
@@ -21,7 +23,9 @@ import { SIM_DURATION_MS } from './simulated.ts';
 import { LEVEL, SIGNED_SIGMA_FRACTION, WARMUP_ROWS } from './transform.ts';
 import type { Alarm } from './types.ts';
 import { formatSetTable } from './table.ts';
-import { formatMatched, matchedRate, type MatchedSet } from './matched-rate.ts';
+import { baselineSweep, bocpdAlarms, formatRates, pickAtRates, RATES, type SweepPoint } from './matched-rate.ts';
+import { CrestRuns, crestSettings, settingLabel } from './crest-sweep.ts';
+import { latencyPlotSvg } from './plot.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,7 +39,8 @@ const { values: args } = parseArgs({
     alarms: { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
-    matched: { type: 'boolean', default: false },
+    'alarm-on': { type: 'string', default: 'first-call' },
+    'no-sweep': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
   allowPositionals: false,
@@ -44,16 +49,24 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`npm run eval -- [--data DIR] [--row-ms MS] [--profile ${DETECTOR_PROFILE_NAMES.join('|')}|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT]
   --data DIR       folder of ts,value CSVs + labels.json (default ../shared/data/public)
-  --row-ms MS      event time per row when a series is replayed through crest (default: the detector's sampleMs,
-                   one row = one sample); a multiple of sampleMs, at most gapResetSamples × sampleMs
+  --row-ms MS      event time per row when a series is replayed through crest, for every series (a multiple of
+                   sampleMs, at most gapResetSamples × sampleMs); 'sample' = one row per detector sample.
+                   Default: the series' labels.json step_ms when the detector can take it, else one sample
   --profile P      crest profile(s) to score (default all)
   --simulated N    also score N generated rooms (default 24; 0 = skip)
   --seed-from S    first generator seed (default 1: seeds 1–24; 25 on are rooms the profiles were not set on)
   --alarms FILE    write every detector's raw alarms as JSON
   --json FILE      results JSON (default bench/results/eval-<date>.json)
   --only TEXT      only series whose name contains TEXT
-  --matched        also sweep each baseline's alarm knob and report its latency at crest-balanced's false-alarm rate`);
+  --alarm-on A     first-call (default: first building or rising of a window; retracted = false alarm) or
+                   rising (confirmed calls only, the pre-early-stage scoring)
+  --no-sweep       skip the knob sweeps, the matched-rate table and the plot`);
   process.exit(0);
+}
+const alarmOn = args['alarm-on'] as AlarmOn;
+if (alarmOn !== 'first-call' && alarmOn !== 'rising') {
+  console.error('--alarm-on: expected first-call (building or rising; retracted = false alarm) or rising (confirmed only)');
+  process.exit(2);
 }
 
 const profiles: DetectorProfileName[] =
@@ -94,6 +107,8 @@ export interface SetResult {
   aggregate: Record<string, AggregateScore>;
   forecast: Record<string, { n: number; heightAbsPctMedian: number | null; timeAbsRowsMedian: number | null; timeRowsMedian: number | null }>;
   warnings: string[];
+  /** Which row step the crest replay used, counted per step. */
+  steps: string;
   seconds: number;
 }
 
@@ -101,14 +116,28 @@ const { engine, reason: engineMissing } = await loadEngine();
 const crestNames = engine ? profiles.map((p) => `crest-${p}`) : [];
 const detectorNames = [...crestNames, ...BASELINES.map((b) => b.name)];
 const cfgs = new Map<string, EngineConfig>(profiles.map((p) => [`crest-${p}`, engineConfig(p)]));
+const crestRuns = engine ? new CrestRuns(engine, (p) => cfgs.get(`crest-${p}`)!) : null;
 const sampleMs = engineConfig('balanced').detector.sampleMs;
-const rowMs = args['row-ms'] === undefined ? sampleMs : Number(args['row-ms']);
-for (const [name, cfg] of cfgs) {
-  const problem = rowMsProblem(rowMs, cfg);
-  if (problem) {
-    console.error(`--row-ms: ${args['row-ms']} ${problem} (${name})`);
-    process.exit(2);
+const rowMsArg: number | 'sample' | undefined =
+  args['row-ms'] === undefined ? undefined : args['row-ms'] === 'sample' ? 'sample' : Number(args['row-ms']);
+if (typeof rowMsArg === 'number') {
+  for (const [name, cfg] of cfgs) {
+    const problem = rowMsProblem(rowMsArg, cfg);
+    if (problem) {
+      console.error(`--row-ms: ${args['row-ms']} ${problem} (${name})`);
+      process.exit(2);
+    }
   }
+}
+
+/** "12 × 1000 ms (step_ms), 8 × 1000 ms (sample)": which row step each series of a set was replayed at. */
+function stepSummary(items: readonly Item[]): string {
+  const byStep = new Map<string, number>();
+  for (const it of items) {
+    const k = `${it.rowMs} ms (${it.rowMsFrom}${it.leading ? ', + entries/interactions' : ''})`;
+    byStep.set(k, (byStep.get(k) ?? 0) + 1);
+  }
+  return [...byStep].map(([k, n]) => `${n} × ${k}`).join(', ');
 }
 
 function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult {
@@ -116,20 +145,26 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
   const results: ItemResult[] = [];
   for (const it of items) {
     const r: ItemResult = { name: it.name, n: it.n, rises: it.labels.rises.length, control: it.labels.control, note: it.note, scores: {}, alarms: {}, forecasts: {} };
-    const record = (det: string, rows: number[]) => {
-      r.alarms[det] = rows.map((row) => ({ row, ts: it.tsOfRow(row), state: 'rising' as const }));
-      r.scores[det] = scoreSeries(it.labels, rows);
+    const record = (det: string, rows: number[], retracted: number[] = []) => {
+      r.alarms[det] = [
+        ...rows.map((row) => ({ row, ts: it.tsOfRow(row), state: 'rising' as const })),
+        ...retracted.map((row) => ({ row, ts: it.tsOfRow(row), state: 'retracted' as const })),
+      ].sort((a, b) => a.row - b.row);
+      r.scores[det] = scoreSeries(it.labels, rows, retracted);
     };
     if (engine) {
       for (const det of crestNames) {
-        const { run, forecasts } = it.crest(engine, cfgs.get(det)!);
-        record(det, run.alarms.map((a) => a.row));
+        const { run, forecasts } = crestRuns!.get(it, det.slice('crest-'.length) as DetectorProfileName);
+        const { rows, retractedRows } = crestAlarmRows(run, alarmOn);
+        record(det, rows, retractedRows);
         r.forecasts[det] = forecasts;
         if (run.notApplied) r.note += ` ${det}: ${run.notApplied} events not applied;`;
       }
     }
     for (const b of BASELINES) {
-      const rows = runBaseline(b, it.counts.slice(it.baselineFrom)).map((x) => x + it.baselineFrom);
+      // BOCPD's posterior is computed once per item and shared with its threshold sweep (same alarms as createBocpd).
+      const rows =
+        b.name === 'bocpd' ? bocpdAlarms(it, BOCPD_DEFAULTS.threshold) : runBaseline(b, it.counts.slice(it.baselineFrom)).map((x) => x + it.baselineFrom);
       record(b.name, rows);
     }
     results.push(r);
@@ -148,7 +183,7 @@ function scoreSet(setName: string, items: Item[], warnings: string[]): SetResult
       };
     }
   }
-  return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, seconds: (performance.now() - t0) / 1000 };
+  return { name: setName, detectors: detectorNames, items: results, aggregate: agg, forecast, warnings, steps: stepSummary(items), seconds: (performance.now() - t0) / 1000 };
 }
 
 const started = performance.now();
@@ -157,8 +192,12 @@ const sets: SetResult[] = [];
 const setItems: Item[][] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
-const pub = publicItems(resolve(args.data!), rowMs, args.only);
-sets.push(scoreSet(`public: ${resolve(args.data!)}`, pub.items, pub.warnings));
+const pub = publicItems(resolve(args.data!), rowMsArg, engineConfig('balanced'), args.only);
+const dataDir = resolve(args.data!);
+const isPublic = dataDir === resolve(repoRoot, '../shared/data/public');
+/** Name of the folder set in file names: `public` for the default folder, else the folder's own name. */
+const folderSlug = isPublic ? 'public' : basename(dataDir).replace(/[^A-Za-z0-9_.-]/g, '_') || 'folder';
+sets.push(scoreSet(`${isPublic ? 'public' : 'folder'}: ${dataDir}`, pub.items, pub.warnings));
 setItems.push(pub.items);
 let simNote = '';
 if (simulatedCount > 0) {
@@ -177,28 +216,43 @@ for (const s of sets) {
     console.log('');
   }
   console.log(formatSetTable(s));
+  console.log(`crest replay row step: ${s.steps}`);
   console.log('');
 }
 if (simNote) console.log(simNote);
 console.log('Baselines (one default setting each, never tuned per series):');
 for (const b of BASELINES) console.log(`  ${b.name.padEnd(13)} ${b.settings}`);
 console.log(
-  `Replay: row i → room.online at T0 + i·${rowMs} ms (${rowMs === sampleMs ? 'one row = one detector sample' : `one row = ${rowMs / sampleMs} detector samples of ${sampleMs} ms`}; simulated rooms: one row = one ${sampleMs} ms sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
+  `Replay: row i → room.online at T0 + i·rowMs (rowMs: --row-ms, else the series' step_ms when the detector can take it — a multiple of ${sampleMs} ms, ≤ gapResetSamples × sampleMs — else one ${sampleMs} ms sample; the step per set is printed under its table; simulated rooms: one row = one ${sampleMs} ms sample). Counts: causal affine map frozen after ${WARMUP_ROWS} rows — ` +
     `ratio mode count = x·${LEVEL}/median (no negatives in warm-up), signed mode 1σ = ${SIGNED_SIGMA_FRACTION * 100}% of ${LEVEL}. ` +
     `Point rises hit from the point to +${POINT_MARGIN_ROWS} rows. Baselines see the same counts.`,
 );
 
-const matched: { set: string; result: MatchedSet }[] = [];
-if (args.matched) {
+/** Per set: every detector's sweep (Crest's profiles over crest-sweep.ts's settings, each baseline's knob). */
+const sweeps: { set: string; slug: string; points: SweepPoint[]; picks: Record<string, (SweepPoint | null)[]>; seconds: number }[] = [];
+if (!args['no-sweep']) {
   sets.forEach((s, i) => {
-    const crest = s.aggregate['crest-balanced'];
-    if (!crest) return;
-    const result = matchedRate(setItems[i]!, crest);
-    matched.push({ set: s.name, result });
+    const t0 = performance.now();
+    const items = setItems[i]!;
+    const points: SweepPoint[] = [];
+    if (crestRuns) {
+      for (const p of profiles) {
+        for (const st of crestSettings()) {
+          const scores = items.map((it) => {
+            const { rows, retractedRows } = crestAlarmRows(crestRuns.get(it, p, st).run, alarmOn);
+            return scoreSeries(it.labels, rows, retractedRows);
+          });
+          points.push({ family: `crest-${p}`, setting: settingLabel(st), isDefault: st.earlyScale === 1 && st.confirmScale === 1, aggregate: aggregate(scores) });
+        }
+      }
+    }
+    points.push(...baselineSweep(items));
+    const picks = pickAtRates(points);
+    const seconds = (performance.now() - t0) / 1000;
     console.log('');
-    console.log(formatMatched(s.name, result));
+    console.log(formatRates(`${s.name} (swept in ${seconds.toFixed(1)} s)`, points, picks));
+    sweeps.push({ set: s.name, slug: i === 0 ? folderSlug : 'simulated', points, picks: Object.fromEntries(picks), seconds });
   });
-  if (!matched.length) console.log('--matched: needs crest-balanced in the scored profiles');
   console.log('');
 }
 
@@ -218,7 +272,7 @@ writeFileSync(
         profiles,
         engine: engine ? 'core/engine.ts' : engineMissing,
         sampleMs,
-        rowMs,
+        rowMs: args['row-ms'] ?? 'step_ms or one sample per series',
         transform: { level: LEVEL, warmupRows: WARMUP_ROWS, signedSigmaFraction: SIGNED_SIGMA_FRACTION, perSeries: pub.transforms },
         baselines: BASELINES.map((b) => ({ name: b.name, settings: b.settings })),
         seconds: totalSeconds,
@@ -229,14 +283,22 @@ writeFileSync(
         forecast: s.forecast,
         series: s.items.map((i) => ({ name: i.name, n: i.n, rises: i.rises, control: i.control, note: i.note, scores: i.scores })),
         warnings: s.warnings,
+        steps: s.steps,
       })),
-      matched: matched.map((m) => ({ set: m.set, crest: m.result.crest, points: m.result.points, matched: m.result.matched, sameRecall: m.result.sameRecall })),
+      alarmOn,
+      rates: RATES.map((r) => r.label),
+      sweeps,
     },
     null,
     1,
   ),
 );
 console.log(`results → ${jsonPath}`);
+for (const sw of sweeps) {
+  const svgPath = jsonPath.replace(/\.json$/i, '') + `-${sw.slug}.svg`;
+  writeFileSync(svgPath, latencyPlotSvg(`${sw.set}: median latency vs false alarms, every swept setting`, sw.points));
+  console.log(`plot → ${svgPath}`);
+}
 
 if (args.alarms) {
   const out: Record<string, Record<string, Alarm[]>> = {};

@@ -113,3 +113,20 @@ test('NAB↑ ignores alarms in fall windows; plain NAB counts the fall window as
   assert.ok(Math.abs(nabNormalised(s.nabUp)! - 100) < 1e-9);
   assert.ok(Math.abs(nabNormalised(s.nab)! - (100 * (1 + scaledSigmoid(-(749 - 720 + 1) / 50) / scaledSigmoid(-1) + 2)) / 4) < 1e-3);
 });
+
+test('a retracted early call is a false alarm even inside a rise; a later alarm there is the hit, and the false start is counted', async () => {
+  const { scoreSeries: score } = await import('./score.ts');
+  const n = 200;
+  const rises = [{ start: 50, end: 90, kind: 'window' as const }, { start: 140, end: 170, kind: 'window' as const }];
+  const labels = { n, rises, neutral: [], nabWindows: rises.map((r) => [r.start, r.end] as const), nabUpWindows: rises.map((r) => [r.start, r.end] as const), control: false };
+  // Rise 1: retracted at 55, confirmed hit at 70. Rise 2: hit at 145, no false start. Retracted at 10: plain false alarm.
+  const s = score(labels, [70, 145], [10, 55]);
+  assert.equal(s.tp, 2);
+  assert.equal(s.fp, 2, 'both retracted calls are false alarms');
+  assert.deepEqual(s.latencies, [20, 5], 'latency from the hit, not the retracted call');
+  assert.equal(s.retracted, 2);
+  assert.equal(s.retractedOnHitRises, 1);
+  const plain = score(labels, [55, 70, 145]);
+  assert.equal(plain.fp, 0, 'scored as a plain alarm, 55 would be the hit');
+  assert.ok(s.nab.raw < plain.nab.raw, 'NAB charges the retracted calls');
+});

@@ -4,7 +4,8 @@
  * Rise F1: each rise is hit by the first alarm inside its hit region; later alarms in the same rise are
  * repeats (not false alarms); an alarm inside another labelled region (a fall, a non-rise point's margin)
  * is neutral; any other alarm is a false alarm. One alarm hits at most one rise (the earliest unhit one
- * whose region holds it).
+ * whose region holds it). Crest's retracted early calls (`retractedRows`: a `building` taken back) are false
+ * alarms wherever they lie, in rises too, and never hit; NAB charges each the full false-positive cost.
  *
  * NAB score: numenta/NAB `nab/sweeper.py` with the standard profile (A_TP 1, A_FP −0.11, A_FN −1),
  * probationary period min(⌊0.15·n⌋, 750) rows ignored, normalised as `nab/runner.py` does:
@@ -39,6 +40,10 @@ export interface SeriesScore {
   repeats: number;
   /** Rows outside every rise region and every other labelled region: where an alarm is a false alarm. */
   unlabelledRows: number;
+  /** Retracted early calls (all counted in `fp`). */
+  retracted: number;
+  /** Rises hit by a later alarm that hold a retracted call before that hit (a false start on a real rise). */
+  retractedOnHitRises: number;
   /** Rows from the rise start (window start or labelled point) to the hitting alarm, one per hit. */
   latencies: number[];
   control: boolean;
@@ -67,6 +72,10 @@ export interface AggregateScore {
   controlFaPer1k: number | null;
   latencyMedian: number | null;
   latencyP90: number | null;
+  retracted: number;
+  retractedOnHitRises: number;
+  /** retractedOnHitRises as a % of the rises hit (issue 13's target: ≤ 5). */
+  retractedOnHitPct: number | null;
   /** NAB normalised over the whole set (sums of raw, null and perfect, as NAB does over its corpus). */
   nab: number | null;
   nabUp: number | null;
@@ -100,6 +109,7 @@ export function nabScore(
   alarmRows: readonly number[],
   profile: NabProfile = NAB_STANDARD,
   ignore: readonly RowRange[] = [],
+  forcedFp: readonly number[] = [],
 ): NabResult {
   const probation = Math.min(Math.floor(NAB_PROBATION_PERCENT * n), NAB_PROBATION_PERCENT * 5000);
   const maxTP = scaledSigmoid(-1);
@@ -129,6 +139,7 @@ export function nabScore(
     }
     fpScore += scaledSigmoid(pos) * profile.fp;
   }
+  for (const a of cleanAlarmRows(forcedFp, n)) if (a >= probation) fpScore -= profile.fp;
   const w = counted.filter(Boolean).length;
   return {
     raw: windowScore.reduce((x, y) => x + y, 0) + fpScore,
@@ -145,9 +156,10 @@ export function nabNormalised(r: Pick<NabResult, 'raw' | 'nullScore' | 'perfect'
 }
 
 /** Scores one series' alarms against its labels. */
-export function scoreSeries(labels: ScoringLabels, alarmRowsIn: readonly number[]): SeriesScore {
+export function scoreSeries(labels: ScoringLabels, alarmRowsIn: readonly number[], retractedIn: readonly number[] = []): SeriesScore {
   const { n, rises, neutral } = labels;
   const alarmRows = cleanAlarmRows(alarmRowsIn, n);
+  const retractedRows = cleanAlarmRows(retractedIn, n);
   const hitBy: (number | null)[] = rises.map(() => null);
   let fp = 0;
   let neutralCount = 0;
@@ -166,7 +178,9 @@ export function scoreSeries(labels: ScoringLabels, alarmRowsIn: readonly number[
     else if (neutral.some((r) => inRange(r, a))) neutralCount++;
     else fp++;
   }
+  fp += retractedRows.length;
   const tp = hitBy.filter((h) => h !== null).length;
+  const retractedOnHitRises = rises.filter((r, j) => hitBy[j] !== null && retractedRows.some((x) => x >= r.start && x < hitBy[j]!)).length;
   const covered = new Uint8Array(n);
   for (const r of rises) for (let i = Math.max(0, r.start); i <= Math.min(n - 1, r.end); i++) covered[i] = 1;
   for (const r of neutral) for (let i = Math.max(0, r[0]); i <= Math.min(n - 1, r[1]); i++) covered[i] = 1;
@@ -182,12 +196,14 @@ export function scoreSeries(labels: ScoringLabels, alarmRowsIn: readonly number[
     fp,
     neutral: neutralCount,
     repeats,
+    retracted: retractedRows.length,
+    retractedOnHitRises,
     unlabelledRows,
     latencies: rises.flatMap((r, j) => (hitBy[j] === null ? [] : [hitBy[j]! - r.start])),
     control: labels.control,
-    nab: nabScore(n, labels.nabWindows, alarmRows),
+    nab: nabScore(n, labels.nabWindows, alarmRows, NAB_STANDARD, [], retractedRows),
     // Rise-only variant: the rise windows score; alarms in the other labelled regions are ignored.
-    nabUp: nabScore(n, upSet, alarmRows, NAB_STANDARD, [...labels.nabWindows, ...labels.neutral]),
+    nabUp: nabScore(n, upSet, alarmRows, NAB_STANDARD, [...labels.nabWindows, ...labels.neutral], retractedRows),
   };
 }
 
@@ -248,6 +264,9 @@ export function aggregate(scores: readonly SeriesScore[]): AggregateScore {
     controlFaPer1k: controlRows ? (1000 * controlFa) / controlRows : null,
     latencyMedian: median(lat),
     latencyP90: percentile(lat, 90),
+    retracted: sum((s) => s.retracted),
+    retractedOnHitRises: sum((s) => s.retractedOnHitRises),
+    retractedOnHitPct: tp ? (100 * sum((s) => s.retractedOnHitRises)) / tp : null,
     nab: pool('nab'),
     nabUp: pool('nabUp'),
   };

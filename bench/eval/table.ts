@@ -17,6 +17,8 @@ interface MetricRow {
   better: Better;
   /** How a crest figure is compared with the best baseline's: ratio, or difference (for scores around 0). */
   compare: 'ratio' | 'diff';
+  /** Only Crest makes retractable early calls: blank for the baselines, no comparison row. */
+  crestOnly?: boolean;
 }
 
 const METRICS: MetricRow[] = [
@@ -28,6 +30,8 @@ const METRICS: MetricRow[] = [
   { label: 'FA on controls', get: (a) => a.controlFa, digits: 0, better: 'low', compare: 'ratio' },
   { label: 'latency median (rows)', get: (a) => a.latencyMedian, digits: 1, better: 'low', compare: 'ratio' },
   { label: 'latency p90 (rows)', get: (a) => a.latencyP90, digits: 1, better: 'low', compare: 'ratio' },
+  { label: 'retracted calls (in FA)', get: (a) => a.retracted, digits: 0, better: 'low', compare: 'ratio', crestOnly: true },
+  { label: 'retracted on hit rises %', get: (a) => a.retractedOnHitPct, digits: 1, better: 'low', compare: 'ratio', crestOnly: true },
   { label: 'NAB (all windows)', get: (a) => a.nab, digits: 1, better: 'high', compare: 'diff' },
   { label: 'NAB↑ (rise windows)', get: (a) => a.nabUp, digits: 1, better: 'high', compare: 'diff' },
 ];
@@ -64,13 +68,14 @@ export function formatSetTable(set: SetResult): string {
     row(`${it.name} (${it.n})`, cells);
   }
   lines.push('-'.repeat(w0 + cw * dets.length));
-  for (const m of METRICS) row(m.label, dets.map((d) => fmt(m.get(set.aggregate[d]!), m.digits)));
+  for (const m of METRICS) row(m.label, dets.map((d) => (m.crestOnly && !d.startsWith('crest-') ? '' : fmt(m.get(set.aggregate[d]!), m.digits))));
   const ctrl = set.aggregate[dets[0]!]!;
   lines.push(`  (controls: ${ctrl.controlSeries} series, ${ctrl.controlRows} rows; NAB normalised over the set: no alarms = 0, perfect = 100)`);
   const crest = dets.filter((d) => d.startsWith('crest-'));
   if (crest.length) {
     lines.push('vs best baseline (per figure; ratio = crest ÷ baseline, NAB = crest − baseline):');
     for (const m of METRICS) {
+      if (m.crestOnly) continue;
       const b = bestBaseline(set, m);
       const cells = dets.map((d) => {
         if (!d.startsWith('crest-') || !b) return '';

@@ -9,7 +9,8 @@ export interface Alarm {
   row: number;
   /** Event time the alarm was emitted at, in the replay's time base (T0 + row * stepMs). */
   ts: number;
-  state: 'rising';
+  /** 'rising': an alarm (a first call, building or rising); 'retracted': an early call taken back (a false alarm). */
+  state: 'rising' | 'retracted';
 }
 
 /** Inclusive row range [start, end]. */
@@ -42,6 +43,10 @@ export interface LoadedSeries {
   name: string;
   ts: number[];
   values: number[];
+  /** Event counts per row (entries by source, interactions), when the CSV has those columns. */
+  extra?: { entries_organic: number[]; entries_paid: number[]; interactions: number[] };
+  /** labels.json `step_ms` (null: none given). */
+  stepMs: number | null;
   labels: ScoringLabels;
   /** Where the rise labels came from: the file's `windows_up` / `points_up`, or derived by the README rule. */
   riseSource: 'windows_up' | 'points_up' | 'derived windows_up' | 'derived points_up' | 'none';

@@ -56,6 +56,33 @@ export function lgamma(x: number): number {
  * running mean and variance of the rows before it.
  */
 export function createBocpd(o: BocpdOptions = BOCPD_DEFAULTS): OnlineDetector {
+  const core = createBocpdCore(o);
+  let armed = true;
+  return {
+    push(x: number): boolean {
+      const { pShort, up } = core.push(x);
+      if (pShort < o.threshold) {
+        armed = true;
+        return false;
+      }
+      if (!armed || !up) return false;
+      armed = false;
+      return true;
+    },
+  };
+}
+
+/** One row of BOCPD's posterior: P(run ≤ shortRun), and whether the short run's mean is above the rows before it. */
+export interface BocpdRow {
+  pShort: number;
+  up: boolean;
+}
+
+/**
+ * The posterior alone, with no threshold: the threshold only decides alarms and re-arming, never the
+ * run-length distribution, so one pass serves every threshold of a sweep (alarmsAtThreshold).
+ */
+export function createBocpdCore(o: BocpdOptions = BOCPD_DEFAULTS): { push(x: number): BocpdRow } {
   const cap = o.maxRuns + 1;
   let len = new Int32Array(cap), lp = new Float64Array(cap), mu = new Float64Array(cap);
   let ka = new Float64Array(cap), al = new Float64Array(cap), be = new Float64Array(cap);
@@ -69,7 +96,6 @@ export function createBocpd(o: BocpdOptions = BOCPD_DEFAULTS): OnlineDetector {
   const recent = new Float64Array(recentCap);
   const stats = new RunningStats(o.priorAlpha);
   let t = 0;
-  let armed = true;
   const order: number[] = [];
 
   const logT = (x: number, m: number, k: number, a: number, b: number): number => {
@@ -84,7 +110,7 @@ export function createBocpd(o: BocpdOptions = BOCPD_DEFAULTS): OnlineDetector {
   };
 
   return {
-    push(x: number): boolean {
+    push(x: number): BocpdRow {
       const m0 = stats.count ? stats.mean : x;
       const sd = stats.sigma();
       const b0 = o.alpha0 * sd * sd;
@@ -150,25 +176,20 @@ export function createBocpd(o: BocpdOptions = BOCPD_DEFAULTS): OnlineDetector {
       recent[t % recentCap] = x;
       t++;
       stats.push(x);
-      let fire = false;
-      if (pShort >= o.threshold) {
-        if (armed && t >= o.warmup && bestShort > 0) {
-          // Upward only: the mean of the new run against the mean of the rows just before it.
-          const at = (back: number) => recent[(t - 1 - back) % recentCap]!;
-          let post = 0;
-          for (let b = 0; b < bestShort; b++) post += at(b);
-          post /= bestShort;
-          const preLen = Math.min(o.preRows, t - bestShort);
-          let pre = 0;
-          for (let b = bestShort; b < bestShort + preLen; b++) pre += at(b);
-          pre /= preLen;
-          if (preLen > 0 && post > pre) {
-            fire = true;
-            armed = false;
-          }
-        }
-      } else armed = true;
-      return fire;
+      let up = false;
+      if (t >= o.warmup && bestShort > 0) {
+        // Upward only: the mean of the new run against the mean of the rows just before it.
+        const at = (back: number) => recent[(t - 1 - back) % recentCap]!;
+        let post = 0;
+        for (let b = 0; b < bestShort; b++) post += at(b);
+        post /= bestShort;
+        const preLen = Math.min(o.preRows, t - bestShort);
+        let pre = 0;
+        for (let b = bestShort; b < bestShort + preLen; b++) pre += at(b);
+        pre /= preLen;
+        up = preLen > 0 && post > pre;
+      }
+      return { pShort, up };
     },
   };
 }
@@ -179,3 +200,18 @@ export const bocpd: BaselineSpec = {
     'Adams & MacKay 2007, Normal-Gamma/Student-t, hazard 1/250, top 300 run lengths; prior μ0,σ² = running mean/var (α 0.01), κ0 0.1, α0 1; alarm when P(run ≤ 10 rows) ≥ 0.5 and the new run\'s mean > the 50 rows before it',
   create: () => createBocpd(),
 };
+
+/** BOCPD's alarms at `threshold` from a precomputed posterior trace (same rows as createBocpd with that threshold). */
+export function alarmsAtThreshold(trace: readonly BocpdRow[], threshold: number): number[] {
+  const rows: number[] = [];
+  let armed = true;
+  for (let i = 0; i < trace.length; i++) {
+    const { pShort, up } = trace[i]!;
+    if (pShort < threshold) armed = true;
+    else if (armed && up) {
+      armed = false;
+      rows.push(i);
+    }
+  }
+  return rows;
+}
