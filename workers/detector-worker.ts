@@ -123,7 +123,8 @@ const CLOCK_EVERY_MS = 1_000;
  * restart.test.ts over-count a few events with this on; it did not recur in this code (loops of every
  * restart test, plus a staged machine crash that cuts the AOF back while the worker is ahead of Redis),
  * and test/fault-redis-restart.test.ts now also fails on any replayed duplicate the core's guard catches.
- * 10 s rather than 5: a state is the room's open sessions and grows with its audience (~20 KB at 150 viewers),
+ * 10 s rather than 5: a state was then the room's open sessions and grew with its audience (~20 KB at 150 viewers;
+ * now its JSON is fixed-size and only changed sessions are written beside it: docs/big-rooms.md),
  * and under the latency bench's load halving these writes took the detector stage's p99 from ~450 to ~250 ms
  * (with VIEW_EVENTS_MS at 2 s); a takeover replays up to ~10 s of the shard's events instead of ~5.
  */
