@@ -30,6 +30,7 @@ const PARTS: Record<string, string> = {
   fanout: 'bench/fanout.ts',
   memory: 'bench/memory.ts',
   'detector-cpu': 'bench/detector-cpu.ts',
+  'big-room': 'bench/big-room.ts',
 };
 /** The default run: `ceiling` is inside `ingest`, which measures it against its own server. */
 const DEFAULT = ['bundle', 'core', 'ingest', 'latency', 'fanout', 'memory'];

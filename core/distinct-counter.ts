@@ -1,14 +1,22 @@
 /**
  * Counts distinct strings (viewers, paying viewers) in bounded memory: exact up to `cap` members, then a
- * HyperLogLog (4,096 registers, ~1.6 % standard error) seeded with every member seen so far. The state is
- * plain JSON; the exact members' Set lives outside it (the caller keeps it, rebuilt from `exact` on restore),
- * because plain-object keys would collide with names like "__proto__".
+ * HyperLogLog (4,096 registers, ~1.6 % standard error) seeded with every member seen so far. The counter is
+ * plain JSON of a fixed size; the exact members are not in it: they live in a Set the caller keeps (and
+ * checkpoints apart, as a Redis set: docs/big-rooms.md), so the JSON does not grow with the audience.
+ * A Set, not object keys, because those would collide with names like "__proto__".
  */
 export interface DistinctCounter {
   cap: number;
-  /** Members while counting exactly (null once switched to the estimate). */
-  exact: string[] | null;
+  /** Members counted exactly so far (stays at its last value once estimating). */
+  n: number;
   /** HyperLogLog registers once over `cap` (null before). */
+  hll: number[] | null;
+}
+
+/** A counter as checkpointed before the members moved out of it (upgraded on read: upgradeDistinct). */
+interface LegacyDistinctCounter {
+  cap: number;
+  exact: string[] | null;
   hll: number[] | null;
 }
 
@@ -18,36 +26,54 @@ const ALPHA = 0.7213 / (1 + 1.079 / M);
 
 /** An empty counter that counts exactly up to `cap` members. */
 export function createDistinctCounter(cap: number): DistinctCounter {
-  return { cap, exact: [], hll: null };
+  return { cap, n: 0, hll: null };
 }
 
-/** The runtime index of an exact counter's members (empty once estimating). */
-export function distinctIndex(dc: DistinctCounter): Set<string> {
-  return new Set(dc.exact ?? []);
-}
+/** What distinctAdd did: nothing, a new exact member, or the switch to the estimate (the members are dropped). */
+export const ADDED_NONE = 0;
+export const ADDED_MEMBER = 1;
+export const ADDED_SWITCHED = 2;
+export type DistinctAdded = typeof ADDED_NONE | typeof ADDED_MEMBER | typeof ADDED_SWITCHED;
 
-/** Adds a member; `index` must be this counter's `distinctIndex`. */
-export function distinctAdd(dc: DistinctCounter, index: Set<string>, key: string): void {
-  if (dc.exact) {
-    if (index.has(key)) return;
-    index.add(key);
-    dc.exact.push(key);
-    if (dc.exact.length > dc.cap) {
-      const regs = new Array<number>(M).fill(0);
-      for (const k of dc.exact) hllAdd(regs, k);
-      dc.hll = regs;
-      dc.exact = null;
-      index.clear();
-    }
-    return;
+/** Adds a member; `members` must be this counter's exact members (empty once estimating). */
+export function distinctAdd(dc: DistinctCounter, members: Set<string>, key: string): DistinctAdded {
+  if (dc.hll === null) {
+    if (members.has(key)) return ADDED_NONE;
+    members.add(key);
+    dc.n++;
+    if (dc.n <= dc.cap) return ADDED_MEMBER;
+    const regs = new Array<number>(M).fill(0);
+    for (const k of members) hllAdd(regs, k);
+    dc.hll = regs;
+    members.clear();
+    return ADDED_SWITCHED;
   }
-  hllAdd(dc.hll!, key);
+  hllAdd(dc.hll, key);
+  return ADDED_NONE;
+}
+
+/** Whether the counter needs its exact members restored beside it (false once estimating, or when empty). */
+export function hasMembers(dc: DistinctCounter): boolean {
+  return dc.hll === null && dc.n > 0;
+}
+
+/**
+ * A counter of an older checkpoint (members inside it) → the current one; returns its members (to be kept
+ * apart), or null when `dc` is already current.
+ */
+export function upgradeDistinct(dc: DistinctCounter): string[] | null {
+  const old = dc as unknown as LegacyDistinctCounter & { n?: number };
+  if (old.exact === undefined) return null;
+  const members = old.exact ?? [];
+  dc.n = old.exact === null ? dc.cap + 1 : members.length;
+  delete (old as Partial<LegacyDistinctCounter>).exact;
+  return members;
 }
 
 /** Exact count up to the cap, then the HyperLogLog estimate (rounded). */
 export function distinctCount(dc: DistinctCounter): number {
-  if (dc.exact) return dc.exact.length;
-  const regs = dc.hll!;
+  if (dc.hll === null) return dc.n;
+  const regs = dc.hll;
   let sum = 0;
   let zeros = 0;
   for (let i = 0; i < M; i++) {

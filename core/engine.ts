@@ -19,6 +19,7 @@ import {
   createRoomState as createRoom,
   expireViewers,
   metricsAt,
+  openSessions,
   metricsDetailAt,
   rememberId,
   rotateTo,
@@ -171,7 +172,7 @@ function sample(st: RoomState, b: number, cfg: EngineConfig, out: RoomOutput[]):
   // The detector's feed: a platform count is carried forward across short silences (a missed report is not a
   // drop to our own session count), up to the gap-reset horizon; switching feeds resets the detector.
   let feed: 1 | 2 = 2;
-  let value = st.sessions.length;
+  let value = openSessions(st);
   if (st.onlineTs >= 0 && b - st.onlineTs <= dcfg.gapResetSamples * dcfg.sampleMs) {
     feed = 1;
     value = st.online;

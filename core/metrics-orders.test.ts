@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engineConfig } from '../config/config.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomOutput, type RoomState } from './engine.ts';
+import { legacyRoomJson } from './legacy-room-json.ts';
 import { logOrder, ORDER_WINDOW_S, ordersSince, trimOrders, type OrderLog } from './metrics-orders.ts';
 
 test('orders merge per second in time order; seconds outside the window are ignored or trimmed', () => {
@@ -29,7 +30,7 @@ test('a checkpoint from before the metrics fields (dense rings, per-second entry
   const ev = (i: number, body: Record<string, unknown>) => applyEvent(st, { id: `e${i}`, room: 'r1', ts: T0 + i * 1000, ...body } as never, cfg, out);
   for (let i = 0; i < 20; i++) ev(i, i % 4 === 0 ? { type: 'order.paid', order: `o${i}`, amount: 100 } : { type: 'room.online', count: 50 });
   // Rebuild the old shape: dense rings in place of the new fields.
-  const old = JSON.parse(JSON.stringify(st)) as Record<string, unknown>;
+  const old = JSON.parse(legacyRoomJson(st)) as Record<string, unknown>;
   const ordersSec = new Array<number>(600).fill(0);
   const gmvSec = new Array<number>(600).fill(0);
   for (let i = 0; i < 20; i += 4) {
@@ -51,7 +52,7 @@ test('a checkpoint from before the metrics fields (dense rings, per-second entry
 
 test('an empty room from an older checkpoint can be clocked before its first event', () => {
   const cfg = engineConfig();
-  const old = JSON.parse(JSON.stringify(createRoomState('r2', cfg))) as Record<string, unknown>;
+  const old = JSON.parse(legacyRoomJson(createRoomState('r2', cfg))) as Record<string, unknown>;
   for (const k of ['orderLog', 'rolling', 'spend', 'products']) delete old[k];
   Object.assign(old, { ordersSec: new Array(600).fill(0), gmvSec: new Array(600).fill(0) });
   const out: RoomOutput[] = [];

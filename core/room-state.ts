@@ -1,6 +1,11 @@
 /**
  * One room's state (DESIGN §3, §5): viewer sessions, per-second counters, totals, the detector and the
- * windows. It is plain JSON — checkpointed after each batch and restored with JSON.parse — and bounded:
+ * windows. It comes in two parts (docs/big-rooms.md):
+ *  - the state itself: plain JSON of a size that does not grow with the audience (counters, running sums,
+ *    rings, the detector), checkpointed whole;
+ *  - the per-viewer part, kept in the runtime beside it: open viewer sessions and the exact members of the
+ *    unique / paying viewer counts. It is checkpointed incrementally (core/room-parts.ts: what changed since
+ *    the last checkpoint) and restored with restoreRoom. Both are bounded:
  *  - viewer sessions: idle expiry, plus a hard cap (`maxSessions`, default 200,000) that evicts the viewer
  *    seen least recently (its watch time ends at its last event);
  *  - unique / paying viewers: exact up to `exactDistinct` (default 100,000), then a HyperLogLog estimate;
@@ -8,20 +13,24 @@
  *    rolling figures (metrics-rolling.ts); the last 20 windows; a short ad-spend log (metrics-spend.ts); a
  *    32-entry product table (metrics-products.ts); per-source sums of 4 numbers each.
  * Totals are stream-to-date: each stream.start starts them again from zero (startStream).
- * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap and rebuilt from
- * the JSON on first use after a restore: plain-object keys would break on ids like "__proto__".
+ * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap (plain-object keys
+ * would break on ids like "__proto__"); the id index is rebuilt from the JSON's ring on first use.
  */
 import type { CrestEvent, TrafficSource } from './events.ts';
 import type { EngineConfig } from './engine-config.ts';
 import type { HighlightWindow, MetricsDetail, PerSource, RoomMetrics } from './protocol.ts';
 import { createDetector, type DetectorState } from './detector.ts';
 import {
+  ADDED_MEMBER,
+  ADDED_SWITCHED,
   createDistinctCounter,
   distinctAdd,
   distinctCount,
-  distinctIndex,
+  hasMembers,
+  upgradeDistinct,
   type DistinctCounter,
 } from './distinct-counter.ts';
+import { heapify, heapPush, heapRemove, siftDown, type ViewerSession } from './session-heap.ts';
 import { buildIdIndex, rememberIdIn, type IdIndex } from './id-index.ts';
 import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
 import {
@@ -57,19 +66,7 @@ const ENGAGE_COUNTER = {
   'engage.gift': 'gifts',
 } as const;
 
-/** One open viewer session. Kept in a binary min-heap on `due`. */
-export interface ViewerSession {
-  v: string;
-  /** Traffic source index (SOURCES). */
-  src: number;
-  enter: number;
-  /** Time of the viewer's last event. */
-  seen: number;
-  /** Heap key: a lower bound of `seen + viewerIdleMs`, raised lazily when it reaches the top (no re-heap per event). */
-  due: number;
-  /** Position in the heap (so a leave removes it in O(log n)). */
-  i: number;
-}
+export type { ViewerSession } from './session-heap.ts';
 
 export interface RoomLimits {
   maxSessions: number;
@@ -81,7 +78,8 @@ export const DEFAULT_LIMITS: RoomLimits = { maxSessions: 200_000, exactDistinct:
 export const WINDOWS_KEPT = 20;
 
 export interface RoomState {
-  version: 1;
+  /** 2: the per-viewer part is kept apart (RoomRuntime); 1 (older checkpoints): sessions and members inside. */
+  version: 2;
   room: string;
   maxSessions: number;
   /** First event time: watch sums are kept relative to it so they stay exact in doubles. -1 before any. */
@@ -100,7 +98,6 @@ export interface RoomState {
   onlineUntil: number;
   /** What the detector is fed: 0 nothing yet, 1 platform count, 2 own sessions (a switch resets it). */
   feed: 0 | 1 | 2;
-  sessions: ViewerSession[];
   enterSumRel: number;
   finishedSessions: number;
   finishedWatchMs: number;
@@ -155,13 +152,35 @@ export interface RoomState {
   streamWindows: number;
 }
 
-/** Lookup structures derived from the state; never serialised. */
+/** What changed in the per-viewer part since it was last checkpointed (drained by takeDelta in room-parts.ts). */
+export interface RoomDirty {
+  /** Viewers whose session opened or changed (the session) or closed (null). */
+  sessions: Map<string, ViewerSession | null>;
+  /** New exact members of the unique / paying viewer counts, in order. */
+  unique: string[];
+  payers: string[];
+  /** Everything stored before is void (a stream began, or the state was upgraded): drop it first. */
+  reset: boolean;
+  /** The count switched to its estimate: its stored members are dropped. */
+  uniqueDropped: boolean;
+  payersDropped: boolean;
+}
+
+/** The per-viewer part of the state and the lookup structures derived from the state; never in its JSON. */
 export interface RoomRuntime {
   /** Built on first use (it needs `recentIdsKept`), rebuilt if that setting changes. */
   ids: IdIndex | null;
+  /** Open sessions, a min-heap on (due, viewer) (session-heap.ts), and the same by viewer. */
+  heap: ViewerSession[];
   viewers: Map<string, ViewerSession>;
+  /** Exact members of `st.unique` / `st.payers` (empty once estimating). */
   unique: Set<string>;
   payers: Set<string>;
+  dirty: RoomDirty;
+}
+
+export function emptyDirty(reset: boolean): RoomDirty {
+  return { sessions: new Map(), unique: [], payers: [], reset, uniqueDropped: false, payersDropped: false };
 }
 
 const runtimes = new WeakMap<RoomState, RoomRuntime>();
@@ -169,8 +188,8 @@ const runtimes = new WeakMap<RoomState, RoomRuntime>();
 /** A fresh room. `limits` exist for tests and tuning; the defaults are documented above. */
 export function createRoomState(room: string, cfg: EngineConfig, limits: Partial<RoomLimits> = {}): RoomState {
   const lim = { ...DEFAULT_LIMITS, ...limits };
-  return {
-    version: 1,
+  const st: RoomState = {
+    version: 2,
     room,
     maxSessions: lim.maxSessions,
     originTs: -1,
@@ -190,6 +209,8 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     streamTs: -1,
     streamWindows: 0,
   };
+  runtimes.set(st, { ids: null, heap: [], viewers: new Map(), unique: new Set(), payers: new Set(), dirty: emptyDirty(false) });
+  return st;
 }
 
 /** The stream-to-date part of the state, empty: a new room's, and again at each stream.start (startStream). */
@@ -199,7 +220,6 @@ function streamFields(exactDistinct: number) {
     onlineTs: -1,
     onlineUntil: -1,
     feed: 0 as const,
-    sessions: [] as ViewerSession[],
     enterSumRel: 0,
     finishedSessions: 0,
     finishedWatchMs: 0,
@@ -250,7 +270,7 @@ function metricsFields() {
  * A state checkpointed before the metrics fields existed gets them empty (its open sessions keep their source;
  * its GMV so far is unattributed), and dense order rings become the sparse log, so an upgrade never fails a restore.
  */
-function upgrade(st: RoomState): void {
+function upgrade(st: RoomState, sessions: ViewerSession[]): void {
   const old = st as unknown as Record<string, unknown> & { ordersSec?: number[]; gmvSec?: number[] };
   if (old.ordersSec !== undefined && old.gmvSec !== undefined) {
     // Dense 600-s rings of an older checkpoint → the sparse log.
@@ -275,22 +295,57 @@ function upgrade(st: RoomState): void {
   // GMV from before the upgrade has no source: unattributed, so sources + unattributed still add up to GMV.
   st.gmvUnattributed = st.gmv;
   for (const k of ['entriesSec', 'exitsSec', 'entriesMin', 'exitsMin']) delete old[k];
-  for (const s of st.sessions) {
+  for (const s of sessions) {
     st.openBySrc[s.src]++;
     st.enterRelBySrc[s.src] += s.enter - st.originTs;
   }
 }
 
-/** The lookup structures of a state, built from its JSON on first use (e.g. after a restore). */
+/** The per-viewer part and lookups of a state: its own, or built on first use from an older checkpoint's JSON. */
 export function runtimeOf(st: RoomState): RoomRuntime {
-  let rt = runtimes.get(st);
+  const rt = runtimes.get(st);
   if (rt) return rt;
-  upgrade(st);
+  if (st.version !== 2) return upgradeLegacy(st);
+  if (openSessions(st) > 0 || hasMembers(st.unique) || hasMembers(st.payers)) {
+    throw new Error(`room ${st.room}: a state read back from JSON needs its sessions and viewer sets: restore it with restoreRoom (core/room-parts.ts)`);
+  }
+  return attachRuntime(st, [], [], []);
+}
+
+/** Sets the per-viewer part of a restored state (room-parts.ts); every entry of `sessions` needs `due` set. */
+export function attachRuntime(st: RoomState, sessions: ViewerSession[], unique: Iterable<string>, payers: Iterable<string>): RoomRuntime {
+  heapify(sessions);
   const viewers = new Map<string, ViewerSession>();
-  for (const s of st.sessions) viewers.set(s.v, s);
-  rt = { ids: null, viewers, unique: distinctIndex(st.unique), payers: distinctIndex(st.payers) };
+  for (const s of sessions) viewers.set(s.v, s);
+  const rt: RoomRuntime = { ids: null, heap: sessions, viewers, unique: new Set(unique), payers: new Set(payers), dirty: emptyDirty(false) };
   runtimes.set(st, rt);
   return rt;
+}
+
+/**
+ * A state of an older checkpoint holds its sessions and exact members inside its JSON: they move to the runtime,
+ * all marked changed so the next checkpoint writes them apart, and the JSON loses them.
+ */
+function upgradeLegacy(st: RoomState): RoomRuntime {
+  const legacy = st as unknown as { sessions?: ViewerSession[]; version: number };
+  const sessions = legacy.sessions ?? [];
+  upgrade(st, sessions);
+  delete legacy.sessions;
+  const unique = upgradeDistinct(st.unique) ?? [];
+  const payers = upgradeDistinct(st.payers) ?? [];
+  st.version = 2;
+  const rt = attachRuntime(st, sessions, unique, payers);
+  rt.dirty = emptyDirty(true);
+  for (const s of sessions) rt.dirty.sessions.set(s.v, s);
+  rt.dirty.unique.push(...rt.unique);
+  rt.dirty.payers.push(...rt.payers);
+  return rt;
+}
+
+/** Open viewer sessions (the per-source counts add up to them). */
+export function openSessions(st: RoomState): number {
+  const o = st.openBySrc;
+  return o[0] + o[1] + o[2] + o[3];
 }
 
 /**
@@ -308,9 +363,11 @@ export function startStream(st: RoomState, rt: RoomRuntime, ts: number): void {
   st.originTs = ts;
   st.streamTs = ts;
   st.streamWindows = 0;
+  rt.heap = [];
   rt.viewers.clear();
-  rt.unique = distinctIndex(st.unique);
-  rt.payers = distinctIndex(st.payers);
+  rt.unique = new Set();
+  rt.payers = new Set();
+  rt.dirty = emptyDirty(true);
 }
 
 /** Remembers an event id; returns false when it is among the last `kept` (a duplicate). */
@@ -329,7 +386,7 @@ export function rememberId(st: RoomState, rt: RoomRuntime, id: string, kept: num
  * platform that reports exactly every 10 s never reads stale at the boundary), else open viewer sessions.
  */
 export function concurrencyAt(st: RoomState, t: number): number {
-  return st.onlineTs >= 0 && t <= st.onlineUntil ? st.online : st.sessions.length;
+  return st.onlineTs >= 0 && t <= st.onlineUntil ? st.online : openSessions(st);
 }
 
 /** Moves the per-second rings to second `sec`, clearing the seconds that fell out of them. */
@@ -353,49 +410,11 @@ export function paidSince(st: RoomState, fromSec: number, field: 1 | 2): number 
 
 // ---- viewer sessions -------------------------------------------------------------------------------
 
-function heapSwap(h: ViewerSession[], a: number, b: number): void {
-  const x = h[a];
-  h[a] = h[b];
-  h[b] = x;
-  h[a].i = a;
-  h[b].i = b;
-}
-
-function siftUp(h: ViewerSession[], i: number): void {
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (h[p].due <= h[i].due) return;
-    heapSwap(h, p, i);
-    i = p;
-  }
-}
-
-function siftDown(h: ViewerSession[], i: number): void {
-  const n = h.length;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= n) return;
-    const r = l + 1;
-    const c = r < n && h[r].due < h[l].due ? r : l;
-    if (h[i].due <= h[c].due) return;
-    heapSwap(h, i, c);
-    i = c;
-  }
-}
-
-function heapRemove(h: ViewerSession[], i: number): void {
-  const last = h.pop()!;
-  if (i === h.length) return;
-  h[i] = last;
-  last.i = i;
-  siftDown(h, i);
-  siftUp(h, last.i);
-}
-
 /** Closes a session: its watch time runs from entry to `end`. */
 function finish(st: RoomState, rt: RoomRuntime, s: ViewerSession, end: number): void {
-  heapRemove(st.sessions, s.i);
+  heapRemove(rt.heap, s.i);
   rt.viewers.delete(s.v);
+  rt.dirty.sessions.set(s.v, null);
   st.finishedSessions++;
   st.finishedWatchMs += Math.max(0, end - s.enter);
   st.enterSumRel -= s.enter - st.originTs;
@@ -406,7 +425,7 @@ function finish(st: RoomState, rt: RoomRuntime, s: ViewerSession, end: number): 
 
 /** Counts gone every viewer idle for `viewerIdleMs` at time `t`; their watch time ends at their last event. */
 export function expireViewers(st: RoomState, rt: RoomRuntime, t: number, idleMs: number): void {
-  const h = st.sessions;
+  const h = rt.heap;
   while (h.length > 0 && h[0].due <= t) {
     const s = h[0];
     const due = s.seen + idleMs;
@@ -422,7 +441,7 @@ export function expireViewers(st: RoomState, rt: RoomRuntime, t: number, idleMs:
 
 /** Over the cap: drop the viewers seen least recently (the heap top once its key is made exact). */
 function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
-  const h = st.sessions;
+  const h = rt.heap;
   while (h.length > st.maxSessions) {
     while (h[0].due !== h[0].seen + idleMs) {
       h[0].due = h[0].seen + idleMs;
@@ -433,10 +452,36 @@ function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
   }
 }
 
+/** Counts a viewer among the unique ones, remembering a new exact member (or the switch) for the next checkpoint. */
+function countUnique(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  const added = distinctAdd(st.unique, rt.unique, viewer);
+  if (added === ADDED_MEMBER) rt.dirty.unique.push(viewer);
+  else if (added === ADDED_SWITCHED) {
+    rt.dirty.unique.length = 0;
+    rt.dirty.uniqueDropped = true;
+  }
+}
+
+function countPayer(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  const added = distinctAdd(st.payers, rt.payers, viewer);
+  if (added === ADDED_MEMBER) rt.dirty.payers.push(viewer);
+  else if (added === ADDED_SWITCHED) {
+    rt.dirty.payers.length = 0;
+    rt.dirty.payersDropped = true;
+  }
+}
+
+/** The viewer's open session (if any) was seen at `ts`. */
+function seenAt(rt: RoomRuntime, s: ViewerSession | undefined, ts: number): void {
+  if (s && ts > s.seen) {
+    s.seen = ts;
+    rt.dirty.sessions.set(s.v, s);
+  }
+}
+
 function touch(st: RoomState, rt: RoomRuntime, viewer: string, ts: number): void {
-  distinctAdd(st.unique, rt.unique, viewer);
-  const s = rt.viewers.get(viewer);
-  if (s && ts > s.seen) s.seen = ts;
+  countUnique(st, rt, viewer);
+  seenAt(rt, rt.viewers.get(viewer), ts);
 }
 
 // ---- events ----------------------------------------------------------------------------------------
@@ -459,28 +504,28 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       }
       return -1;
     case 'viewer.enter': {
-      distinctAdd(st.unique, rt.unique, ev.viewer);
+      countUnique(st, rt, ev.viewer);
       const open = rt.viewers.get(ev.viewer);
       if (open) {
         // Re-entry while a session is open: the same visit (platforms repeat enters), not a new entry.
-        if (ts > open.seen) open.seen = ts;
+        seenAt(rt, open, ts);
         return -1;
       }
       const src = SOURCE_INDEX[ev.source];
-      const s: ViewerSession = { v: ev.viewer, src, enter: ts, seen: ts, due: ts + cfg.viewerIdleMs, i: st.sessions.length };
-      st.sessions.push(s);
-      siftUp(st.sessions, s.i);
+      const s: ViewerSession = { v: ev.viewer, src, enter: ts, seen: ts, due: ts + cfg.viewerIdleMs, i: 0 };
+      heapPush(rt.heap, s);
       rt.viewers.set(ev.viewer, s);
+      rt.dirty.sessions.set(ev.viewer, s);
       st.enterSumRel += ts - st.originTs;
       st.openBySrc[src]++;
       st.enterRelBySrc[src] += ts - st.originTs;
       st.entriesTotal[src]++;
       if (!late) addAt(st.rolling, ts, B_ENTRIES + src, 1);
-      if (st.sessions.length > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
+      if (rt.heap.length > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
       return -1;
     }
     case 'viewer.leave': {
-      distinctAdd(st.unique, rt.unique, ev.viewer);
+      countUnique(st, rt, ev.viewer);
       const s = rt.viewers.get(ev.viewer);
       // A leave without an open session (never entered, or already idle-expired) changes nothing more.
       if (!s) return -1;
@@ -516,7 +561,7 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       const session = ev.viewer !== undefined ? rt.viewers.get(ev.viewer) : undefined;
       if (ev.viewer !== undefined) {
         touch(st, rt, ev.viewer, ts);
-        distinctAdd(st.payers, rt.payers, ev.viewer);
+        countPayer(st, rt, ev.viewer);
       }
       st.gmv += ev.amount;
       st.orders++;
@@ -577,8 +622,8 @@ function lastMinute(st: RoomState, field: number): PerSource {
 /** Live figures at event time `t` (the rings and sessions must already be brought to `t`). */
 export function metricsAt(st: RoomState, t: number): RoomMetrics {
   const platform = st.onlineTs >= 0 && t <= st.onlineUntil;
-  const concurrency = platform ? st.online : st.sessions.length;
-  const active = st.sessions.length;
+  const active = openSessions(st);
+  const concurrency = platform ? st.online : active;
   const sessions = st.finishedSessions + active;
   const ongoingMs = st.originTs >= 0 ? active * (t - st.originTs) - st.enterSumRel : 0;
   const watchMs = st.finishedWatchMs + Math.max(0, ongoingMs);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { CrestEvent, TrafficSource } from './events.ts';
 import { generateRoom } from './scenario/generate-room.ts';
+import { legacyRoomJson } from './legacy-room-json.ts';
 import {
   advanceTo,
   applyEvent,
@@ -164,7 +165,7 @@ describe('stream-to-date figures restart at stream.start', () => {
   test('a checkpoint from before the per-stream reset loads, keeps crediting its windows, and resets at the next stream.start', () => {
     const r = room();
     const s = riseToWindow(r);
-    const old = JSON.parse(JSON.stringify(r.st)) as Record<string, unknown>;
+    const old = JSON.parse(legacyRoomJson(r.st)) as Record<string, unknown>;
     delete old.streamTs;
     delete old.streamWindows;
     const st = old as unknown as RoomState;

@@ -23,6 +23,11 @@ export const keys = {
    * the events accepted in it; looked up in this bucket and the next (server/lua/ingest.lua).
    */
   dedupe: (s: number, bucket: number) => `crest:${shardTag(s)}:dd:${bucket}`,
+  /** A room's open viewer sessions (hash viewer → "src,enter,seen"), written by checkpoint.lua with the room's state. */
+  sessions: (s: number, room: string) => `crest:${shardTag(s)}:sessions:${room}`,
+  /** Exact members of a room's unique / paying viewer counts (sets; absent once the count is an estimate). */
+  uniqueViewers: (s: number, room: string) => `crest:${shardTag(s)}:unique:${room}`,
+  payingViewers: (s: number, room: string) => `crest:${shardTag(s)}:payers:${room}`,
   /** Newest-first list of a room's suggestions (bounded). */
   suggestions: (s: number, room: string) => `crest:${shardTag(s)}:sug:${room}`,
   /** Acknowledgements of a room's suggestions: suggestion id → Ack JSON. */

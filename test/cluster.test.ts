@@ -326,6 +326,7 @@ test('every key of a shard hashes to one cluster slot; BullMQ keys share their p
       keys.events(s), keys.out(s), keys.checkpoint(s), keys.lease(s), keys.view(s), keys.planRooms(s),
       keys.dedupe(s, 20_000), keys.suggestions(s, 'room-a'), keys.acks(s, 'room-a'), keys.series(s, 'room-a'),
       keys.plans(s, 'room-a'), keys.planFired(s, 'room-a:cue.launch:p1:1:0'),
+      keys.sessions(s, 'room-a'), keys.uniqueViewers(s, 'room-a'), keys.payingViewers(s, 'room-a'),
     ];
     const own = new Set(await Promise.all(all.map(slot)));
     assert.equal(own.size, 1, `shard ${s}: ${all.join(' ')}`);

@@ -29,6 +29,7 @@ import type { CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
+import { partsNeeded, restoreRoom, takeDelta, type RoomDelta } from '../core/room-parts.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
@@ -122,7 +123,8 @@ const CLOCK_EVERY_MS = 1_000;
  * restart.test.ts over-count a few events with this on; it did not recur in this code (loops of every
  * restart test, plus a staged machine crash that cuts the AOF back while the worker is ahead of Redis),
  * and test/fault-redis-restart.test.ts now also fails on any replayed duplicate the core's guard catches.
- * 10 s rather than 5: a state is the room's open sessions and grows with its audience (~20 KB at 150 viewers),
+ * 10 s rather than 5: a state was then the room's open sessions and grew with its audience (~20 KB at 150 viewers;
+ * now its JSON is fixed-size and only changed sessions are written beside it: docs/big-rooms.md),
  * and under the latency bench's load halving these writes took the detector stage's p99 from ~450 to ~250 ms
  * (with VIEW_EVENTS_MS at 2 s); a takeover replays up to ~10 s of the shard's events instead of ~5.
  */
@@ -291,12 +293,29 @@ export class DetectorWorker {
     const missing = rooms.filter((r) => !rt.rooms.has(r));
     if (missing.length === 0) return;
     const raw = await this.redis.hmget(keys.checkpoint(rt.shard), ...missing.map(CHECKPOINT_FIELDS.room));
+    const recs = missing.map((room, i) => {
+      const json = raw[i];
+      return json ? (JSON.parse(json) as RoomRecord) : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
+    });
+    // The per-viewer parts, read only for rooms that have some (no lease holder but us writes them meanwhile).
+    await Promise.all(
+      recs.map(async (rec, i) => {
+        if (raw[i] === null) return;
+        const need = partsNeeded(rec.state);
+        const room = missing[i]!;
+        const [sessions, unique, payers] = await Promise.all([
+          need.sessions ? scanAll(this.redis, 'hscan', keys.sessions(rt.shard, room)) : [],
+          need.unique ? scanAll(this.redis, 'sscan', keys.uniqueViewers(rt.shard, room)) : [],
+          need.payers ? scanAll(this.redis, 'sscan', keys.payingViewers(rt.shard, room)) : [],
+        ]);
+        const pairs: [string, string][] = [];
+        for (let k = 0; k < sessions.length; k += 2) pairs.push([sessions[k]!, sessions[k + 1]!]);
+        restoreRoom(rec.state, { sessions: pairs, unique, payers }, this.opts.engine);
+      }),
+    );
     const now = Date.now();
     missing.forEach((room, i) => {
-      const json = raw[i];
-      const rec: RoomRecord = json
-        ? (JSON.parse(json) as RoomRecord)
-        : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
+      const rec = recs[i]!;
       rec.cursor ??= rt.cursor;
       rt.rooms.set(room, {
         rec,
@@ -548,10 +567,10 @@ export class DetectorWorker {
     viewRooms: string[],
     toWrite: string[],
   ): Promise<number | false> {
-    const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[] }>();
+    const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
-      if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [] }));
+      if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [], delta: null }));
       return slot;
     };
     for (const room of viewRooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
@@ -559,7 +578,11 @@ export class DetectorWorker {
       const rec = rt.rooms.get(room)!.rec;
       // The state now holds every entry up to the end of this batch (or more, while still replaying).
       if (compareIds(end, rec.cursor!) > 0) rec.cursor = end;
-      slotOf(room).record = JSON.stringify(rec);
+      const slot = slotOf(room);
+      slot.record = JSON.stringify(rec);
+      // What changed in its sessions and viewer sets goes with it, in the same script (every failure below
+      // drops the shard's in-memory states, so a drained delta is never lost: the successor re-derives it).
+      slot.delta = takeDelta(rec.state);
     }
     const outArgs: string[] = [];
     for (const o of outputs) {
@@ -574,10 +597,20 @@ export class DetectorWorker {
     const roomArgs: (string | number)[] = [];
     const lists: string[] = [];
     for (const [room, slot] of perRoom) {
-      roomKeys.push(keys.suggestions(rt.shard, room), keys.series(rt.shard, room));
-      roomArgs.push(room, slot.record, slot.summary, slot.sugs.length, slot.series.length);
+      roomKeys.push(
+        keys.suggestions(rt.shard, room),
+        keys.series(rt.shard, room),
+        keys.sessions(rt.shard, room),
+        keys.uniqueViewers(rt.shard, room),
+        keys.payingViewers(rt.shard, room),
+      );
+      const d = slot.delta;
+      const flags = d ? `${d.reset ? 'r' : ''}${d.uniqueDropped ? 'u' : ''}${d.payersDropped ? 'p' : ''}` : '';
+      roomArgs.push(room, slot.record, slot.summary, slot.sugs.length, slot.series.length, flags);
+      roomArgs.push(d?.closed.length ?? 0, d?.put.length ?? 0, d?.unique.length ?? 0, d?.payers.length ?? 0);
       for (const x of slot.sugs) lists.push(x);
       for (const x of slot.series) lists.push(x);
+      if (d) for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) lists.push(x);
     }
     // Never trim what a successor would replay: the oldest room state of the active set bounds the trim.
     let minId = cursor;
@@ -638,6 +671,18 @@ function summaryOf(room: string, rec: RoomRecord): RoomView {
     lastSuggestion: rec.lastSuggestion,
     windows,
   };
+}
+
+/** Every item of a hash (field, value, …) or set, in SCAN pages: a big room's parts never block Redis in one reply. */
+async function scanAll(redis: RedisClient, cmd: 'hscan' | 'sscan', key: string): Promise<string[]> {
+  const items: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, page] = await redis[cmd](key, cursor, 'COUNT', 10_000);
+    cursor = next;
+    for (const x of page) items.push(x);
+  } while (cursor !== '0');
+  return items;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

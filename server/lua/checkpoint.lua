@@ -8,7 +8,7 @@
 -- KEYS[3]   out stream                      crest:{sN}:out
 -- KEYS[4]   room summaries hash             crest:{sN}:view
 -- KEYS[5]   event stream (trimmed)          crest:{sN}:ev
--- KEYS[6..] per room in ARGV order: suggestions list, series list
+-- KEYS[6..] per room in ARGV order: suggestions list, series list, sessions hash, unique-viewer set, payer set
 -- ARGV[1]   worker id (must hold the lease)
 -- ARGV[2]   cursor: every output of the stream entries up to this id is in this commit or an earlier one
 -- ARGV[3]   events that move to @processed: their effect shows in the views with this commit (the lag counter)
@@ -19,9 +19,12 @@
 -- ARGV[9]   number of rooms R, ARGV[10] number of outputs O
 -- ARGV[11]  change of @owed: events applied whose room summaries are deferred (in @owed until a later commit
 --           writes the summary and moves them to @processed), so "caught up" always means the views show every event
--- then 5 per room: room, record JSON ('' = unchanged), summary JSON ('' = unchanged),
---           number of new suggestions S, number of new series points P
--- then, room by room, its S suggestion JSONs and P series points
+-- then 10 per room: room, record JSON ('' = unchanged), summary JSON ('' = unchanged),
+--           number of new suggestions S, number of new series points P, then the per-viewer delta written with
+--           the record (core/room-parts.ts): flags ('r' reset: drop all three first, 'u' / 'p' drop the unique /
+--           payer set), number of closed sessions D, of put items 2U (viewer, session), of new unique members N,
+--           of new payers Q
+-- then, room by room, its S suggestion JSONs, P series points, D viewers, 2U put items, N and Q members
 -- then O pairs: room, out-stream update JSON
 -- Returns   the shard's backlog afterwards: events added but not applied (@added - @processed - @owed), or
 --           the error CREST_LEASE_LOST (nothing written)
@@ -44,9 +47,20 @@ local keepSug = tonumber(ARGV[7])
 local keepSeries = tonumber(ARGV[8])
 local rooms = tonumber(ARGV[9])
 local outputs = tonumber(ARGV[10])
-local p = 12 + rooms * 5
+-- unpack() is bounded by Lua's C stack (~8,000 values): big deltas go in chunks.
+local CHUNK = 4000
+local function bulk(cmd, key, from, n)
+  local k = from
+  local last = from + n - 1
+  while k <= last do
+    local e = math.min(k + CHUNK - 1, last)
+    redis.call(cmd, key, unpack(ARGV, k, e))
+    k = e + 1
+  end
+end
+local p = 12 + rooms * 10
 for i = 0, rooms - 1 do
-  local a = 12 + i * 5
+  local a = 12 + i * 10
   local room = ARGV[a]
   if ARGV[a + 1] ~= '' then
     redis.call('HSET', KEYS[2], 'r:' .. room, ARGV[a + 1])
@@ -57,17 +71,31 @@ for i = 0, rooms - 1 do
   local nSug = tonumber(ARGV[a + 3])
   local nPts = tonumber(ARGV[a + 4])
   if nSug > 0 then
-    local sugKey = KEYS[6 + i * 2]
+    local sugKey = KEYS[6 + i * 5]
     for k = p, p + nSug - 1 do redis.call('LPUSH', sugKey, ARGV[k]) end
     redis.call('LTRIM', sugKey, 0, keepSug - 1)
     p = p + nSug
   end
   if nPts > 0 then
-    local seriesKey = KEYS[7 + i * 2]
-    redis.call('RPUSH', seriesKey, unpack(ARGV, p, p + nPts - 1))
+    local seriesKey = KEYS[7 + i * 5]
+    bulk('RPUSH', seriesKey, p, nPts)
     redis.call('LTRIM', seriesKey, -keepSeries, -1)
     p = p + nPts
   end
+  local flags = ARGV[a + 5]
+  local sessKey, uniqKey, payKey = KEYS[8 + i * 5], KEYS[9 + i * 5], KEYS[10 + i * 5]
+  if string.find(flags, 'r', 1, true) then redis.call('DEL', sessKey, uniqKey, payKey) end
+  if string.find(flags, 'u', 1, true) then redis.call('DEL', uniqKey) end
+  if string.find(flags, 'p', 1, true) then redis.call('DEL', payKey) end
+  local nClosed, nPut, nUniq, nPay = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+  if nClosed > 0 then bulk('HDEL', sessKey, p, nClosed) end
+  p = p + nClosed
+  if nPut > 0 then bulk('HSET', sessKey, p, nPut) end
+  p = p + nPut
+  if nUniq > 0 then bulk('SADD', uniqKey, p, nUniq) end
+  p = p + nUniq
+  if nPay > 0 then bulk('SADD', payKey, p, nPay) end
+  p = p + nPay
 end
 for k = 0, outputs - 1 do
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'r', ARGV[p + k * 2], 'u', ARGV[p + k * 2 + 1])

@@ -1,0 +1,20 @@
+/**
+ * A room state as version 1 wrote it into its checkpoint: open sessions and the exact viewer-set members
+ * inside the JSON. Older checkpoints hold this; the tests and the big-room bench build it to prove that
+ * such a state still restores (upgraded on read: room-state.ts) with every figure as it was.
+ */
+import { runtimeOf, type RoomState } from './room-state.ts';
+import type { DistinctCounter } from './distinct-counter.ts';
+
+/** The version-1 JSON of `st` (parse it to get what an older checkpoint would restore). */
+export function legacyRoomJson(st: RoomState): string {
+  const rt = runtimeOf(st);
+  const counter = (dc: DistinctCounter, members: Set<string>) => ({ cap: dc.cap, exact: dc.hll === null ? [...members] : null, hll: dc.hll });
+  return JSON.stringify({
+    ...st,
+    version: 1,
+    sessions: rt.heap.map((s) => ({ ...s })),
+    unique: counter(st.unique, rt.unique),
+    payers: counter(st.payers, rt.payers),
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * The split room state (small JSON + per-viewer parts written as deltas) against the straightforward reference:
+ * the same events through one state that is never checkpointed. Checkpoints and crashes fall at random points;
+ * a crash restores from the last checkpoint (its JSON and the store the deltas were applied to) and replays the
+ * events after it, as the detector worker does from the stream. A tiny session cap and exact-distinct cap make
+ * the runs go through eviction, the switch to the estimate and stream resets.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import type { CrestEvent } from './events.ts';
+import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomOutput, type RoomState } from './engine.ts';
+import { deltaIsEmpty, restoreRoom, roomParts, takeDelta, type RoomDelta } from './room-parts.ts';
+import { legacyRoomJson } from './legacy-room-json.ts';
+import { cfg as baseCfg, ROOM, T0 } from '../test/fixtures/engine-room.ts';
+
+const cfg = { ...baseCfg, viewerIdleMs: 20_000 };
+const LIMITS = { maxSessions: 12, exactDistinct: 20 };
+
+/** What Redis holds for the room (the hash and the two sets), changed the way checkpoint.lua changes it. */
+interface Store {
+  sessions: Map<string, string>;
+  unique: Set<string>;
+  payers: Set<string>;
+}
+
+function applyDelta(s: Store, d: RoomDelta): void {
+  if (d.reset) {
+    s.sessions.clear();
+    s.unique.clear();
+    s.payers.clear();
+  }
+  if (d.uniqueDropped) s.unique.clear();
+  if (d.payersDropped) s.payers.clear();
+  for (const v of d.closed) s.sessions.delete(v);
+  for (let i = 0; i < d.put.length; i += 2) s.sessions.set(d.put[i], d.put[i + 1]);
+  for (const v of d.unique) s.unique.add(v);
+  for (const v of d.payers) s.payers.add(v);
+}
+
+type Step = { kind: 'event'; e: CrestEvent } | { kind: 'clock'; ts: number };
+
+const arbSteps = fc
+  .array(
+    fc.record({
+      dt: fc.integer({ min: 0, max: 800 }),
+      kind: fc.oneof(
+        { weight: 160, arbitrary: fc.constant('enter') },
+        { weight: 40, arbitrary: fc.constantFrom('leave', 'like', 'paid', 'click') },
+        { weight: 20, arbitrary: fc.constantFrom('clock', 'online', 'late') },
+        { weight: 1, arbitrary: fc.constant('start') },
+      ),
+      viewer: fc.integer({ min: 0, max: 40 }),
+      source: fc.constantFrom('follow', 'public', 'paid', 'other' as const),
+      amount: fc.integer({ min: 1, max: 5_000 }),
+    }),
+    { minLength: 1, maxLength: 200, size: 'max' },
+  )
+  .map((raw) => {
+    let t = T0;
+    return raw.map((r, n): Step => {
+      t += r.dt;
+      const v = `v${r.viewer}`;
+      const base = { id: `e${n}`, room: ROOM, ts: r.kind === 'late' ? t - 90_000 : t };
+      switch (r.kind) {
+        case 'clock':
+          return { kind: 'clock', ts: t + 25_000 };
+        case 'enter':
+        case 'late':
+          return { kind: 'event', e: { ...base, type: 'viewer.enter', viewer: v, source: r.source } };
+        case 'leave':
+          return { kind: 'event', e: { ...base, type: 'viewer.leave', viewer: v } };
+        case 'like':
+          return { kind: 'event', e: { ...base, type: 'engage.like', viewer: v } };
+        case 'click':
+          return { kind: 'event', e: { ...base, type: 'product.click', viewer: v, sku: 's1' } };
+        case 'paid':
+          return { kind: 'event', e: { ...base, type: 'order.paid', order: `o${n}`, viewer: v, amount: r.amount } };
+        case 'start':
+          return { kind: 'event', e: { ...base, type: 'stream.start' } };
+        case 'online':
+          return { kind: 'event', e: { ...base, type: 'room.online', count: r.amount } };
+      }
+      throw new Error(r.kind);
+    });
+  });
+
+function step(st: RoomState, s: Step, out: RoomOutput[]): void {
+  if (s.kind === 'event') applyEvent(st, s.e, cfg, out);
+  else advanceTo(st, s.ts, cfg, out);
+}
+
+/** Final figures, windows and every output: what the panel, reports and webhooks are built from. */
+function figures(st: RoomState, out: RoomOutput[]) {
+  return { metrics: roomMetrics(st), windows: roomWindows(st), out: JSON.parse(JSON.stringify(out)) as unknown };
+}
+
+function reference(steps: Step[]) {
+  const st = createRoomState(ROOM, cfg, LIMITS);
+  const out: RoomOutput[] = [];
+  for (const s of steps) step(st, s, out);
+  return figures(st, out);
+}
+
+/**
+ * `plan[i]`: after step i, 0 nothing, 1 checkpoint (JSON + delta), 2 crash (restore from the last checkpoint
+ * and replay), 3 checkpoint with the JSON as version 1 wrote it (an older worker), then restore from it at once.
+ */
+function split(steps: Step[], plan: number[]) {
+  let st = createRoomState(ROOM, cfg, LIMITS);
+  let out: RoomOutput[] = [];
+  const store: Store = { sessions: new Map(), unique: new Set(), payers: new Set() };
+  let ckpt = { json: JSON.stringify(st), at: -1, outputs: 0, legacy: false };
+  const restore = () => {
+    st = JSON.parse(ckpt.json) as RoomState;
+    restoreRoom(st, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
+    out = out.slice(0, ckpt.outputs); // outputs after the checkpoint were never committed
+  };
+  for (let i = 0; i < steps.length; i++) {
+    step(st, steps[i], out);
+    const p = plan[i % plan.length];
+    if (p === 1) {
+      applyDelta(store, takeDelta(st));
+      ckpt = { json: JSON.stringify(st), at: i, outputs: out.length, legacy: false };
+      // The store now holds exactly the per-viewer part (what a restore will read).
+      const parts = roomParts(st);
+      assert.deepEqual(new Map(parts.sessions as [string, string][]), store.sessions);
+      assert.deepEqual(new Set(parts.unique), store.unique);
+      assert.deepEqual(new Set(parts.payers), store.payers);
+    } else if (p === 2) {
+      restore();
+      for (let j = ckpt.at + 1; j <= i; j++) step(st, steps[j], out);
+    } else if (p === 3) {
+      // An older worker checkpointed everything inside the JSON; the stored parts are whatever it left (none).
+      store.sessions.clear();
+      store.unique.clear();
+      store.payers.clear();
+      ckpt = { json: legacyRoomJson(st), at: i, outputs: out.length, legacy: true };
+      restore();
+      // Upgraded on read: the first delta writes every part apart.
+      const d = takeDelta(st);
+      assert.equal(d.reset, true);
+      applyDelta(store, d);
+      ckpt = { json: JSON.stringify(st), at: i, outputs: out.length, legacy: false };
+    }
+  }
+  return figures(st, out);
+}
+
+test('split state with deltas, checkpointed and restored at random points, gives the figures of a never-checkpointed run', () => {
+  fc.assert(
+    fc.property(arbSteps, fc.array(fc.constantFrom(0, 0, 0, 1, 1, 2, 3), { minLength: 1, maxLength: 30 }), (steps, plan) => {
+      assert.deepStrictEqual(split(steps, plan), reference(steps));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('the runs reach eviction, the estimate, stream resets and open sessions per source', () => {
+  const seen = { evicted: 0, estimating: 0, open: 0 };
+  fc.assert(
+    fc.property(arbSteps, (steps) => {
+      const st = createRoomState(ROOM, cfg, LIMITS);
+      const out: RoomOutput[] = [];
+      for (const s of steps) step(st, s, out);
+      if (st.evictedSessions > 0) seen.evicted++;
+      if (st.unique.hll !== null) seen.estimating++;
+      if (st.openBySrc.filter((n) => n > 0).length > 1) seen.open++;
+    }),
+    { numRuns: 100, seed: 7 },
+  );
+  assert.ok(seen.evicted > 0 && seen.estimating > 0 && seen.open > 0, JSON.stringify(seen));
+});
+
+test('a delta holds only what changed: after a checkpoint, an event for one viewer writes one session', () => {
+  const st = createRoomState(ROOM, cfg);
+  const out: RoomOutput[] = [];
+  for (let i = 0; i < 1_000; i++) applyEvent(st, { id: `e${i}`, room: ROOM, ts: T0 + i, type: 'viewer.enter', viewer: `v${i}`, source: 'public' }, cfg, out);
+  const first = takeDelta(st);
+  assert.equal(first.put.length, 2_000);
+  assert.equal(first.unique.length, 1_000);
+  const small = JSON.stringify(st).length;
+  applyEvent(st, { id: 'x', room: ROOM, ts: T0 + 2_000, type: 'engage.like', viewer: 'v7' }, cfg, out);
+  const d = takeDelta(st);
+  assert.deepEqual({ put: d.put.length, closed: d.closed, unique: d.unique }, { put: 2, closed: [], unique: [] });
+  assert.ok(deltaIsEmpty(takeDelta(st)));
+  assert.ok(Math.abs(JSON.stringify(st).length - small) < 200, 'the JSON does not carry the sessions');
+});
+
+test('a restore whose stored parts disagree with the state refuses, naming the room', () => {
+  const st = createRoomState(ROOM, cfg);
+  applyEvent(st, { id: 'a', room: ROOM, ts: T0, type: 'viewer.enter', viewer: 'a', source: 'paid' }, cfg, []);
+  const back = JSON.parse(JSON.stringify(st)) as RoomState;
+  assert.throws(() => restoreRoom(back, { sessions: [], unique: ['a'], payers: [] }, cfg), /room r1: stored parts \(0 sessions/);
+  assert.throws(() => roomMetrics(JSON.parse(JSON.stringify(st)) as RoomState), /restoreRoom/);
+});

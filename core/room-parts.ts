@@ -1,0 +1,107 @@
+/**
+ * The per-viewer part of a room state, checkpointed apart from its JSON (docs/big-rooms.md): open sessions as a
+ * map viewer → encoded session, and the exact members of the unique and paying viewer counts as two sets.
+ * A checkpoint writes the state's JSON and `takeDelta` — only what changed since the previous checkpoint — in
+ * one atomic step; a restore reads the JSON and the stored parts back (`restoreRoom`). Pure: the stores are
+ * the caller's (Redis in workers/detector-worker.ts, plain Maps in tests).
+ */
+import type { EngineConfig } from './engine-config.ts';
+import type { ViewerSession } from './session-heap.ts';
+import { attachRuntime, emptyDirty, openSessions, runtimeOf, type RoomState } from './room-state.ts';
+import { hasMembers } from './distinct-counter.ts';
+
+/** What changed in the per-viewer part since the last checkpoint, as store operations in this order. */
+export interface RoomDelta {
+  /** Drop every stored session and member first (a stream began, or an older checkpoint was upgraded). */
+  reset: boolean;
+  /** Drop the stored members of the unique / paying counts (the count switched to its estimate). */
+  uniqueDropped: boolean;
+  payersDropped: boolean;
+  /** Closed sessions: viewers. */
+  closed: string[];
+  /** Opened or changed sessions: viewer, encoded session (encodeSession), viewer, … */
+  put: string[];
+  /** New members of the unique / paying counts. */
+  unique: string[];
+  payers: string[];
+}
+
+/** Everything stored for a room: open sessions (viewer → encoded) and the members of both counts. */
+export interface RoomParts {
+  sessions: Iterable<[string, string]>;
+  unique: Iterable<string>;
+  payers: Iterable<string>;
+}
+
+/** Which stored parts a restore needs (a room with no open sessions, or estimating, has nothing to read). */
+export function partsNeeded(st: RoomState): { sessions: boolean; unique: boolean; payers: boolean } {
+  if (st.version !== 2) return { sessions: false, unique: false, payers: false }; // an older state holds them in its JSON
+  return { sessions: openSessions(st) > 0, unique: hasMembers(st.unique), payers: hasMembers(st.payers) };
+}
+
+/** A session as stored: "src,enter,seen" (the heap key is derived on restore). */
+export function encodeSession(s: ViewerSession): string {
+  return `${s.src},${s.enter},${s.seen}`;
+}
+
+/** Drains what changed since the last call (or the restore): write it with the state's JSON, atomically. */
+export function takeDelta(st: RoomState): RoomDelta {
+  const rt = runtimeOf(st);
+  const d = rt.dirty;
+  const closed: string[] = [];
+  const put: string[] = [];
+  for (const [v, s] of d.sessions) {
+    if (s === null) closed.push(v);
+    else put.push(v, encodeSession(s));
+  }
+  rt.dirty = emptyDirty(false);
+  return { reset: d.reset, uniqueDropped: d.uniqueDropped, payersDropped: d.payersDropped, closed, put, unique: d.unique, payers: d.payers };
+}
+
+/** Whether a delta changes nothing stored. */
+export function deltaIsEmpty(d: RoomDelta): boolean {
+  return !d.reset && !d.uniqueDropped && !d.payersDropped && d.closed.length + d.put.length + d.unique.length + d.payers.length === 0;
+}
+
+/** The whole per-viewer part as it stands (what the stores hold after every delta so far). */
+export function roomParts(st: RoomState): RoomParts {
+  const rt = runtimeOf(st);
+  return { sessions: [...rt.heap].map((s) => [s.v, encodeSession(s)] as [string, string]), unique: [...rt.unique], payers: [...rt.payers] };
+}
+
+/**
+ * Restores a state read back from its JSON with its stored parts (duplicates in them, as a SCAN may return,
+ * are harmless). A state of an older checkpoint keeps its parts in its JSON: `parts` is then ignored and the
+ * next delta writes everything. Throws when the parts do not match the state's counts — a checkpoint that
+ * was not written atomically — rather than go on with figures that are silently wrong.
+ */
+export function restoreRoom(st: RoomState, parts: RoomParts, cfg: EngineConfig): void {
+  if (st.version !== 2) {
+    runtimeOf(st);
+    return;
+  }
+  const byViewer = new Map<string, ViewerSession>();
+  for (const [v, enc] of parts.sessions) {
+    const [src, enter, seen] = enc.split(',').map(Number);
+    // due = seen + idle: the exact key; any lower bound would do (session-heap.ts), this one saves re-heaping.
+    byViewer.set(v, { v, src, enter, seen, due: seen + cfg.viewerIdleMs, i: 0 });
+  }
+  const unique = new Set(parts.unique);
+  const payers = new Set(parts.payers);
+  const want = { sessions: openSessions(st), unique: hasMembers(st.unique) ? st.unique.n : 0, payers: hasMembers(st.payers) ? st.payers.n : 0 };
+  if (byViewer.size !== want.sessions || unique.size !== want.unique || payers.size !== want.payers) {
+    throw new Error(
+      `room ${st.room}: stored parts (${byViewer.size} sessions, ${unique.size} unique, ${payers.size} payers) do not match its state ` +
+        `(${want.sessions}, ${want.unique}, ${want.payers})`,
+    );
+  }
+  attachRuntime(st, [...byViewer.values()], unique, payers);
+}
+
+/** A copy of a state through the checkpoint format (its JSON and all its parts), as a restore would see it. */
+export function cloneRoom(st: RoomState, cfg: EngineConfig): RoomState {
+  const parts = roomParts(st);
+  const copy = JSON.parse(JSON.stringify(st)) as RoomState;
+  restoreRoom(copy, parts, cfg);
+  return copy;
+}
