@@ -5,7 +5,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AppContext } from './app-context.ts';
 import { HttpError } from './http-error.ts';
 import { eventsRouter } from './routes/events.ts';
@@ -17,8 +16,8 @@ import { reportRouter } from './routes/report.ts';
 import { streamsRouter } from './routes/streams.ts';
 import { cors } from './cors.ts';
 import { rateLimit } from './rate-limiter.ts';
+import { CLIENT_DIR } from './project-paths.ts';
 
-export const CLIENT_DIR = fileURLToPath(new URL('../dist/client/', import.meta.url));
 /** Paths the single-page client routes itself. */
 const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'];
 
