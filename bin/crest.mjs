@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `crest` command: registers tsx so the TypeScript sources run as they are.
+// Entry point of the `crest` command. Runs the compiled tree (dist/bin/crest.js, plain node, no TypeScript
+// loader) when dist/ is a build of the sources as they are (bin/build.mjs: `npm run build`; `npm start`
+// builds first when needed). Otherwise, where the dev dependencies are installed (a checkout being worked
+// on, the tests), it registers tsx and runs the sources as they are; where they are not, it says to build.
 //
 // `crest start` runs with MALLOC_ARENA_MAX=2 unless it is set already.
 // glibc gives threads their own malloc arenas (up to 8 per core) and keeps freed memory in each; with the
@@ -9,6 +12,7 @@
 // supervisor (or a test) that kill -9s a worker must kill the process that holds the leases, so set the
 // variable in the worker's environment (systemd unit, container spec) instead; see the README.
 import { spawn } from 'node:child_process';
+import { buildState } from './build.mjs';
 
 if (process.argv[2] === 'start' && process.env.MALLOC_ARENA_MAX === undefined && process.platform === 'linux') {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
@@ -26,7 +30,20 @@ if (process.argv[2] === 'start' && process.env.MALLOC_ARENA_MAX === undefined &&
     } else process.exit(code ?? 1);
   });
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./crest.ts');
+  const built = buildState();
+  if (built.fresh) {
+    // Stack traces name the .ts lines (tsconfig.build.json emits source maps).
+    process.setSourceMapsEnabled(true);
+    await import('../dist/bin/crest.js');
+  } else {
+    let tsx;
+    try {
+      tsx = await import('tsx/esm/api');
+    } catch {
+      console.error(`crest: ${built.reason}; run \`npm run build\` first`);
+      process.exit(1);
+    }
+    tsx.register();
+    await import('./crest.ts');
+  }
 }

@@ -10,11 +10,12 @@ import { ConfigError, loadConfig, type CrestConfig } from '../config/config.ts';
 import { ROLES, type Role } from '../core/protocol.ts';
 import { randomSecret, signToken } from '../server/auth/token.ts';
 import { createLogger } from '../server/logger.ts';
+import { COMPILED, PROJECT_ROOT } from '../server/project-paths.ts';
 import { RedisNotInstalledError, RedisProcess } from '../server/redis-process.ts';
 import { CommandUsageError } from '../workers/command-usage-error.ts';
 import { TikTokPackageMissingError } from '../workers/connectors/tiktok-package.ts';
 
-const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const ROOT = PROJECT_ROOT;
 
 const WORKER_PARTS = ['api', 'detector', 'alerts', 'plans', 'demo', 'connectors', 'archiver'] as const;
 
@@ -132,7 +133,12 @@ function archiveSettings(config: CrestConfig): CrestConfig['archive'] {
   return { ...config.archive, dir: resolve(ROOT, config.archive.dir ?? join(config.dataDir, 'archive')) };
 }
 
+/**
+ * Builds the client when the sources run (a test, a developer's `crest start` under tsx); the compiled
+ * tree comes with it already built (npm run build), so production starts without esbuild.
+ */
 function buildClient(): void {
+  if (COMPILED) return;
   const r = spawnSync(process.execPath, [join(ROOT, 'client/build.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error('building the client failed (see above)');
 }

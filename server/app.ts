@@ -5,7 +5,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AppContext } from './app-context.ts';
 import { HttpError } from './http-error.ts';
 import { eventsRouter } from './routes/events.ts';
@@ -17,8 +16,9 @@ import { reportRouter } from './routes/report.ts';
 import { streamsRouter } from './routes/streams.ts';
 import { cors } from './cors.ts';
 import { rateLimit } from './rate-limiter.ts';
+import { CLIENT_DIR } from './project-paths.ts';
+import { API_PREFIX, openApiDocument, renderApiPage } from './openapi.ts';
 
-export const CLIENT_DIR = fileURLToPath(new URL('../dist/client/', import.meta.url));
 /** Paths the single-page client routes itself. */
 const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'];
 
@@ -56,6 +56,14 @@ export function createApp(ctx: AppContext): express.Express {
     res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
   });
 
+  // Built per ask (a few ms): its examples carry times near now, so they stay valid requests.
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument(Date.now()));
+  });
+  app.get('/docs/api', (_req, res) => {
+    res.type('html').send(renderApiPage(openApiDocument(Date.now())));
+  });
+
   const api = express.Router();
   api.use(cors(ctx.config.corsOrigins));
   api.use(rateLimit(ctx.tokenSecrets, ctx.config.rateLimitPerS));
@@ -67,7 +75,7 @@ export function createApp(ctx: AppContext): express.Express {
   api.use(reportRouter(ctx));
   api.use(streamsRouter(ctx));
   api.use((req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`)));
-  app.use('/api/v1', api);
+  app.use(API_PREFIX, api);
 
   if (existsSync(CLIENT_DIR)) {
     app.use(express.static(CLIENT_DIR, { index: false, maxAge: '1h' }));

@@ -36,6 +36,8 @@ const joinSchema = z.strictObject({
 });
 const leaveSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN) });
 const ackSchema = z.strictObject({ room: z.string().regex(ROOM_ID_PATTERN), id: z.string().min(1).max(256) });
+/** What each client message is validated with (server/openapi.ts documents them from here). */
+export const SOCKET_INPUT_SCHEMAS = { 'room:join': joinSchema, 'room:leave': leaveSchema, 'suggestion:ack': ackSchema } satisfies Record<keyof ClientToServerEvents, z.ZodType>;
 /** Replay at most this many out-stream entries per join; beyond that the snapshot stands in. */
 const REPLAY_SCAN_LIMIT = 20_000;
 /** Longest delay setTimeout takes (2^31 − 1 ms). */

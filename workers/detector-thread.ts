@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../server/logger.ts';
+import { COMPILED } from '../server/project-paths.ts';
 import type { DetectorStats, DetectorThreadOptions, FromDetectorThread, ToDetectorThread } from './detector-thread-protocol.ts';
 
 /** What startCrest's caller reads of a detector, in-thread (DetectorWorker) or on its own thread. */
@@ -21,12 +22,19 @@ export interface DetectorHandle {
 }
 
 /**
- * The thread needs the TypeScript loader. On Node 20 a worker thread whose entry is a .ts file fails
- * (ERR_UNKNOWN_FILE_EXTENSION) even under `node --import tsx` with execArgv inherited, and bin/crest.mjs
- * registers tsx from code, which a thread does not inherit at all. So the entry is a small evaluated
- * bootstrap that registers tsx in the thread (by absolute URL: any working directory) and then imports it.
+ * The thread's entry. Compiled (dist/), it is the .js file beside this one. From the sources it needs the
+ * TypeScript loader: on Node 20 a worker thread whose entry is a .ts file fails (ERR_UNKNOWN_FILE_EXTENSION)
+ * even under `node --import tsx` with execArgv inherited, and bin/crest.mjs registers tsx from code, which a
+ * thread does not inherit at all. So there the entry is a small evaluated bootstrap that registers tsx in
+ * the thread (by absolute URL: any working directory) and then imports it. Resolved only when a thread
+ * starts: the compiled tree runs where tsx is not installed.
  */
-const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./detector-thread-main.ts', import.meta.url).href)}); })`;
+function threadEntry(): { entry: string | URL; eval: boolean } {
+  if (COMPILED) return { entry: new URL('./detector-thread-main.js', import.meta.url), eval: false };
+  const main = new URL('./detector-thread-main.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  return { entry: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(main)}); })`, eval: true };
+}
 const RESTART_MIN_MS = 500;
 const RESTART_MAX_MS = 30_000;
 /** A thread that ran this long before it died resets the backoff. */
@@ -67,7 +75,8 @@ export class DetectorThread implements DetectorHandle {
   /** Starts the thread; rejects (and leaves no thread) if its detector cannot start, as DetectorWorker.start. */
   start(): Promise<void> {
     return new Promise((ok, fail) => {
-      const w = new Worker(BOOTSTRAP, { eval: true, workerData: this.opts });
+      const { entry, eval: isEval } = threadEntry();
+      const w = new Worker(entry, { eval: isEval, workerData: this.opts });
       this.worker = w;
       const startedAt = Date.now();
       let started = false;

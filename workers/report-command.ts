@@ -22,11 +22,10 @@ import { timeZoneOrThrow } from '../server/report/report-format.ts';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../server/report/render-report.ts';
 import { RoomStore } from '../server/room-store.ts';
 import { CommandUsageError } from './command-usage-error.ts';
+import { PROJECT_ROOT } from '../server/project-paths.ts';
 
 export const REPORT_USAGE =
   'crest report --room ROOM [--stream current|ID|list] [--format html|json|csv] [--out FILE] [--tz Asia/Shanghai] [--plans PLANS.json]';
-
-const ROOT = resolve(new URL('..', import.meta.url).pathname);
 
 const plannedMomentSchema = z.object({
   id: z.string().min(1).max(128),
@@ -101,7 +100,7 @@ export async function reportCommand(
     let report;
     try {
       if (values.stream !== undefined && values.stream !== CURRENT_STREAM && STREAM_ID_PATTERN.test(values.stream)) {
-        const dir = resolve(ROOT, config.archive.dir ?? join(config.dataDir, 'archive'));
+        const dir = resolve(PROJECT_ROOT, config.archive.dir ?? join(config.dataDir, 'archive'));
         const acks = await store.acks(room);
         report = (await loadArchivedReport(room, values.stream, { dir, history, engine: config.engine, now: Date.now(), acks, plannedMoments })).report;
       } else report = await loadRoomReport(store, room, { stream: values.stream, plannedMoments, now: Date.now() });

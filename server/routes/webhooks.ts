@@ -56,7 +56,7 @@ const ROOM_REASON = 'must be 1–64 characters of A-Z a-z 0-9 _ . -';
 /** zod message: "is required" when the field is absent, `reason` otherwise. */
 const msg = (reason: string) => ({ error: (iss: { input?: unknown }) => (iss.input === undefined ? 'is required' : reason) });
 
-const createSchema = z.strictObject({
+export const webhookCreateSchema = z.strictObject({
   url: z.string(msg('must be a string')).min(1, 'is required').max(2048, 'must be at most 2048 characters'),
   room: z.string(msg('must be a string')).regex(ROOM_ID_PATTERN, ROOM_REASON),
   audience: z.enum(['buyer', 'host', 'operator'], msg('must be one of buyer, host, operator')).default('buyer'),
@@ -96,7 +96,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
   r.post('/webhooks', ...subscribers, jsonBody(), async (req, res) => {
     const claims = req.claims!;
     if (req.body === undefined) throw badRequest('body', 'is required: a JSON object with url and room');
-    const parsed = createSchema.safeParse(req.body);
+    const parsed = webhookCreateSchema.safeParse(req.body);
     if (!parsed.success) throw fieldError(parsed.error);
     const body = parsed.data;
 

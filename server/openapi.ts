@@ -1,0 +1,188 @@
+/**
+ * The API described by its contract: an OpenAPI 3.1 document built from the same zod schemas that validate
+ * requests (zod 4's JSON Schema output, input side), from one route table, served at GET /api/openapi.json
+ * and rendered server-side at /docs/api (no script, no CDN). The socket.io messages are in the same
+ * document under `x-socketio`: client messages with the schemas the gateway validates them with, server
+ * messages named from the typed contract (core/protocol.ts; `satisfies` keeps the list complete).
+ * test/openapi.test.ts checks that every mounted route is here and that every example passes the live API.
+ */
+import { z } from 'zod';
+import { crestEventSchema } from '../core/events.ts';
+import type { ServerToClientEvents } from '../core/protocol.ts';
+import { alertRulesSchema } from '../core/quiet-rules.ts';
+import { SOCKET_INPUT_SCHEMAS } from './gateway.ts';
+import { planInputSchema } from './plan-store.ts';
+import { webhookCreateSchema } from './routes/webhooks.ts';
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+export interface RouteDoc {
+  method: Method;
+  /** Express syntax (`:room`), as mounted. */
+  path: string;
+  summary: string;
+  /** Token roles allowed; absent: no token needed. */
+  roles?: string[];
+  /** `example` of the time the document is built: times in it must be near then (plans: within 30 days). */
+  body?: { schema: z.ZodType; example: (now: number) => unknown; contentType?: string };
+  /** Path parameters of the example request (test/openapi.test.ts sends it). */
+  exampleParams?: Record<string, string>;
+  /** What a success returns, when it is not JSON. */
+  produces?: string;
+}
+
+export const API_PREFIX = '/api/v1';
+const OP = ['operator'];
+const READ = ['operator', 'host', 'buyer'];
+const SUB = ['operator', 'buyer'];
+const ROOM = { room: 'docs-room' };
+const HOUR = 3_600_000;
+/** An ISO date-time with a zone, on the hour, `h` hours after `now` (as a planner in Shanghai types it). */
+const isoAt = (now: number, h: number) => new Date(Math.ceil(now / HOUR) * HOUR + h * HOUR + 8 * HOUR).toISOString().replace(/\.000Z$/, '+08:00');
+
+/** Every route the app mounts; the API ones relative to API_PREFIX. */
+export const API_ROUTES: RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/events',
+    summary: 'Append events (a JSON array, one object, or NDJSON); per index, what was rejected and why, and what was a duplicate',
+    roles: ['ingest'],
+    body: {
+      schema: z.array(crestEventSchema),
+      example: (now) => [
+        { id: 'docs-1', room: 'docs-room', ts: now, type: 'stream.start' },
+        { id: 'docs-2', room: 'docs-room', ts: now + 1000, type: 'room.online', count: 250 },
+      ],
+    },
+  },
+  { method: 'get', path: '/rooms', summary: 'Rooms the token may read, with their latest state', roles: READ },
+  { method: 'get', path: '/rooms/:room/state', summary: "A room's snapshot", roles: READ },
+  { method: 'get', path: '/rooms/:room/windows', summary: 'Highlight windows of the current stream', roles: READ },
+  { method: 'get', path: '/rooms/:room/suggestions', summary: 'Suggestions of the current stream', roles: READ },
+  { method: 'get', path: '/rooms/:room/series', summary: 'Metric series (1 s / 10 s / 1 min points)', roles: READ },
+  { method: 'post', path: '/rooms/:room/suggestions/:id/ack', summary: 'Acknowledge a suggestion', roles: READ },
+  { method: 'get', path: '/rooms/:room/report', summary: "The room's report (html, json or csv)", roles: OP, produces: 'text/html' },
+  { method: 'get', path: '/rooms/:room/streams', summary: 'Past streams of the room (archive)', roles: SUB },
+  { method: 'get', path: '/rooms/:room/streams/:streamId/rollups', summary: "A past stream's rolled-up series", roles: SUB },
+  { method: 'get', path: '/rooms/:room/streams/:streamId/archive', summary: "A past stream's events as gzip NDJSON", roles: SUB, produces: 'application/gzip' },
+  { method: 'get', path: '/rooms/:room/plans', summary: 'Planned moments of the room', roles: READ },
+  { method: 'post', path: '/rooms/:room/plans', summary: 'Create a planned moment', roles: OP, exampleParams: ROOM, body: { schema: planInputSchema, example: (now) => ({ at: isoAt(now, 24), sku: 'lipstick-07', name: 'Lipstick flash sale', leadMin: 10, budget: 50000 }) } },
+  {
+    method: 'post',
+    path: '/rooms/:room/plans/import',
+    summary: 'Import planned moments (JSON array or CSV with a header row); per row, what was rejected',
+    roles: OP,
+    exampleParams: ROOM,
+    body: { schema: z.array(planInputSchema), example: (now) => [{ at: isoAt(now, 25), sku: 'serum-02', leadMin: 5 }] },
+  },
+  { method: 'put', path: '/rooms/:room/plans/:planId', summary: 'Edit a planned moment (version: the one you saw; 409 if it changed)', roles: OP, body: { schema: planInputSchema, example: (now) => ({ at: Math.ceil(now / HOUR) * HOUR + 26 * HOUR, sku: 'serum-02' }) } },
+  { method: 'delete', path: '/rooms/:room/plans/:planId', summary: 'Delete a planned moment', roles: OP },
+  { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to suggestions of a room', roles: SUB, body: { schema: webhookCreateSchema, example: () => ({ url: 'https://example.com/crest-hook', room: 'docs-room', audience: 'buyer', secret: 'docs-secret-0123456789' }) } },
+  { method: 'get', path: '/webhooks', summary: 'Subscriptions the token may see', roles: SUB },
+  { method: 'delete', path: '/webhooks/:id', summary: 'Remove a subscription', roles: SUB },
+  { method: 'get', path: '/webhooks/dead-letters', summary: 'Deliveries that failed for good', roles: OP },
+  { method: 'post', path: '/webhooks/dead-letters/:id/replay', summary: 'Send a dead letter again', roles: OP },
+  { method: 'get', path: '/rooms/:room/alert-rules', summary: "The room's alert rules per audience", roles: OP },
+  { method: 'put', path: '/rooms/:room/alert-rules', summary: 'Set the alert rules (muted kinds, quiet hours, cooldown) per audience', roles: OP, exampleParams: ROOM, body: { schema: alertRulesSchema, example: () => ({ buyer: { cooldownMinutes: 5, quietHours: { from: '23:00', to: '08:00', tz: 'Asia/Shanghai' } } }) } },
+  { method: 'get', path: '/rooms/:room/alert-holds', summary: 'Alerts held back by the rules, and why', roles: OP },
+  { method: 'get', path: '/rooms/:room/boost-outcomes', summary: 'What each boost suggestion was followed by', roles: SUB },
+  { method: 'get', path: '/connectors', summary: 'Platform connectors and their state', roles: OP },
+];
+
+/** Routes outside API_PREFIX. */
+export const APP_ROUTES: RouteDoc[] = [
+  { method: 'get', path: '/healthz', summary: 'The process answers' },
+  { method: 'get', path: '/readyz', summary: 'Redis answers (503 + Retry-After otherwise)' },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', produces: 'text/plain' },
+  { method: 'get', path: '/api/openapi.json', summary: 'This document' },
+  { method: 'get', path: '/docs/api', summary: 'This document as a page', produces: 'text/html' },
+  ...['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'].map((path): RouteDoc => ({ method: 'get', path, summary: 'The web client (token in ?token=)', produces: 'text/html' })),
+];
+
+/** Server → client messages (core/protocol.ts holds their payload types). */
+const SERVER_MESSAGES = {
+  'room:tick': 'Room metrics once per tick: { room, cursor, tick }',
+  'window:update': 'A highlight window opened, changed or closed: { room, cursor, window }',
+  'suggestion:new': 'A new suggestion for the audience of the socket: { room, cursor, suggestion }',
+  'suggestion:acked': 'Someone acknowledged a suggestion: { room, ack }',
+  'plan:update': 'A planned moment was created, edited (plan) or deleted (plan: null): { room, cursor, planId, plan }',
+  'room:resync': 'What was missed cannot be replayed: join again for a fresh snapshot: { room }',
+} satisfies Record<keyof ServerToClientEvents, string>;
+
+const openApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
+const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
+
+const ERROR = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, field: { type: 'string' }, reason: { type: 'string' } }, required: ['code', 'reason'] } },
+};
+
+function operation(r: RouteDoc, prefix: string, now: number) {
+  const params = [...(prefix + r.path).matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const op: Record<string, unknown> = {
+    summary: r.summary,
+    operationId: `${r.method}${openApiPath(prefix + r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    tags: [prefix === API_PREFIX ? (r.path.split('/')[1] === 'rooms' && r.path.split('/')[3] ? r.path.split('/')[3]! : r.path.split('/')[1]!) : 'service'],
+    ...(params.length ? { parameters: params } : {}),
+    ...(r.roles ? { security: [{ bearer: [] }], 'x-roles': r.roles } : { security: [] }),
+    responses: {
+      '200': { description: 'OK', content: { [r.produces ?? 'application/json']: {} } },
+      ...(r.roles ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
+      ...(r.body ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
+    },
+  };
+  if (r.body) {
+    op.requestBody = { required: true, content: { [r.body.contentType ?? 'application/json']: { schema: jsonSchema(r.body.schema), example: r.body.example(now) } } };
+    if (r.exampleParams) op['x-example-params'] = r.exampleParams;
+  }
+  return op;
+}
+
+/** The OpenAPI 3.1 document, its examples timed from `now` (ms). */
+export function openApiDocument(now: number): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [prefix, routes] of [['', APP_ROUTES], [API_PREFIX, API_ROUTES]] as const) {
+    for (const r of routes) (paths[openApiPath(prefix + r.path)] ??= {})[r.method] = operation(r, prefix, now);
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Crest API', version: '1', description: 'Real-time monitor for livestream-commerce rooms. Tokens: `crest token --role ROLE`, sent as `Authorization: Bearer …`.' },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Crest access token (crest token --role …); x-roles lists the roles an operation accepts' } },
+      schemas: { Error: ERROR },
+      responses: {
+        Invalid: { description: 'The request names a field and why it was rejected', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Unauthorized: { description: 'No token, or a bad or expired one', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Forbidden: { description: 'The token has another role, or not this room', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      },
+    },
+    'x-socketio': {
+      description: 'socket.io on the same origin; handshake auth { token }. Client messages are acknowledged ({ ok, … } or { ok: false, error }).',
+      clientToServer: Object.fromEntries(Object.entries(SOCKET_INPUT_SCHEMAS).map(([name, s]) => [name, { schema: jsonSchema(s) }])),
+      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d }])),
+    },
+  };
+}
+
+const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const json = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
+
+/** The document as one HTML page: every path, method, roles, request schema and example, socket messages. */
+export function renderApiPage(doc: Record<string, any>): string {
+  const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([m, op]) => {
+      const body = op.requestBody?.content && Object.values(op.requestBody.content)[0];
+      return `<section><h3><code>${m.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)}</p>
+<p>Auth: ${op['x-roles'] ? `bearer token, role ${op['x-roles'].map(esc).join(' / ')}` : 'none'}. Responses: ${Object.keys(op.responses).join(', ')}</p>
+${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}</section>`;
+    }),
+  );
+  const sock = doc['x-socketio'];
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Crest API</title>
+<style>body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:.5rem;overflow:auto}section{border-top:1px solid #ddd}</style></head>
+<body><h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description)} Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI ${esc(doc.openapi)}).</p>
+<h2>HTTP</h2>${ops.join('\n')}
+<h2>socket.io</h2><p>${esc(sock.description)}</p><h3>Client → server</h3>${Object.entries(sock.clientToServer as Record<string, any>).map(([n, e]) => `<h4><code>${esc(n)}</code></h4>${json(e.schema)}`).join('')}
+<h3>Server → client</h3><ul>${Object.entries(sock.serverToClient as Record<string, any>).map(([n, e]) => `<li><code>${esc(n)}</code>: ${esc(e.description)}</li>`).join('')}</ul></body></html>`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The API document (server/openapi.ts) against the running app: every route the express app mounts is in
+ * it, every request example in it is accepted by the live route (2xx) with a token of a role it names, every
+ * $ref resolves, and /docs/api renders it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createApp } from '../server/app.ts';
+import { API_PREFIX } from '../server/openapi.ts';
+import type { Role } from '../core/protocol.ts';
+import { startTestCrest, type TestCrest } from './support/crest.ts';
+
+let crest: TestCrest;
+let doc: Record<string, any>;
+before(async () => {
+  crest = await startTestCrest();
+  const r = await crest.api('/api/openapi.json');
+  assert.equal(r.status, 200);
+  doc = await r.json();
+});
+after(() => crest.close());
+
+interface Layer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+  match(path: string): boolean;
+}
+
+/** METHOD path of every route in an express 5 router stack; routers mounted at API_PREFIX walked into. */
+function mounted(stack: Layer[], prefix = ''): string[] {
+  return stack.flatMap((l) => {
+    if (l.route) {
+      const paths = Array.isArray(l.route.path) ? l.route.path : [l.route.path];
+      return paths.flatMap((p) => Object.keys(l.route!.methods).filter((m) => m !== '_all').map((m) => `${m} ${prefix}${p}`));
+    }
+    if (l.handle?.stack) return mounted(l.handle.stack, prefix === '' && l.match(`${API_PREFIX}/x`) ? API_PREFIX : prefix);
+    return [];
+  });
+}
+
+test('every route the app mounts is in the OpenAPI document, and nothing else is', () => {
+  // The app is only walked, never served: a context with what createApp reads at mount time.
+  const app = createApp({ config: crest.config, tokenSecrets: [crest.tokenSecret], counters: {}, ingest: crest.ingest } as never);
+  const routes = mounted((app as unknown as { router: { stack: Layer[] } }).router.stack).sort();
+  const documented = Object.entries(doc.paths as Record<string, object>)
+    .flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m} ${p.replace(/\{(\w+)\}/g, ':$1')}`))
+    .sort();
+  assert.ok(routes.length > 25, `walked ${routes.length} routes`);
+  assert.deepEqual(documented, routes);
+});
+
+test('the document is OpenAPI 3.1 and every $ref in it resolves', () => {
+  assert.equal(doc.openapi, '3.1.0');
+  const refs: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) k === '$ref' ? refs.push(x as string) : walk(x);
+  };
+  walk(doc);
+  assert.ok(refs.length > 0, 'refs found');
+  for (const ref of refs) {
+    assert.match(ref, /^#\//, ref);
+    const target = ref.slice(2).split('/').reduce<any>((o, k) => o?.[k], doc);
+    assert.ok(target !== undefined, `unresolved ${ref}`);
+  }
+  for (const [p, ms] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    for (const [m, op] of Object.entries(ms)) {
+      assert.ok(op.summary && op.responses['200'], `${m} ${p} has a summary and a 200`);
+      for (const param of p.matchAll(/\{(\w+)\}/g)) assert.ok(op.parameters.some((x: { name: string }) => x.name === param[1]), `${m} ${p} declares ${param[1]}`);
+    }
+  }
+  assert.deepEqual(Object.keys(doc['x-socketio'].clientToServer).sort(), ['room:join', 'room:leave', 'suggestion:ack']);
+});
+
+test('every request example in the document is accepted by the live route', async () => {
+  let sent = 0;
+  for (const [p, ms] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    for (const [m, op] of Object.entries(ms)) {
+      const content = op.requestBody?.content?.['application/json'];
+      if (!content) continue;
+      assert.ok(content.example !== undefined, `${m} ${p} has an example`);
+      const params: Record<string, string> = op['x-example-params'] ?? {};
+      let path = p.replace(/\{(\w+)\}/g, (_: string, k: string) => params[k] ?? '');
+      let token = crest.token(op['x-roles'][0] as Role, '*');
+      // An edit needs something to edit: the plan the create example made.
+      if (p.endsWith('/plans/{planId}')) {
+        const created = await (await crest.api(`${API_PREFIX}/rooms/docs-room/plans`, { method: 'POST', token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ at: Date.now() + 3_600_000, sku: 'x' }) })).json();
+        path = `${API_PREFIX}/rooms/docs-room/plans/${created.plan.id}`;
+      }
+      const r = await crest.api(path, { method: m.toUpperCase(), token, headers: { 'content-type': 'application/json' }, body: JSON.stringify(content.example) });
+      assert.ok(r.status >= 200 && r.status < 300, `${m} ${p}: ${r.status} ${await r.text()}`);
+      sent++;
+    }
+  }
+  assert.ok(sent >= 5, `sent ${sent} examples`);
+});
+
+test('an invalid body is rejected by a route the document describes, naming the field', async () => {
+  const r = await crest.api(`${API_PREFIX}/webhooks`, { method: 'POST', token: crest.token('operator', '*'), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'docs-room' }) });
+  assert.equal(r.status, 400);
+  assert.equal((await r.json()).error.field, 'url');
+});
+
+test('/docs/api renders every operation and the socket messages as one page without scripts', async () => {
+  const r = await crest.api('/docs/api');
+  assert.equal(r.status, 200);
+  const html = await r.text();
+  for (const [p, ms] of Object.entries(doc.paths as Record<string, object>)) for (const m of Object.keys(ms)) assert.ok(html.includes(`${m.toUpperCase()} ${p}`), `${m} ${p} on the page`);
+  for (const name of ['room:join', 'suggestion:new', 'room:resync']) assert.ok(html.includes(name), name);
+  assert.doesNotMatch(html, /<script|https?:\/\/cdn/i);
+});
