@@ -81,12 +81,12 @@ test('the plot: one polyline per detector through its non-dominated settings, wr
     writeFileSync(path, latencyPlotSvg('t & <test>', points));
     const svg = readFileSync(path, 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    assert.ok(svg.trim().endsWith('</svg>'));
+    assert.ok(svg.trim().endsWith('</svg>'), 'the SVG is closed');
     const lines = [...svg.matchAll(/<polyline data-detector="([^"]+)"[^>]*points="([^"]*)"/g)];
     assert.deepEqual(lines.map((m) => m[1]), ['crest-balanced', 'cusum']);
     assert.equal(lines[0]![2]!.split(' ').length, 2, 'the dominated setting (0.3 FA/1k, 25 rows) is a dot, not on the line');
     assert.equal([...svg.matchAll(/<circle /g)].length, 5);
-    assert.ok(svg.includes('t &amp; &lt;test&gt;'));
+    assert.ok(svg.includes('t &amp; &lt;test&gt;'), 'the title is XML-escaped');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
