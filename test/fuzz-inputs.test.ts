@@ -121,7 +121,8 @@ function tokens() {
     otherRoom: crest.token('operator', [OTHER]),
     otherRoomHost: crest.token('host', [OTHER]),
     tampered: `${p}.${widened}.${sig}`,
-    flipped: `${p}.${payload}.${sig!.slice(0, -2)}${sig!.endsWith('A') ? 'B' : 'A'}A`,
+    // The first character of the signature: all six of its bits count (the last one's low bits are base64 padding).
+    flipped: `${p}.${payload}.${sig!.startsWith('A') ? 'B' : 'A'}${sig!.slice(1)}`,
     expired: signToken(TEST_SECRET, { role: 'admin', rooms: '*', ttlS: 60, nowMs: Date.now() - 3_600_000 }),
     otherSecret: signToken('some-other-secret-0123456789', { role: 'admin', rooms: '*', ttlS: 600 }),
     garbage: 'crest1.e30.AAAA',
