@@ -50,10 +50,10 @@ function items(): Item[] {
 /** A hand-made sweep point: only the figures the picks read. */
 function pt(family: string, setting: string, faPer1k: number, controlFa: number, latencyMedian: number | null, tp = 10): SweepPoint {
   const a = aggregate([]);
-  return { family, setting, isDefault: setting === 'default', aggregate: { ...a, faPer1k, controlFa, latencyMedian, latencyP90: latencyMedian === null ? null : latencyMedian * 2, tp, rises: 12 } };
+  return { family, setting, isDefault: setting === 'default', aggregate: { ...a, faPer1k, controlFa, latencyMedian, latencyP90: latencyMedian === null ? null : latencyMedian * 2, detectMedian: latencyMedian ?? Infinity, detectP90: latencyMedian === null ? Infinity : latencyMedian * 2, tp, rises: 12 } };
 }
 
-test('the threshold sweep picks, at each matched rate, the lowest median latency among the settings at or below it', () => {
+test('the threshold sweep picks, at each matched rate, the lowest median latency over all rises (miss = never) among the settings at or below it', () => {
   const points = [
     pt('det', 'default', 2.0, 9, 5),
     pt('det', 'k 2', 0.5, 3, 12),
@@ -64,6 +64,8 @@ test('the threshold sweep picks, at each matched rate, the lowest median latency
     pt('quiet', 'default', 0, 0, 30),
     pt('quiet', 'k 2', 0, 0, 30, 11), // same median, more hits: the pick
     pt('loud', 'default', 3, 5, 4),
+    // Quiet and fast over its hits, but it hits 3 of 12: over every rise (a miss = never) it has no median.
+    { ...pt('few', 'k 9', 0, 0, 2, 3), aggregate: { ...pt('few', 'k 9', 0, 0, 2, 3).aggregate, detectMedian: Infinity } },
   ];
   const picks = pickAtRates(points);
   const settings = (fam: string) => picks.get(fam)!.map((p) => p?.setting ?? '—');
@@ -71,6 +73,7 @@ test('the threshold sweep picks, at each matched rate, the lowest median latency
   assert.deepEqual(settings('det'), ['k 4', 'k 3', 'k 2', 'k 5']);
   assert.deepEqual(settings('quiet'), ['k 2', 'k 2', 'k 2', 'k 2']);
   assert.deepEqual(settings('loud'), ['—', '—', '—', '—']);
+  assert.deepEqual(settings('few'), ['—', '—', '—', '—'], 'a setting that misses most rises is no pick, however early its hits');
 });
 
 test('the plot: one polyline per detector through its non-dominated settings, written as a standalone SVG', () => {

@@ -121,23 +121,24 @@ export function baselineSweep(items: readonly Item[]): SweepPoint[] {
 }
 
 /**
- * Per family and rate: among the settings at or below the rate (and with a hit), the one with the lowest median
- * latency; ties go to more hits, then the lower p90. Null ("—") when no setting reaches the rate.
+ * Per family and rate: among the settings at or below the rate, the one with the lowest median latency over all
+ * rises (a miss counts as never, so a setting that hits under half the rises has none); ties go to more hits, then
+ * the lower p90. Null ("—") when no setting reaches the rate with at least half the rises hit.
  */
 export function pickAtRates(points: readonly SweepPoint[]): Map<string, (SweepPoint | null)[]> {
   const out = new Map<string, (SweepPoint | null)[]>();
   for (const p of points) if (!out.has(p.family)) out.set(p.family, RATES.map(() => null));
   for (const p of points) {
     const a = p.aggregate;
-    if (a.latencyMedian === null) continue;
+    if (!Number.isFinite(a.detectMedian)) continue;
     const picks = out.get(p.family)!;
     RATES.forEach((r, k) => {
       if (!r.ok(a)) return;
       const b = picks[k]?.aggregate;
       const better =
         !b ||
-        a.latencyMedian! < b.latencyMedian! ||
-        (a.latencyMedian === b.latencyMedian && (a.tp > b.tp || (a.tp === b.tp && (a.latencyP90 ?? Infinity) < (b.latencyP90 ?? Infinity))));
+        a.detectMedian < b.detectMedian ||
+        (a.detectMedian === b.detectMedian && (a.tp > b.tp || (a.tp === b.tp && a.detectP90 < b.detectP90)));
       if (better) picks[k] = p;
     });
   }
@@ -151,12 +152,12 @@ export function formatRates(setName: string, points: readonly SweepPoint[], pick
   const cw = 30;
   const lines = [
     `== latency at matched false-alarm rates — ${setName}`,
-    'cell: median / p90 latency (rows), hits/rises, at the setting with the lowest median among those at or below the rate; — = no setting reaches it',
+    'cell: median / p90 latency (rows) over every rise, a miss counting as never (∞), and hits/rises, at the setting with the lowest such median among those at or below the rate; — = no setting reaches the rate with half the rises hit',
     'detector'.padEnd(16) + RATES.map((r) => r.label.padStart(cw)).join(''),
   ];
   lines.push('-'.repeat(lines[2]!.length));
   for (const [fam, ps] of picks) {
-    const cells = ps.map((p) => (p ? `${f(p.aggregate.latencyMedian, 1)} / ${f(p.aggregate.latencyP90, 0)} (${p.aggregate.tp}/${p.aggregate.rises})` : '—'));
+    const cells = ps.map((p) => (p ? `${f(p.aggregate.detectMedian, 1)} / ${p.aggregate.detectP90 === Infinity ? '∞' : f(p.aggregate.detectP90, 0)} (${p.aggregate.tp}/${p.aggregate.rises})` : '—'));
     lines.push(fam.padEnd(16) + cells.map((c) => c.padStart(cw)).join(''));
     lines.push(''.padEnd(16) + ps.map((p) => (p ? p.setting : '').slice(0, cw - 2).padStart(cw)).join(''));
   }

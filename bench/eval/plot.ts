@@ -19,16 +19,16 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 /** Settings of one family that no other of its settings beats on both axes, by rising false-alarm rate. */
 export function frontier(points: readonly SweepPoint[]): SweepPoint[] {
   const ps = points
-    .filter((p) => p.aggregate.latencyMedian !== null)
-    .sort((a, b) => (a.aggregate.faPer1k ?? 0) - (b.aggregate.faPer1k ?? 0) || a.aggregate.latencyMedian! - b.aggregate.latencyMedian!);
+    .filter((p) => Number.isFinite(p.aggregate.detectMedian))
+    .sort((a, b) => (a.aggregate.faPer1k ?? 0) - (b.aggregate.faPer1k ?? 0) || a.aggregate.detectMedian - b.aggregate.detectMedian);
   const out: SweepPoint[] = [];
-  for (const p of ps) if (!out.length || p.aggregate.latencyMedian! < out[out.length - 1]!.aggregate.latencyMedian!) out.push(p);
+  for (const p of ps) if (!out.length || p.aggregate.detectMedian < out[out.length - 1]!.aggregate.detectMedian) out.push(p);
   return out;
 }
 
 export function latencyPlotSvg(title: string, points: readonly SweepPoint[]): string {
   const families = [...new Set(points.map((p) => p.family))];
-  const lat = points.map((p) => p.aggregate.latencyMedian).filter((x): x is number => x !== null);
+  const lat = points.map((p) => p.aggregate.detectMedian).filter((x) => Number.isFinite(x));
   const fa = points.map((p) => p.aggregate.faPer1k ?? 0);
   const xMax = symlog(Math.max(1, ...fa) * 1.1);
   const yMax = Math.max(10, ...lat) * 1.05;
@@ -53,17 +53,17 @@ export function latencyPlotSvg(title: string, points: readonly SweepPoint[]): st
   }
   out.push(
     `<text x="${(M.l + W - M.r) / 2}" y="${H - 18}" text-anchor="middle">false alarms per 1,000 unlabelled rows (symlog)</text>`,
-    `<text transform="translate(18 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">median onset latency (rows)</text>`,
+    `<text transform="translate(18 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">median onset latency over all rises, a miss = never (rows)</text>`,
   );
   families.forEach((fam, k) => {
     const color = COLORS[k % COLORS.length]!;
     const own = points.filter((p) => p.family === fam);
-    const line = frontier(own).map((p) => `${px(p.aggregate.faPer1k ?? 0).toFixed(1)},${py(p.aggregate.latencyMedian!).toFixed(1)}`);
+    const line = frontier(own).map((p) => `${px(p.aggregate.faPer1k ?? 0).toFixed(1)},${py(p.aggregate.detectMedian).toFixed(1)}`);
     out.push(`<polyline data-detector="${esc(fam)}" fill="none" stroke="${color}" stroke-width="2" points="${line.join(' ')}"/>`);
     for (const p of own) {
-      if (p.aggregate.latencyMedian === null) continue;
+      if (!Number.isFinite(p.aggregate.detectMedian)) continue;
       out.push(
-        `<circle cx="${px(p.aggregate.faPer1k ?? 0).toFixed(1)}" cy="${py(p.aggregate.latencyMedian).toFixed(1)}" r="${p.isDefault ? 4.5 : 2.5}" fill="${color}"><title>${esc(`${fam} ${p.setting}: FA/1k ${(p.aggregate.faPer1k ?? 0).toFixed(2)}, control FA ${p.aggregate.controlFa}, latency ${p.aggregate.latencyMedian}, ${p.aggregate.tp}/${p.aggregate.rises} hits`)}</title></circle>`,
+        `<circle cx="${px(p.aggregate.faPer1k ?? 0).toFixed(1)}" cy="${py(p.aggregate.detectMedian).toFixed(1)}" r="${p.isDefault ? 4.5 : 2.5}" fill="${color}"><title>${esc(`${fam} ${p.setting}: FA/1k ${(p.aggregate.faPer1k ?? 0).toFixed(2)}, control FA ${p.aggregate.controlFa}, latency over all rises ${p.aggregate.detectMedian} (over hits ${p.aggregate.latencyMedian}), ${p.aggregate.tp}/${p.aggregate.rises} hits`)}</title></circle>`,
       );
     }
     const ly = M.t + 10 + k * 20;

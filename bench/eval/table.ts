@@ -30,6 +30,8 @@ const METRICS: MetricRow[] = [
   { label: 'FA on controls', get: (a) => a.controlFa, digits: 0, better: 'low', compare: 'ratio' },
   { label: 'latency median (rows)', get: (a) => a.latencyMedian, digits: 1, better: 'low', compare: 'ratio' },
   { label: 'latency p90 (rows)', get: (a) => a.latencyP90, digits: 1, better: 'low', compare: 'ratio' },
+  // Over every rise, a miss counting as never: null (—) when under half the rises are hit.
+  { label: 'latency med, miss=∞', get: (a) => (Number.isFinite(a.detectMedian) ? a.detectMedian : null), digits: 1, better: 'low', compare: 'ratio' },
   { label: 'retracted calls (in FA)', get: (a) => a.retracted, digits: 0, better: 'low', compare: 'ratio', crestOnly: true },
   { label: 'retracted on hit rises %', get: (a) => a.retractedOnHitPct, digits: 1, better: 'low', compare: 'ratio', crestOnly: true },
   { label: 'NAB (all windows)', get: (a) => a.nab, digits: 1, better: 'high', compare: 'diff' },
