@@ -7,7 +7,7 @@ import { forecastErrors, replayCounts, REPLAY_T0, roomIdFor, rowMsProblem, runEn
 import { loadFolder } from './load.ts';
 import { loadScenario, simulatedRooms, simulatedSteps, SIM_START_TS } from './simulated.ts';
 import { toCounts, type TransformInfo } from './transform.ts';
-import type { ScoringLabels } from './types.ts';
+import type { LoadedSeries, ScoringLabels } from './types.ts';
 
 /** One series or room: labels, the counts the baselines see, and how to replay it through the engine. */
 export interface Item {
@@ -47,6 +47,18 @@ export function publicItems(
   only?: string,
 ): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
   const { series, warnings } = loadFolder(dir);
+  const r = seriesItems(series, rowMsArg, cfg, only);
+  return { ...r, warnings: [...warnings, ...r.warnings] };
+}
+
+/** Loaded series (a folder's, or the live set's in memory: the same path, so an export scores as it was scored) as items. */
+export function seriesItems(
+  series: readonly LoadedSeries[],
+  rowMsArg: number | 'sample' | undefined,
+  cfg: EngineConfig,
+  only?: string,
+): { items: Item[]; warnings: string[]; transforms: Record<string, TransformInfo> } {
+  const warnings: string[] = [];
   const transforms: Record<string, TransformInfo> = {};
   const items: Item[] = [];
   for (const s of series) {

@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- [--data DIR] [--row-ms MS|sample] [--profile NAME|all] [--simulated N] [--seed-from S] [--alarms FILE] [--json FILE] [--only TEXT] [--alarm-on first-call|rising] [--no-sweep]`
+ * `npm run eval -- [--data DIR] [--row-ms MS|sample] [--profile NAME|all] [--simulated N] [--seed-from S] [--live N] [--live-step 1000|5000] [--live-seed-from S] [--export-sim DIR] [--alarms FILE] [--json FILE] [--only TEXT] [--alarm-on first-call|rising] [--no-sweep]`
  *
  * Replays every labelled series through the live core (core/engine.ts) as a room, runs the baselines on
  * the same counts, scores all of them with score.ts, prints one table per set, sweeps every detector's
@@ -16,7 +16,9 @@ import type { EngineConfig } from '../../core/engine-config.ts';
 import { BASELINES, runBaseline } from './baselines/index.ts';
 import { BOCPD_DEFAULTS } from './baselines/bocpd.ts';
 import { crestAlarmRows, loadEngine, rowMsProblem, type AlarmOn, type ForecastError } from './crest-replay.ts';
-import { publicItems, simulatedItems, type Item } from './items.ts';
+import { publicItems, seriesItems, simulatedItems, type Item } from './items.ts';
+import { formatTargets, LIVE_DEFAULT_FIRST_SEED, LIVE_DEFAULT_ROOMS, liveLoaded, liveSetTitle, liveTargets, writeLiveFolder, type TargetCheck } from './live.ts';
+import { liveSet, LIVE_STEPS_MS } from '../../core/scenario/live-set.ts';
 import { POINT_MARGIN_ROWS } from './load.ts';
 import { aggregate, median, scoreSeries, type AggregateScore, type SeriesScore } from './score.ts';
 import { SIM_DURATION_MS } from './simulated.ts';
@@ -36,6 +38,10 @@ const { values: args } = parseArgs({
     profile: { type: 'string', default: 'all' },
     simulated: { type: 'string', default: '24' },
     'seed-from': { type: 'string', default: '1' },
+    live: { type: 'string', default: String(LIVE_DEFAULT_ROOMS) },
+    'live-step': { type: 'string', default: '5000' },
+    'live-seed-from': { type: 'string', default: String(LIVE_DEFAULT_FIRST_SEED) },
+    'export-sim': { type: 'string' },
     alarms: { type: 'string' },
     json: { type: 'string' },
     only: { type: 'string' },
@@ -55,6 +61,11 @@ if (args.help) {
   --profile P      crest profile(s) to score (default all)
   --simulated N    also score N generated rooms (default 24; 0 = skip)
   --seed-from S    first generator seed (default 1: seeds 1–24; 25 on are rooms the profiles were not set on)
+  --live N         also score N livestream-shaped rooms (core/scenario/live-set.ts; default ${LIVE_DEFAULT_ROOMS}; 0 = skip)
+  --live-step MS   their row step: 5000 (default) or 1000 — the same rooms, sampled at another step
+  --live-seed-from S  first live seed (default ${LIVE_DEFAULT_FIRST_SEED}: seeds ${LIVE_DEFAULT_FIRST_SEED}–${LIVE_DEFAULT_FIRST_SEED + LIVE_DEFAULT_ROOMS - 1})
+  --export-sim DIR write the live set there in the public folder format (CSVs + labels.json with step_ms);
+                   --data DIR --live 0 --simulated 0 then scores it as the live section did
   --alarms FILE    write every detector's raw alarms as JSON
   --json FILE      results JSON (default bench/results/eval-<date>.json)
   --only TEXT      only series whose name contains TEXT
@@ -81,6 +92,25 @@ const simulatedCount = Number(args.simulated);
 const seedFrom = Number(args['seed-from']);
 if (!Number.isInteger(seedFrom) || seedFrom < 1) {
   console.error('--seed-from: expected a whole number ≥ 1');
+  process.exit(2);
+}
+const liveCount = Number(args.live);
+const liveStep = Number(args['live-step']);
+const liveSeedFrom = Number(args['live-seed-from']);
+if (!Number.isInteger(liveCount) || liveCount < 0) {
+  console.error('--live: expected a whole number of rooms (0 to skip)');
+  process.exit(2);
+}
+if (!(LIVE_STEPS_MS as readonly number[]).includes(liveStep)) {
+  console.error(`--live-step: expected ${LIVE_STEPS_MS.join(' or ')}`);
+  process.exit(2);
+}
+if (!Number.isInteger(liveSeedFrom) || liveSeedFrom < 1) {
+  console.error('--live-seed-from: expected a whole number ≥ 1');
+  process.exit(2);
+}
+if (args['export-sim'] !== undefined && liveCount === 0) {
+  console.error('--export-sim: needs live rooms (--live N with N ≥ 1)');
   process.exit(2);
 }
 if (!Number.isInteger(simulatedCount) || simulatedCount < 0) {
@@ -190,6 +220,8 @@ const started = performance.now();
 const sets: SetResult[] = [];
 /** The items of each scored set, for the matched-rate sweep. */
 const setItems: Item[][] = [];
+/** File-name slug of each scored set (its plot). */
+const setSlugs: string[] = [];
 if (!engine) console.log(`NOTE: crest detector not scored — ${engineMissing}. Baselines only.\n`);
 
 const pub = publicItems(resolve(args.data!), rowMsArg, engineConfig('balanced'), args.only);
@@ -199,6 +231,7 @@ const isPublic = dataDir === resolve(repoRoot, '../shared/data/public');
 const folderSlug = isPublic ? 'public' : basename(dataDir).replace(/[^A-Za-z0-9_.-]/g, '_') || 'folder';
 sets.push(scoreSet(`${isPublic ? 'public' : 'folder'}: ${dataDir}`, pub.items, pub.warnings));
 setItems.push(pub.items);
+setSlugs.push(folderSlug);
 let simNote = '';
 if (simulatedCount > 0) {
   const sim = await simulatedItems(simulatedCount, sampleMs, args.only, seedFrom);
@@ -206,10 +239,28 @@ if (simulatedCount > 0) {
   else {
     sets.push(scoreSet(`simulated: ${simulatedCount} rooms × ${SIM_DURATION_MS / 60_000} min (core/scenario, seeds ${seedFrom}–${seedFrom + simulatedCount - 1})`, sim.items, sim.warnings));
     setItems.push(sim.items);
+    setSlugs.push('simulated');
   }
 }
+/** The live set's index in `sets` and its targets per Crest profile. */
+let liveAt = -1;
+const liveChecks: Record<string, TargetCheck[]> = {};
+if (liveCount > 0) {
+  const series = liveSet(liveCount, liveSeedFrom, liveStep);
+  if (args['export-sim']) {
+    const dir = resolve(args['export-sim']);
+    writeLiveFolder(dir, series, liveSeedFrom);
+    console.log(`live set (${series.length} rooms, ${liveStep} ms rows) → ${dir}\n`);
+  }
+  const live = seriesItems(series.map(liveLoaded), rowMsArg, engineConfig('balanced'), args.only);
+  liveAt = sets.length;
+  sets.push(scoreSet(liveSetTitle(series, liveSeedFrom, liveStep), live.items, live.warnings));
+  setItems.push(live.items);
+  setSlugs.push('live');
+  for (const det of crestNames) liveChecks[det] = liveTargets(sets[liveAt]!.aggregate[det]!, liveStep);
+}
 
-for (const s of sets) {
+for (const [i, s] of sets.entries()) {
   if (s.warnings.length) {
     console.log(`warnings (${s.name}):`);
     for (const w of s.warnings) console.log(`  - ${w}`);
@@ -217,6 +268,7 @@ for (const s of sets) {
   }
   console.log(formatSetTable(s));
   console.log(`crest replay row step: ${s.steps}`);
+  if (i === liveAt && liveChecks['crest-balanced']) console.log(formatTargets('crest-balanced', liveChecks['crest-balanced'], liveStep));
   console.log('');
 }
 if (simNote) console.log(simNote);
@@ -251,7 +303,7 @@ if (!args['no-sweep']) {
     const seconds = (performance.now() - t0) / 1000;
     console.log('');
     console.log(formatRates(`${s.name} (swept in ${seconds.toFixed(1)} s)`, points, picks));
-    sweeps.push({ set: s.name, slug: i === 0 ? folderSlug : 'simulated', points, picks: Object.fromEntries(picks), seconds });
+    sweeps.push({ set: s.name, slug: setSlugs[i]!, points, picks: Object.fromEntries(picks), seconds });
   });
   console.log('');
 }
@@ -286,6 +338,7 @@ writeFileSync(
         steps: s.steps,
       })),
       alarmOn,
+      live: liveAt < 0 ? null : { rooms: liveCount, firstSeed: liveSeedFrom, stepMs: liveStep, targets: liveChecks },
       rates: RATES.map((r) => r.label),
       sweeps,
     },
