@@ -215,13 +215,13 @@ function riseLabels(plan: LiveRoomPlan, sec: FlowSeconds): LiveRiseLabel[] {
 /** The platform's count for the row at second s, through the room's glitches; null: the report was dropped. */
 function reportedAt(room: LiveRoom, s: number): number | null {
   const r = (x: number) => room.seconds.reported[Math.max(-FLOW_PRE_S, x) + FLOW_PRE_S]!;
-  let v: number | null = r(s);
-  for (const g of room.plan.glitches) {
-    if (g.kind === 'drop' && g.atS === s) return null;
-    if (g.kind === 'repeat' && g.atS === s) v = r(s - REPORT_GRID_S);
-    if (g.kind === 'freeze' && s >= g.startS && s < g.startS + g.durationS) v = r(g.startS);
-  }
-  return v;
+  const gs = room.plan.glitches;
+  if (gs.some((g) => g.kind === 'drop' && g.atS === s)) return null;
+  // A frozen count wins over a stale repeat inside it: the platform sends the one stuck value.
+  const frozen = gs.find((g) => g.kind === 'freeze' && s >= g.startS && s < g.startS + g.durationS);
+  if (frozen && frozen.kind === 'freeze') return r(frozen.startS);
+  if (gs.some((g) => g.kind === 'repeat' && g.atS === s)) return r(s - REPORT_GRID_S);
+  return r(s);
 }
 
 /** Room `room` as rows every `stepMs` (1000 or 5000), with its labels.json entry. */
