@@ -4,6 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveSet } from '../../core/scenario/live-set.ts';
+import { engineConfig } from '../../config/config.ts';
+import { loadEngine, type CrestRun } from './crest-replay.ts';
+import { publicItems, seriesItems } from './items.ts';
 import { liveLoaded, liveTargets, writeLiveFolder } from './live.ts';
 import { loadFolder } from './load.ts';
 import { aggregate, scoreSeries } from './score.ts';
@@ -28,6 +31,33 @@ test('--export-sim round-trips: the folder loads (load.ts) into exactly the seri
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+test('an exported folder replays as the live section did: same baseline counts, same crest windows', async () => {
+  const { engine, reason } = await loadEngine();
+  assert.ok(engine, reason);
+  const cfg = engineConfig('balanced');
+  // Seed 1 (leading columns, a dropped row) and 2 (concurrency only).
+  const series = liveSet(2, 1, 5000);
+  const dir = mkdtempSync(join(tmpdir(), 'crest-live-'));
+  try {
+    writeLiveFolder(dir, series, 1);
+    const fromFolder = publicItems(dir, undefined, cfg).items;
+    const inMemory = seriesItems(series.map(liveLoaded), undefined, cfg).items;
+    assert.deepEqual(fromFolder.map((i) => [i.name, i.rowMs, i.rowMsFrom, i.leading]), inMemory.map((i) => [i.name, 5000, 'step_ms', i.leading]));
+    assert.deepEqual(inMemory.map((i) => i.leading), [true, false]);
+    let windows = 0;
+    for (const [k, it] of inMemory.entries()) {
+      assert.deepEqual(fromFolder[k]!.counts, it.counts);
+      assert.deepEqual(fromFolder[k]!.labels, it.labels);
+      const run: CrestRun = it.crest(engine, cfg).run;
+      assert.deepEqual(fromFolder[k]!.crest(engine, cfg).run.windows, run.windows, `${it.name}: the same windows`);
+      windows += run.windows.length;
+    }
+    assert.ok(windows > 0, 'the replays called something, so equal windows say something');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
