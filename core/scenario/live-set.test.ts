@@ -191,5 +191,5 @@ test('glitches show in the rows: a frozen count repeats, a dropped report is a m
       }
     }
   }
-  assert.ok(froze > 0 && dropped > 0);
+  assert.ok(froze > 0 && dropped > 0, `the seeds hold a freeze (${froze}) and a dropped stretch (${dropped})`);
 });
