@@ -330,3 +330,44 @@ describe('a slow build-up', () => {
     assert.ok(!rising || sec(rising.ts)! >= 960, `unexpectedly called at ${sec(rising?.ts ?? null)} s`);
   });
 });
+
+describe('a giveaway crowd (the surge rule: measured, not yet in the profiles — docs/detector.md)', () => {
+  const surgeCfg: DetectorConfig = { ...cfg, surgeSamples: 30, surgeStep: 0.1, surgeKeep: 0.7, surgeHoldSamples: 180 };
+  /** 5,000 viewers ±0.5 %, 10 min flat; a crowd of +60 % pours in (arrivals decaying over 30 s), sits until the
+   * draw at +150 s, then leaves within a minute. */
+  function giveaway(seed = 5): number[] {
+    const n = noise(seed);
+    const s: number[] = [];
+    for (let i = 0; i < 600; i++) s.push(5_000 + n(8));
+    for (let i = 0; i < 150; i++) s.push(5_000 + 3_000 * (1 - Math.exp(-i / 30)) + n(8));
+    const top = 5_000 + 3_000 * (1 - Math.exp(-150 / 30));
+    for (let i = 0; i < 60; i++) s.push(top - (top - 5_150) * (i / 60) + n(8));
+    for (let i = 0; i < 300; i++) s.push(5_150 + n(8));
+    return s;
+  }
+  /** The same room and size of crowd as a build-up: +60 % over 4 min at a steady pace, then a plateau. */
+  function buildUp(seed = 5): number[] {
+    const n = noise(seed);
+    const s: number[] = [];
+    for (let i = 0; i < 600; i++) s.push(5_000 + n(8));
+    for (let i = 0; i < 240; i++) s.push(5_000 + 3_000 * (i / 240) + n(8));
+    for (let i = 0; i < 300; i++) s.push(8_000 + n(8));
+    return s;
+  }
+
+  test('is never called rising: it arrives ever slower, where a build-up keeps its pace', () => {
+    const evs = run(giveaway(), surgeCfg);
+    assert.equal(evs.filter((e) => e.kind === 'rising').length, 0, `called: ${JSON.stringify(transitions(evs).map((e) => [e.kind, sec(e.ts)]))}`);
+  });
+
+  test('without the surge rule the same crowd is called rising before the draw', () => {
+    const rising = run(giveaway(), cfg).find((e) => e.kind === 'rising');
+    assert.ok(rising && sec(rising.ts)! < 750, `expected a call before the draw at 750 s, got ${sec(rising?.ts ?? null)}`);
+  });
+
+  test('a build-up of the same size at a steady pace is still called, within two minutes of its start', () => {
+    const rising = run(buildUp(), surgeCfg).find((e) => e.kind === 'rising');
+    assert.ok(rising, 'the build-up was called');
+    assert.ok(sec(rising.ts)! - 600 <= 120, `called ${sec(rising.ts)! - 600} s after the start`);
+  });
+});

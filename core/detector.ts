@@ -116,6 +116,10 @@ export interface DetectorState {
   lowTs: number;
   /** First sample since `lowTs` at which m stepped up by ≥ jumpStep·B in one sample (-1: the rise has no jump). */
   jumpTs: number;
+  /** First surge of the current rise (-1: none) and its largest gain of the despiked level over `surgeSamples`
+   * (both absent in a state checkpointed before surges existed). */
+  surgeTs?: number;
+  surgeMax?: number;
   /** Mean |x − B| while idle (EWMA over baselineSamples, clipped): the room's wander around its baseline. */
   spread: number;
   above: number;
@@ -325,8 +329,18 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     if (m <= B || st.lowTs < 0) {
       st.lowTs = ts;
       st.jumpTs = -1;
+      st.surgeTs = -1;
+      st.surgeMax = 0;
     }
     if (st.jumpTs < 0 && dm >= cfg.jumpStep * Math.max(B, 1)) st.jumpTs = ts;
+    // A surge: a gain of `surgeStep` of the baseline within `surgeSamples` (a giveaway crowd pours in over half a
+    // minute; on a 5 s report grid it is never one step). Its fastest gain is kept for the pace check below.
+    const sw = cfg.surgeSamples;
+    if (sw !== undefined) {
+      const g = m - (st.riseLen > sw ? riseAt(st, st.riseLen - 1 - sw) : B);
+      if (g > (st.surgeMax ?? 0)) st.surgeMax = g;
+      if ((st.surgeTs ?? -1) < 0 && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
+    }
     risePush(st, m);
     earlyStep(st, ts, m, level, B, thr, cfg, out);
     if (st.n <= cfg.warmupSamples || level - B < thr) {
@@ -351,6 +365,16 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     if (m - B < cfg.confirmLift * B) return;
     if (ts - st.lowTs < cfg.minRiseSamples * cfg.sampleMs) return;
     if (st.jumpTs >= 0 && ts - st.jumpTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
+    // After a surge the rise must still be climbing at `surgeKeep` of its fastest pace: a giveaway crowd pours in at
+    // once and ever slower (then sits until the draw); a build-up keeps its pace or speeds up toward the launch.
+    // A crowd still there `surgeHoldSamples` after its surge stayed past any draw: called then, late.
+    const surgeTs = st.surgeTs ?? -1;
+    const young = surgeTs >= 0 && ts - surgeTs < (cfg.surgeHoldSamples ?? Infinity) * cfg.sampleMs;
+    if (surgeTs >= 0 && ts - surgeTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
+    if (young && cfg.surgeKeep !== undefined && st.riseLen > (cfg.surgeSamples ?? 30)) {
+      const g = m - riseAt(st, st.riseLen - 1 - (cfg.surgeSamples ?? 30));
+      if (g < cfg.surgeKeep * (st.surgeMax ?? 0)) return;
+    }
     // A building call confirmed: the same window goes on, from the call's onset and first detection.
     const call = st.early!.call;
     st.early!.call = null;
@@ -479,7 +503,8 @@ function earlyStep(
   if (leadRatio(lead, LEAD_ORGANIC, cfg) >= cfg.leadAbruptRatio || leadRatio(lead, LEAD_ACT, cfg) >= cfg.leadAbruptRatio) e.abruptTs = ts;
   const abrupt = (e.abruptTs ?? -1) >= 0 && ts - e.abruptTs! < cfg.jumpConfirmSamples * cfg.sampleMs;
   e.leadRun = agree && !abrupt ? (e.leadRun ?? 0) + 1 : 0;
-  if (e.leadRun < cfg.leadHoldSamples || m < B || !e.armed || st.jumpTs >= 0) return;
+  // A rise that jumped or surged is a crowd until the confirmed stage says otherwise: no early call on it.
+  if (e.leadRun < cfg.leadHoldSamples || m < B || !e.armed || st.jumpTs >= 0 || (st.surgeTs ?? -1) >= 0) return;
   const recent = Math.min(st.riseLen, cfg.earlySlopeSamples);
   if (fit(st, st.riseLen - recent, recent).slope < 0) return;
   // How far past its thresholds the evidence is: 0.5 at the bare minimum, toward 0.9 with twice the z's.

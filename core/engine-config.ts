@@ -43,6 +43,14 @@ export interface DetectorConfig {
   /** A rise in which the despiked count stepped up by at least this fraction of the baseline in one sample is a
    * jump (a giveaway crowd, a platform count jump)... */
   jumpStep: number;
+  /** A gain of `surgeStep` of the baseline within `surgeSamples` is a jump too (absent: only one-sample steps). */
+  surgeSamples?: number;
+  surgeStep?: number;
+  /** After a jump, `rising` also needs the last `surgeSamples` to have gained at least this share of the rise's
+   * fastest such gain (still climbing at pace, not a crowd settling until a draw). Absent: no such check. */
+  surgeKeep?: number;
+  /** ...for this many samples after the jump; a crowd still there after that stayed past any draw. */
+  surgeHoldSamples?: number;
   /** ...and must then have held this many samples since its first jump before `rising` is emitted. */
   jumpConfirmSamples: number;
   /** Samples without growth while rising after which the crest is called a peak (plateau) even without a drop. */
