@@ -61,6 +61,11 @@ export const DETECTOR_PROFILES = {
     confirmLift: 0.3,
     minRiseSamples: 40,
     jumpConfirmSamples: 45,
+    surgeSamples: 30,
+    surgeStep: 0.1,
+    surgeAbrupt: 0.3,
+    surgeKeep: 0.7,
+    surgeHoldSamples: 180,
   },
 } as const satisfies Record<string, DetectorConfig>;
 

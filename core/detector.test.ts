@@ -306,18 +306,18 @@ describe('detector properties', () => {
   });
 });
 
-describe('a slow build-up', () => {
-  /** 10,000 viewers ±1 %, 6 min flat, then a build-up that starts at +2 %/min and accelerates to +80 % in 10 min. */
-  function slowRamp(seed = 3): number[] {
-    const n = noise(seed);
-    const s: number[] = [];
-    for (let i = 0; i < 360; i++) s.push(10_000 + n(35));
-    const k = 2.2; // curvature: slope at the start = 0.8·k/(e^k − 1) per 10 min ≈ +2.2 %/min
-    for (let i = 0; i < 600; i++) s.push(10_000 * (1 + (0.8 * Math.expm1((k * i) / 600)) / Math.expm1(k)) + n(35));
-    for (let i = 0; i < 120; i++) s.push(18_000 + n(35));
-    return s;
-  }
+/** 10,000 viewers ±1 %, 6 min flat, then a build-up that starts at +2 %/min and accelerates to +80 % in 10 min. */
+function slowRamp(seed = 3): number[] {
+  const n = noise(seed);
+  const s: number[] = [];
+  for (let i = 0; i < 360; i++) s.push(10_000 + n(35));
+  const k = 2.2; // curvature: slope at the start = 0.8·k/(e^k − 1) per 10 min ≈ +2.2 %/min
+  for (let i = 0; i < 600; i++) s.push(10_000 * (1 + (0.8 * Math.expm1((k * i) / 600)) / Math.expm1(k)) + n(35));
+  for (let i = 0; i < 120; i++) s.push(18_000 + n(35));
+  return s;
+}
 
+describe('a slow build-up', () => {
   test('is called before its top: the rise does not teach the room that it wanders', () => {
     const rising = run(slowRamp()).find((e) => e.kind === 'rising');
     assert.ok(rising, 'the build-up was called');
@@ -331,8 +331,9 @@ describe('a slow build-up', () => {
   });
 });
 
-describe('a giveaway crowd (the surge rule: measured, not yet in the profiles — docs/detector.md)', () => {
-  const surgeCfg: DetectorConfig = { ...cfg, surgeSamples: 30, surgeStep: 0.1, surgeKeep: 0.7, surgeHoldSamples: 180 };
+describe('a giveaway crowd (the surge rule: in the conservative profile — docs/detector.md)', () => {
+  const surgeCfg: DetectorConfig = DETECTOR_PROFILES.conservative;
+  const noSurge: DetectorConfig = { ...surgeCfg, surgeSamples: undefined, surgeKeep: undefined, surgeHoldSamples: undefined };
   /** 5,000 viewers ±0.5 %, 10 min flat; a crowd of +60 % pours in (arrivals decaying over 30 s), sits until the
    * draw at +150 s, then leaves within a minute. */
   function giveaway(seed = 5): number[] {
@@ -345,15 +346,6 @@ describe('a giveaway crowd (the surge rule: measured, not yet in the profiles �
     for (let i = 0; i < 300; i++) s.push(5_150 + n(8));
     return s;
   }
-  /** The same room and size of crowd as a build-up: +60 % over 4 min at a steady pace, then a plateau. */
-  function buildUp(seed = 5): number[] {
-    const n = noise(seed);
-    const s: number[] = [];
-    for (let i = 0; i < 600; i++) s.push(5_000 + n(8));
-    for (let i = 0; i < 240; i++) s.push(5_000 + 3_000 * (i / 240) + n(8));
-    for (let i = 0; i < 300; i++) s.push(8_000 + n(8));
-    return s;
-  }
 
   test('is never called rising: it arrives ever slower, where a build-up keeps its pace', () => {
     const evs = run(giveaway(), surgeCfg);
@@ -361,13 +353,37 @@ describe('a giveaway crowd (the surge rule: measured, not yet in the profiles �
   });
 
   test('without the surge rule the same crowd is called rising before the draw', () => {
-    const rising = run(giveaway(), cfg).find((e) => e.kind === 'rising');
+    const rising = run(giveaway(), noSurge).find((e) => e.kind === 'rising');
     assert.ok(rising && sec(rising.ts)! < 750, `expected a call before the draw at 750 s, got ${sec(rising?.ts ?? null)}`);
   });
 
-  test('a build-up of the same size at a steady pace is still called, within two minutes of its start', () => {
-    const rising = run(buildUp(), surgeCfg).find((e) => e.kind === 'rising');
-    assert.ok(rising, 'the build-up was called');
-    assert.ok(sec(rising.ts)! - 600 <= 120, `called ${sec(rising.ts)! - 600} s after the start`);
+  /** The same room and crowd as a build-up over 4 min: `shape` maps the ramp's progress 0..1 to its share of the rise. */
+  function buildUp(shape: (u: number) => number, seed = 5): number[] {
+    const n = noise(seed);
+    const s: number[] = [];
+    for (let i = 0; i < 600; i++) s.push(5_000 + n(8));
+    for (let i = 0; i < 240; i++) s.push(5_000 + 3_000 * shape(i / 240) + n(8));
+    for (let i = 0; i < 300; i++) s.push(8_000 + n(8));
+    return s;
+  }
+  const calledAfterStart = (s: number[], c: DetectorConfig) => {
+    const rising = run(s, c).find((e) => e.kind === 'rising');
+    return rising ? sec(rising.ts)! - 600 : null;
+  };
+
+  test('a build-up of the same size at a steady pace is called as early as without the rule, within three minutes', () => {
+    const steady = buildUp((u) => u);
+    const at = calledAfterStart(steady, surgeCfg);
+    assert.ok(at !== null && at <= 180, `called ${at} s after the start`);
+    assert.equal(at, calledAfterStart(steady, noSurge));
+  });
+
+  test('a build-up that speeds up toward its launch is no surge (abrupt only): called as early as without the rule', () => {
+    const speeding = buildUp((u) => u * u);
+    const at = calledAfterStart(speeding, surgeCfg);
+    assert.ok(at !== null, 'the build-up was called');
+    assert.equal(at, calledAfterStart(speeding, noSurge));
+    const noAbrupt = calledAfterStart(speeding, { ...surgeCfg, surgeAbrupt: undefined });
+    assert.ok(noAbrupt === null || noAbrupt > at, `without the abrupt test the rule delays it: ${noAbrupt} s vs ${at} s`);
   });
 });

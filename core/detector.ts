@@ -337,9 +337,13 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     // minute; on a 5 s report grid it is never one step). Its fastest gain is kept for the pace check below.
     const sw = cfg.surgeSamples;
     if (sw !== undefined) {
-      const g = m - (st.riseLen > sw ? riseAt(st, st.riseLen - 1 - sw) : B);
+      const mid = st.riseLen > sw ? riseAt(st, st.riseLen - 1 - sw) : B;
+      const g = m - mid;
       if (g > (st.surgeMax ?? 0)) st.surgeMax = g;
-      if ((st.surgeTs ?? -1) < 0 && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
+      // Abrupt only: a build-up that speeds up toward its launch gained nearly as much in the window before.
+      const before = mid - (st.riseLen > 2 * sw ? riseAt(st, st.riseLen - 1 - 2 * sw) : B);
+      const abrupt = cfg.surgeAbrupt === undefined || before < cfg.surgeAbrupt * g;
+      if ((st.surgeTs ?? -1) < 0 && abrupt && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
     }
     risePush(st, m);
     earlyStep(st, ts, m, level, B, thr, cfg, out);

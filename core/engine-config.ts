@@ -46,6 +46,8 @@ export interface DetectorConfig {
   /** A gain of `surgeStep` of the baseline within `surgeSamples` is a jump too (absent: only one-sample steps). */
   surgeSamples?: number;
   surgeStep?: number;
+  /** ...and only when the `surgeSamples` before it gained less than this share of its gain (absent: any such gain). */
+  surgeAbrupt?: number;
   /** After a jump, `rising` also needs the last `surgeSamples` to have gained at least this share of the rise's
    * fastest such gain (still climbing at pace, not a crowd settling until a draw). Absent: no such check. */
   surgeKeep?: number;
