@@ -2,11 +2,10 @@
  * The ad buyer's alert feed: "boost now" (green: reason, confidence, forecast peak, suggested boost
  * length) and "stop boost" (red), newest first, expired ones dimmed. Emits `crest-ack`.
  */
-import { LitElement, css, html } from 'lit';
+import { css, html } from 'lit';
+import { RoomView } from './live-view.ts';
 import type { Ack, RoomMetrics, Suggestion } from '../core/protocol.ts';
 import { ackEvent, renderAck } from './ack-view.ts';
-import type { AckStatus, ConnState } from './connection-controller.ts';
-import type { I18n } from './i18n.ts';
 import { viewHref } from './session.ts';
 import { pageFrame, shared, tokens } from './theme.ts';
 import './crest-connection-state.ts';
@@ -14,41 +13,24 @@ import './crest-lang-toggle.ts';
 
 const MAX_CARDS = 100;
 
-export class CrestBuyerFeed extends LitElement {
+export class CrestBuyerFeed extends RoomView {
   static override properties = {
-    roomId: { attribute: 'room-id' },
     suggestions: { attribute: false },
     acks: { attribute: false },
-    ackStatus: { attribute: false },
     metrics: { attribute: false },
     now: { type: Number },
-    state: {},
-    error: {},
-    token: {},
-    i18n: { attribute: false },
   };
-  declare roomId: string;
   declare suggestions: readonly Suggestion[];
   declare acks: ReadonlyMap<string, Ack>;
-  declare ackStatus: ReadonlyMap<string, AckStatus>;
   declare metrics: RoomMetrics | null;
   declare now: number;
-  declare state: ConnState;
-  declare error: string | null;
-  declare token: string | null;
-  declare i18n: I18n;
 
   constructor() {
     super();
-    this.roomId = '';
     this.suggestions = [];
     this.acks = new Map();
-    this.ackStatus = new Map();
     this.metrics = null;
     this.now = 0;
-    this.state = 'connecting';
-    this.error = null;
-    this.token = null;
   }
 
   static override styles = [

@@ -1,52 +1,31 @@
 /** A dot and a word for the link to the server: live, connecting, reconnecting, offline or the error. */
-import { LitElement, css, html } from 'lit';
-import type { ConnState } from './connection-controller.ts';
-import type { I18n } from './i18n.ts';
-import { tokens } from './theme.ts';
+import { css, html } from 'lit';
+import { LiveView } from './live-view.ts';
+import { statusDot, tokens } from './theme.ts';
 
-export class CrestConnectionState extends LitElement {
+export class CrestConnectionState extends LiveView {
   static override properties = {
-    state: {},
-    error: {},
-    i18n: { attribute: false },
     compact: { type: Boolean, reflect: true },
   };
-  declare state: ConnState;
-  declare error: string | null;
-  declare i18n: I18n;
   /** Dot only while connected (the host cue overlay); the words appear as soon as something is wrong. */
   declare compact: boolean;
 
   constructor() {
     super();
-    this.state = 'connecting';
-    this.error = null;
     this.compact = false;
   }
 
   static override styles = [
     tokens,
+    statusDot,
     css`
       :host {
-        display: inline-flex;
-        min-width: 0;
         color: inherit;
       }
       span {
-        display: inline-flex;
-        align-items: center;
-        gap: 6px;
         font-size: 13px;
         line-height: 1.3;
-        min-width: 0;
         color: inherit;
-      }
-      i {
-        flex: none;
-        width: 9px;
-        height: 9px;
-        border-radius: 50%;
-        background: var(--c-faint);
       }
       b {
         font-weight: 500;

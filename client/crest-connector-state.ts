@@ -6,7 +6,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import type { ConnectorState } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
-import { tokens } from './theme.ts';
+import { statusDot, tokens } from './theme.ts';
 
 export class CrestConnectorState extends LitElement {
   static override properties = { connector: { attribute: false }, i18n: { attribute: false } };
@@ -20,27 +20,19 @@ export class CrestConnectorState extends LitElement {
 
   static override styles = [
     tokens,
+    statusDot,
     css`
       :host {
-        display: inline-flex;
-        min-width: 0;
         font-size: 13px;
       }
       span {
-        display: inline-flex;
-        align-items: center;
-        gap: 6px;
-        min-width: 0;
         padding: 2px 8px;
         border-radius: 12px;
         border: 1px solid var(--c-border);
       }
       i {
-        flex: none;
         width: 8px;
         height: 8px;
-        border-radius: 50%;
-        background: var(--c-faint);
       }
       [data-status='connected'] i {
         background: var(--c-go);

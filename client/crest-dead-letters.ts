@@ -8,7 +8,7 @@ import { LitElement, css, html } from 'lit';
 import type { DeadLetter } from '../workers/alert-worker.ts';
 import type { I18n } from './i18n.ts';
 import { PollController } from './poll-controller.ts';
-import { shared, tokens } from './theme.ts';
+import { cardBody, shared, tokens } from './theme.ts';
 
 /** Dead letters appear minutes after the fact (after every retry): a slow poll is enough. */
 const POLL_MS = 10_000;
@@ -38,11 +38,8 @@ export class CrestDeadLetters extends LitElement {
   static override styles = [
     tokens,
     shared,
+    cardBody,
     css`
-      :host {
-        display: block;
-        padding: 12px;
-      }
       ul {
         list-style: none;
         margin: 8px 0 0;
@@ -63,10 +60,6 @@ export class CrestDeadLetters extends LitElement {
       .why {
         color: var(--c-stop);
         overflow-wrap: anywhere;
-      }
-      p {
-        margin: 8px 0 0;
-        font-size: 13px;
       }
     `,
   ];

@@ -3,10 +3,9 @@
  * source (`transparent`: no background, outlined text). Shows the newest unexpired host cue, or a calm
  * idle line when there is nothing to do.
  */
-import { LitElement, css, html } from 'lit';
+import { css, html } from 'lit';
+import { LiveView } from './live-view.ts';
 import type { RoomMetrics, Suggestion } from '../core/protocol.ts';
-import type { ConnState } from './connection-controller.ts';
-import type { I18n } from './i18n.ts';
 import { tokens } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
@@ -35,23 +34,17 @@ function clock(ms: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
-export class CrestHostCue extends LitElement {
+export class CrestHostCue extends LiveView {
   static override properties = {
     suggestions: { attribute: false },
     metrics: { attribute: false },
     now: { type: Number },
     transparent: { type: Boolean, reflect: true },
-    state: {},
-    error: {},
-    i18n: { attribute: false },
   };
   declare suggestions: readonly Suggestion[];
   declare metrics: RoomMetrics | null;
   declare now: number;
   declare transparent: boolean;
-  declare state: ConnState;
-  declare error: string | null;
-  declare i18n: I18n;
 
   constructor() {
     super();
@@ -59,8 +52,6 @@ export class CrestHostCue extends LitElement {
     this.metrics = null;
     this.now = 0;
     this.transparent = false;
-    this.state = 'connecting';
-    this.error = null;
   }
 
   static override styles = [

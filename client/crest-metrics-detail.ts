@@ -10,7 +10,7 @@ import type { TrafficSource } from '../core/events.ts';
 import type { RoomMetrics } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
 import { PollController } from './poll-controller.ts';
-import { shared, tokens } from './theme.ts';
+import { cardBody, dataTable, shared, tokens } from './theme.ts';
 // Already loaded by the app shell (a no-op at run time). Reaching it from here too keeps Lit, the theme and
 // the toggle in one shared chunk: without it esbuild splits the toggle off and every first load pays a file.
 import './crest-lang-toggle.ts';
@@ -84,33 +84,19 @@ export class CrestMetricsDetail extends LitElement {
   static override styles = [
     tokens,
     shared,
+    cardBody,
+    dataTable,
     css`
-      :host {
-        display: block;
-        padding: 12px;
-        min-width: 0;
-      }
-      .scroll {
-        overflow-x: auto;
-      }
       table {
-        width: 100%;
-        border-collapse: collapse;
-        font-size: 13px;
         margin-top: 8px;
       }
       th {
-        font-weight: 500;
-        color: var(--c-muted);
-        font-size: 12px;
         padding: 4px 0 6px 8px;
         text-align: right;
       }
       td {
         padding: 6px 0 6px 8px;
-        border-top: 1px solid var(--c-border);
         text-align: right;
-        white-space: nowrap;
       }
       th:first-child,
       td:first-child {
@@ -130,10 +116,6 @@ export class CrestMetricsDetail extends LitElement {
       }
       dd {
         margin: 0;
-      }
-      p {
-        margin: 8px 0 0;
-        font-size: 13px;
       }
     `,
   ];

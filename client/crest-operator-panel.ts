@@ -3,12 +3,11 @@
  * webhook alerts the room's alert rules held), the plan, failed webhook deliveries, the connector state,
  * and the stream-to-date details, fetched only when the operator opens them.
  */
-import { LitElement, css, html } from 'lit';
+import { css, html } from 'lit';
+import { RoomView } from './live-view.ts';
 import type { ConnectorState, SeriesPoint, SeriesResolution } from '../core/protocol.ts';
 import type { HoldRecord } from '../server/webhook-rules.ts';
-import type { AckStatus, ConnState } from './connection-controller.ts';
 import type { ResolutionEvent } from './crest-concurrency-chart.ts';
-import type { I18n } from './i18n.ts';
 import { PollController } from './poll-controller.ts';
 import { EMPTY_ROOM, type RoomState } from './room-state.ts';
 import { viewHref } from './session.ts';
@@ -27,28 +26,16 @@ const SERIES_POLL_MS = 10_000;
 /** Holds are decided by the alert worker a moment after a suggestion: a slow poll marks them soon enough. */
 const HOLDS_POLL_MS = 10_000;
 
-export class CrestOperatorPanel extends LitElement {
+export class CrestOperatorPanel extends RoomView {
   static override properties = {
-    roomId: { attribute: 'room-id' },
     room: { attribute: false },
-    ackStatus: { attribute: false },
-    state: {},
-    error: {},
-    token: {},
     connector: { attribute: false },
-    i18n: { attribute: false },
     resolution: { state: true },
     details: { state: true },
   };
-  declare roomId: string;
   declare room: RoomState;
-  declare ackStatus: ReadonlyMap<string, AckStatus>;
-  declare state: ConnState;
-  declare error: string | null;
-  declare token: string | null;
   /** The room's platform connector, null when it has none. */
   declare connector: (ConnectorState & { stale: boolean }) | null;
-  declare i18n: I18n;
   /** The chart's resolution: '1s' draws the live series from the socket; 10 s / 1 min are polled. */
   declare resolution: SeriesResolution;
   /** The details card: false while closed, 'loading' while its chunk is fetched, true once on screen. */
@@ -59,12 +46,7 @@ export class CrestOperatorPanel extends LitElement {
 
   constructor() {
     super();
-    this.roomId = '';
     this.room = EMPTY_ROOM;
-    this.ackStatus = new Map();
-    this.state = 'connecting';
-    this.error = null;
-    this.token = null;
     this.connector = null;
     this.resolution = '1s';
     this.details = false;

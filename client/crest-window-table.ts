@@ -2,7 +2,7 @@
 import { LitElement, css, html } from 'lit';
 import type { HighlightWindow } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
-import { shared, tokens } from './theme.ts';
+import { cardBody, dataTable, shared, tokens } from './theme.ts';
 
 export class CrestWindowTable extends LitElement {
   static override properties = {
@@ -20,33 +20,18 @@ export class CrestWindowTable extends LitElement {
   static override styles = [
     tokens,
     shared,
+    cardBody,
+    dataTable,
     css`
-      :host {
-        display: block;
-        padding: 12px;
-        min-width: 0;
-      }
       .scroll {
-        overflow-x: auto;
         margin-top: 8px;
-      }
-      table {
-        width: 100%;
-        border-collapse: collapse;
-        font-size: 13px;
       }
       th {
         text-align: left;
-        font-weight: 500;
-        color: var(--c-muted);
-        font-size: 12px;
         padding: 4px 8px 6px 0;
-        white-space: nowrap;
       }
       td {
         padding: 7px 8px 7px 0;
-        border-top: 1px solid var(--c-border);
-        white-space: nowrap;
         vertical-align: top;
       }
       .r {

@@ -137,3 +137,59 @@ export const shared = css`
     font-variant-numeric: tabular-nums;
   }
 `;
+
+/** The body of a card that holds one list or table: it may shrink in the grid and scroll its table sideways. */
+export const cardBody = css`
+  :host {
+    display: block;
+    padding: 12px;
+    min-width: 0;
+  }
+  .scroll {
+    overflow-x: auto;
+  }
+  p {
+    margin: 8px 0 0;
+    font-size: 13px;
+  }
+`;
+
+/** A compact figures table: muted headings, a rule between rows, no wrapping (the card scrolls instead). */
+export const dataTable = css`
+  table {
+    width: 100%;
+    border-collapse: collapse;
+    font-size: 13px;
+  }
+  th {
+    font-weight: 500;
+    color: var(--c-muted);
+    font-size: 12px;
+    white-space: nowrap;
+  }
+  td {
+    border-top: 1px solid var(--c-border);
+    white-space: nowrap;
+  }
+`;
+
+/** A status pill: a coloured dot before a word (the dot's colour is the component's). */
+export const statusDot = css`
+  :host {
+    display: inline-flex;
+    min-width: 0;
+  }
+  span {
+    display: inline-flex;
+    align-items: center;
+    gap: 6px;
+    min-width: 0;
+  }
+  i {
+    flex: none;
+    width: 9px;
+    height: 9px;
+    border-radius: 50%;
+    background: var(--c-faint);
+  }
+`;

@@ -413,15 +413,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
   const thr = w.threshold;
   if (st.phase === 1) {
     risePush(st, m);
-    if (level > w.maxLevel) w.maxLevel = level;
-    if (m > w.peak) {
-      w.peak = m;
-      w.peakTs = ts;
-    }
-    if (level >= w.growthRef + 0.25 * thr) {
-      w.growthRef = level;
-      w.growthTs = ts;
-    }
+    trackCrest(w, ts, m, level, thr);
     const drop = Math.max(cfg.peakDrop * w.maxLevel, 2 * sigma);
     const flatFor = (ts - w.growthTs) / cfg.sampleMs;
     if (w.maxLevel - level >= drop || flatFor >= cfg.peakFlatSamples) {
@@ -476,15 +468,7 @@ function earlyStep(
   if (m <= B) e.armed = true;
   const call = e.call;
   if (call) {
-    if (level > call.maxLevel) call.maxLevel = level;
-    if (m > call.peak) {
-      call.peak = m;
-      call.peakTs = ts;
-    }
-    if (level >= call.growthRef + 0.25 * thr) {
-      call.growthRef = level;
-      call.growthTs = ts;
-    }
+    trackCrest(call, ts, m, level, thr);
     const s = cfg.sampleMs;
     const wander = Math.max(st.spread / 0.8, 0.01 * B, 1);
     const gain = call.maxLevel - call.baseline;
@@ -675,6 +659,25 @@ function risePush(st: DetectorState, m: number): void {
 }
 
 /** i-th rise sample, oldest first. */
+/** An open window's or early call's crest so far; growth counts only a gain of a quarter threshold (not noise). */
+function trackCrest(
+  c: { maxLevel: number; peak: number; peakTs: number; growthRef: number; growthTs: number },
+  ts: number,
+  m: number,
+  level: number,
+  thr: number,
+): void {
+  if (level > c.maxLevel) c.maxLevel = level;
+  if (m > c.peak) {
+    c.peak = m;
+    c.peakTs = ts;
+  }
+  if (level >= c.growthRef + 0.25 * thr) {
+    c.growthRef = level;
+    c.growthTs = ts;
+  }
+}
+
 function riseAt(st: DetectorState, i: number): number {
   return st.riseLen < RISE_CAP ? st.rise[i] : st.rise[(st.riseHead + i) % RISE_CAP];
 }

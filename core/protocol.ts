@@ -14,7 +14,20 @@ export type Audience = 'operator' | 'host' | 'buyer';
 export type PerSource = Record<TrafficSource, number>;
 
 /** Live figures for one room at one event-time instant (DESIGN §5). Money in minor units. */
-export interface RoomMetrics {
+/** Interaction and event counts: the same names in the room state and in the metrics sent from it. */
+export interface RoomCounts {
+  likes: number;
+  comments: number;
+  shares: number;
+  follows: number;
+  gifts: number;
+  /** Events accepted into the room state, late events among them (counted, not re-windowed). */
+  events: number;
+  lateEvents: number;
+  duplicateEvents: number;
+}
+
+export interface RoomMetrics extends RoomCounts {
   /** Event time these figures are for (ms since epoch). */
   ts: number;
   concurrency: number;
@@ -40,15 +53,6 @@ export interface RoomMetrics {
   conversion: number;
   gmvPerKWatchMin: number;
   adSpend: number;
-  likes: number;
-  comments: number;
-  shares: number;
-  follows: number;
-  gifts: number;
-  /** Events accepted into the room state, late events among them (counted, not re-windowed). */
-  events: number;
-  lateEvents: number;
-  duplicateEvents: number;
   live: boolean;
   /**
    * Event time of the stream.start the totals above count from (they are stream-to-date: each stream.start

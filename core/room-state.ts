@@ -18,7 +18,7 @@
  */
 import type { CrestEvent, TrafficSource } from './events.ts';
 import type { EngineConfig } from './engine-config.ts';
-import type { HighlightWindow, MetricsDetail, PerSource, RoomMetrics } from './protocol.ts';
+import type { HighlightWindow, MetricsDetail, PerSource, RoomCounts, RoomMetrics } from './protocol.ts';
 import { createDetector, type DetectorState } from './detector.ts';
 import {
   ADDED_MEMBER,
@@ -77,7 +77,7 @@ export const DEFAULT_LIMITS: RoomLimits = { maxSessions: 200_000, exactDistinct:
 /** Highlight windows kept in the state (the open one included). */
 export const WINDOWS_KEPT = 20;
 
-export interface RoomState {
+export interface RoomState extends RoomCounts {
   /** 2: the per-viewer part is kept apart (RoomRuntime); 1 (older checkpoints): sessions and members inside. */
   version: 2;
   room: string;
@@ -114,14 +114,6 @@ export interface RoomState {
   ordersCreated: number;
   refunds: number;
   adSpend: number;
-  likes: number;
-  comments: number;
-  shares: number;
-  follows: number;
-  gifts: number;
-  events: number;
-  lateEvents: number;
-  duplicateEvents: number;
   peakConcurrency: number;
   /** ∫ concurrency dt over the samples, in viewer-ms (watch time that platform-only rooms have too). */
   viewerMs: number;

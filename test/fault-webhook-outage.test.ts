@@ -11,15 +11,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import type { Suggestion } from '../core/protocol.ts';
-import { shardOf } from '../core/sharding.ts';
-import type { AppContext } from '../server/app-context.ts';
-import { signToken } from '../server/auth/token.ts';
-import { errorHandler } from '../server/app.ts';
 import { createLogger, silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { webhooksRouter } from '../server/routes/webhooks.ts';
@@ -28,8 +22,8 @@ import { verifySignature } from '../server/webhook-signature.ts';
 import { AlertWorker, type DeadLetter } from '../workers/alert-worker.ts';
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
+import { apiClient, emitUpdate, listenOn, startRoutersApi, stopWebhookRig, testSuggestion, testToken } from './support/webhook-harness.ts';
 
-const SECRET = 'test-token-secret-0123456789';
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
 /** Outage phase: a generous budget (10 attempts from 40 ms ≈ 40 s) so nothing is dead-lettered. */
 const patient = loadConfig({ CREST_SHARDS: '4', CREST_WEBHOOK_ATTEMPTS: '10', CREST_WEBHOOK_BACKOFF_MS: '40', CREST_WEBHOOK_TIMEOUT_MS: '1000' });
@@ -59,59 +53,14 @@ let maxInFlight = 0;
 const inFlightByPath = new Map<string, number>();
 let maxInFlightOnePath = 0;
 
-const token = (role: 'operator' | 'buyer', rooms: string[]) => signToken(SECRET, { role, rooms, ttlS: 600 });
-
-async function call(method: string, path: string, tok: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${apiUrl}/api/v1${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${tok}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-async function subscribe(tok: string, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-  const r = await call('POST', '/webhooks', tok, body);
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
-}
-
-let seq = 0;
-function suggestion(room: string): Suggestion {
-  const ts = 1_700_000_000_000 + ++seq * 1000;
-  return {
-    id: `${room}:boost.now:${ts}`,
-    room,
-    audience: 'buyer',
-    kind: 'boost.now',
-    reasonCode: 'rising',
-    params: { seq },
-    reason: 'viewers rising',
-    confidence: 0.8,
-    createdAt: ts,
-    expiresAt: ts + 300_000,
-    cooldownKey: `${room}:boost.now`,
-    windowId: null,
-    forecastPeakTs: null,
-    suggestedBoostMin: 10,
-    suppressed: null,
-  };
-}
-async function emit(s: Suggestion): Promise<void> {
-  await redis.xadd(keys.out(shardOf(s.room, patient.shards)), '*', 'r', s.room, 'u', JSON.stringify({ type: 'suggestion', room: s.room, suggestion: s }));
-}
+const { call, subscribe } = apiClient(() => apiUrl);
+const token = (role: 'operator' | 'buyer', rooms: string[]) => testToken(role, rooms);
+const suggestion = (room: string) => testSuggestion(room);
+const emit = (s: Suggestion) => emitUpdate(redis, patient.shards, { type: 'suggestion', room: s.room, suggestion: s });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ok = (path: string) => received.filter((r) => r.path === path && r.status === 200);
 const createdAtOf = (r: Received) => (JSON.parse(r.body) as { suggestion: Suggestion }).suggestion.createdAt;
-
-function listen(server: Server, port = 0): Promise<number> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => done((server.address() as AddressInfo).port));
-  });
-}
 
 function makeReceiver(): Server {
   return createServer((req, res) => {
@@ -140,7 +89,7 @@ async function receiverDown(): Promise<void> {
 }
 async function receiverUp(): Promise<void> {
   receiver = makeReceiver();
-  await listen(receiver, receiverPort);
+  await listenOn(receiver, receiverPort);
 }
 
 const startWorker = (webhook: typeof patient.webhook) =>
@@ -150,27 +99,15 @@ before(async () => {
   redisProc = await startTestRedis();
   redis = new Redis(redisProc.url);
   // The router enqueues replays with its config: the tiny budget of the exhaustion phase.
-  const ctx: AppContext = { config: tiny, tokenSecret: SECRET, tokenSecrets: [SECRET], redis, log, counters: {}, ingest: null as never, store: null as never };
-  const app = express();
-  app.use('/api/v1', webhooksRouter(ctx));
-  app.use(errorHandler(ctx));
-  api = createServer(app);
-  apiUrl = `http://127.0.0.1:${await listen(api)}`;
+  ({ server: api, url: apiUrl } = await startRoutersApi({ config: tiny, redis, log, routers: [webhooksRouter] }));
   receiver = makeReceiver();
-  receiverPort = await listen(receiver);
+  receiverPort = await listenOn(receiver);
   receiverUrl = `http://127.0.0.1:${receiverPort}`;
   worker = startWorker(patient.webhook);
   await worker.start();
 });
 
-after(async () => {
-  await worker?.stop();
-  await redis?.quit();
-  await new Promise((r) => api?.close(r));
-  receiver?.closeAllConnections();
-  await new Promise((r) => receiver?.close(r));
-  await redisProc?.cleanup();
-});
+after(() => stopWebhookRig({ worker, redis, api, receiver, redisProc }));
 
 test('receiver down (503, then refusing connections) while 4 rooms keep producing: all arrive once, in order per room, after it returns', { timeout: 60_000 }, async () => {
   const rooms = ['out-a', 'out-b', 'out-c', 'out-d'];

@@ -7,15 +7,10 @@ import { after, before, test } from 'node:test';
 import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import { shardOf } from '../core/sharding.ts';
-import type { AppContext } from '../server/app-context.ts';
-import { signToken } from '../server/auth/token.ts';
-import { errorHandler } from '../server/app.ts';
 import { createLogger, silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { webhooksRouter } from '../server/routes/webhooks.ts';
@@ -26,8 +21,8 @@ import { readSpend } from '../server/webhook-spend.ts';
 import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../workers/alert-worker.ts';
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
+import { apiClient, emitUpdate, listenOn, startRoutersApi, stopWebhookRig, testSuggestion, testToken } from './support/webhook-harness.ts';
 
-const SECRET = 'test-token-secret-0123456789';
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
 const config = loadConfig({
   CREST_SHARDS: '4',
@@ -59,64 +54,16 @@ const script = new Map<string, number[]>();
 const bodies = new Map<string, string[]>();
 const hits = (path: string) => received.filter((r) => r.path === path);
 
-const token = (role: 'operator' | 'buyer' | 'host' | 'admin', rooms: string[] | '*', sub?: string) =>
-  signToken(SECRET, { role, rooms, sub, ttlS: 600 });
-
-async function call(method: string, path: string, tok: string | null, body?: unknown, raw?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${apiUrl}/api/v1${path}`, {
-    method,
-    headers: { ...(tok ? { Authorization: `Bearer ${tok}` } : {}), 'Content-Type': 'application/json' },
-    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
-
-async function subscribe(tok: string, body: Record<string, unknown>): Promise<{ id: string; secret: string; kinds: string[]; audience: string }> {
-  const r = await call('POST', '/webhooks', tok, body);
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
-}
-
-let seq = 0;
-function suggestion(room: string, over: Partial<Suggestion> = {}): Suggestion {
-  const kind = over.kind ?? 'boost.now';
-  const ts = 1_700_000_000_000 + ++seq * 1000;
-  return {
-    // Colons on purpose: real suggestion ids have them, and BullMQ job ids may not.
-    id: `${room}:${kind}:${ts}`,
-    room,
-    audience: 'buyer',
-    kind,
-    reasonCode: 'rising',
-    params: { liftPct: 42 },
-    reason: 'viewers rising 42 % above baseline',
-    confidence: 0.8,
-    createdAt: ts,
-    expiresAt: ts + 300_000,
-    cooldownKey: `${room}:${kind}`,
-    windowId: `${room}:${ts - 20_000}`,
-    forecastPeakTs: ts + 120_000,
-    suggestedBoostMin: 10,
-    suppressed: null,
-    ...over,
-  };
-}
-
-/** What the detector does: one out-stream entry per update, on the room's shard. */
-async function emit(update: RoomUpdate): Promise<void> {
-  await redis.xadd(keys.out(shardOf(update.room, config.shards)), '*', 'r', update.room, 'u', JSON.stringify(update));
-}
+const token = testToken;
+const { call, subscribe } = apiClient(() => apiUrl);
+const suggestion = testSuggestion;
+const emit = (update: RoomUpdate) => emitUpdate(redis, config.shards, update);
 const emitSuggestion = (s: Suggestion) => emit({ type: 'suggestion', room: s.room, suggestion: s });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function deadLetters(): Promise<DeadLetter[]> {
   return (await redis.lrange(keys.webhookDeadLetters(), 0, -1)).map((s) => JSON.parse(s) as DeadLetter);
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
 const startWorker = (opts: { claimIdleMs?: number } = {}) =>
@@ -126,23 +73,8 @@ before(async () => {
   redisProc = await startTestRedis();
   redis = new Redis(redisProc.url);
 
-  const ctx: AppContext = {
-    config,
-    tokenSecret: SECRET,
-    tokenSecrets: [SECRET],
-    redis,
-    log,
-    counters: {},
-    // Not used by the webhooks router; the rooms router (for the operator log) reads the store.
-    ingest: null as never,
-    store: new RoomStore(redis, config.shards, 1_000),
-  };
-  const app = express();
-  app.use('/api/v1', roomsRouter(ctx));
-  app.use('/api/v1', webhooksRouter(ctx));
-  app.use(errorHandler(ctx));
-  api = createServer(app);
-  apiUrl = await listen(api);
+  // The rooms router (for the operator log) reads the store.
+  ({ server: api, url: apiUrl } = await startRoutersApi({ config, redis, log, store: new RoomStore(redis, config.shards, 1_000), routers: [roomsRouter, webhooksRouter] }));
 
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -158,7 +90,7 @@ before(async () => {
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status < 300 ? answer : 'nope');
     });
   });
-  receiverUrl = await listen(receiver);
+  receiverUrl = `http://127.0.0.1:${await listenOn(receiver)}`;
 
   // History: a suggestion written before the alert worker's first start is never delivered.
   await subscribe(token('buyer', ['history']), { url: `${receiverUrl}/history`, room: 'history' });
@@ -168,14 +100,7 @@ before(async () => {
   await worker.start();
 });
 
-after(async () => {
-  await worker?.stop();
-  await redis?.quit();
-  await new Promise((r) => api?.close(r));
-  receiver?.closeAllConnections();
-  await new Promise((r) => receiver?.close(r));
-  await redisProc?.cleanup();
-});
+after(() => stopWebhookRig({ worker, redis, api, receiver, redisProc }));
 
 test('a buyer subscription gets one correctly signed POST per suggestion, even when the entry is read twice', { timeout: 10_000 }, async () => {
   const sub = await subscribe(token('buyer', ['room-a']), { url: `${receiverUrl}/a`, room: 'room-a' });

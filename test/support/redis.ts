@@ -5,6 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import { RedisProcess } from '../../server/redis-process.ts';
 
 export type TestRedis = RedisProcess & { cleanup(): Promise<void> };
@@ -20,4 +22,18 @@ export async function startTestRedis(opts: { appendfsync?: 'everysec' | 'always'
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** A private redis-server and one client for the whole test file: started before its tests, stopped after. */
+export function useTestRedis(): { readonly redis: Redis; readonly server: TestRedis } {
+  const rig = {} as { redis: Redis; server: TestRedis };
+  before(async () => {
+    rig.server = await startTestRedis();
+    rig.redis = new Redis(rig.server.url);
+  });
+  after(async () => {
+    rig.redis?.disconnect();
+    await rig.server?.cleanup();
+  });
+  return rig;
 }
