@@ -4,9 +4,9 @@
  * ever touches (or flushes) a shared Redis.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export class RedisNotInstalledError extends Error {
   override name = 'RedisNotInstalledError';
@@ -81,6 +81,10 @@ export class RedisProcess {
     // client has closed. If we die without stopping it, the exit hook still takes it down.
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
+    // A supervisor that may SIGKILL us (the test runner) asks where to note the pid: redis-server rewrites its
+    // process title over its environment, so it cannot be found any other way once it has outlived us.
+    const pidsDir = process.env.CREST_CHILD_PIDS_DIR;
+    if (pidsDir && child.pid) writeFileSync(join(pidsDir, String(child.pid)), 'redis-server');
     const killOnExit = () => child.kill('SIGTERM');
     process.once('exit', killOnExit);
     child.once('exit', () => process.off('exit', killOnExit));

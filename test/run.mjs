@@ -10,7 +10,8 @@
 // not hang), and here each file's own summary is read and summed: a file that reports no summary, or exits
 // non-zero, fails the run.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const roots = ['core', 'config', 'server', 'workers', 'client', 'bench', 'test'];
@@ -27,7 +28,9 @@ function walk(dir) {
   }
 }
 roots.forEach(walk);
-const chosen = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
+// A path to a file that exists runs as given, even outside the roots or not named *.test.ts (the runner's own test).
+const named = only.filter((o) => existsSync(o) && statSync(o).isFile());
+const chosen = only.length ? [...named, ...files.filter((f) => only.some((o) => !named.includes(o) && f.includes(o)))] : files;
 if (!chosen.length) { console.error('no test files matched'); process.exit(1); }
 
 const FILE_LIMIT_MS = 180_000;
@@ -35,11 +38,41 @@ const started = Date.now();
 const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 const failedFiles = [];
 
+/**
+ * What a killed test file left running (redis-servers run in their own process group and outlive it) is found
+ * two ways and stopped: processes whose environment carries the file's token, and the pids RedisProcess noted in
+ * the file's folder (redis-server overwrites its environment with its process title).
+ */
+function reap(token, pidsDir) {
+  const found = new Set();
+  let pids = [];
+  try { pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)); } catch { /* not Linux: the noted pids only */ }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`CREST_TEST_FILE_TOKEN=${token}`)) found.add(Number(pid));
+    } catch { /* gone, or not ours to read */ }
+  }
+  for (const pid of readdirSync(pidsDir)) {
+    // Only if that pid is still a redis-server: a pid may have been reused since.
+    try { if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('redis-server')) found.add(Number(pid)); } catch { /* gone */ }
+  }
+  rmSync(pidsDir, { recursive: true, force: true });
+  let n = 0;
+  for (const pid of found) {
+    try { process.kill(pid, 'SIGKILL'); n++; } catch { /* gone already */ }
+  }
+  return n;
+}
+
+let fileSeq = 0;
 /** Runs one file; prints its output in one piece when it ends (two files' lines never interleave). */
 function runFile(file) {
   return new Promise((done) => {
+    const token = `${process.pid}-${++fileSeq}`;
+    const pidsDir = mkdtempSync(join(tmpdir(), 'crest-test-pids-'));
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', `--test-timeout=${FILE_LIMIT_MS}`, '--test-reporter=spec', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CREST_TEST_FILE_TOKEN: token, CREST_CHILD_PIDS_DIR: pidsDir },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -51,6 +84,8 @@ function runFile(file) {
     }, FILE_LIMIT_MS + 30_000);
     child.on('close', (code, signal) => {
       clearTimeout(limit);
+      const reaped = reap(token, pidsDir);
+      if (reaped) out += `\n# reaped ${reaped} process(es) ${file} left running\n`;
       process.stdout.write(`\n# ${file}\n${out}`);
       const summary = {};
       for (const k of Object.keys(totals)) {
