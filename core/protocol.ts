@@ -250,15 +250,20 @@ export interface Suggestion {
   suppressed: string | null;
 }
 
-/** One record of a shard's out stream, as the detector writes it and the gateway reads it. */
-export type RoomUpdate =
+/**
+ * One record of a shard's out stream, as the detector writes it and the gateway reads it. `at` (detector
+ * outputs only): when the stream entry that produced it was appended (its id's ms), for the gateway's
+ * event→socket lag metric; never sent to clients.
+ */
+export type RoomUpdate = (
   | { type: 'tick'; room: string; tick: Tick }
   | { type: 'window'; room: string; window: HighlightWindow }
   | { type: 'suggestion'; room: string; suggestion: Suggestion }
   /** Written by the API (never by the core) so every gateway node tells its sockets. */
   | { type: 'ack'; room: string; ack: Ack }
   /** Written by the plans API when a planned moment is created, edited (plan) or deleted (plan: null). */
-  | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null };
+  | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null }
+) & { at?: number };
 
 /**
  * A planned highlight moment (DESIGN §4 Plans), as stored per room and shown in the panel and on the

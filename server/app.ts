@@ -48,12 +48,8 @@ export function createApp(ctx: AppContext): express.Express {
       res.status(503).set('Retry-After', '2').json({ ok: false, reason: `redis: ${(err as Error).message}` });
     }
   });
-  app.get('/metrics', (_req, res) => {
-    const lines = Object.entries({ ...ctx.counters, ...prefixed('ingest_events', ctx.ingest.counters) }).flatMap(([k, v]) => [
-      `# TYPE crest_${k} counter`,
-      `crest_${k} ${v}`,
-    ]);
-    res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.contentType).send(await ctx.metrics.text());
   });
 
   // Built per ask (a few ms): its examples carry times near now, so they stay valid requests.
@@ -89,10 +85,6 @@ export function createApp(ctx: AppContext): express.Express {
   return app;
 }
 
-function prefixed(prefix: string, o: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}_${k}_total`, Number(v)]));
-}
-
 /** The one place errors become answers. Body-parser errors carry `status` and `type`. */
 export function errorHandler(ctx: AppContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -112,7 +104,7 @@ export function errorHandler(ctx: AppContext) {
       ctx.log.error('unhandled error', { path: req.path, error: err instanceof Error ? err.stack : String(err) });
       e = new HttpError(500, 'internal', 'internal error (logged)');
     }
-    ctx.counters[`http_${e.status}`] = (ctx.counters[`http_${e.status}`] ?? 0) + 1;
+    ctx.metrics.httpErrors.inc({ status: String(e.status) });
     res.status(e.status).set(e.headers).json({ error: e.body });
   };
 }

@@ -28,6 +28,7 @@ import { verifySignature } from '../server/webhook-signature.ts';
 import { AlertWorker, type DeadLetter } from '../workers/alert-worker.ts';
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
+import { ApiMetrics } from '../server/metrics-registry.ts';
 
 const SECRET = 'test-token-secret-0123456789';
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
@@ -150,7 +151,7 @@ before(async () => {
   redisProc = await startTestRedis();
   redis = new Redis(redisProc.url);
   // The router enqueues replays with its config: the tiny budget of the exhaustion phase.
-  const ctx: AppContext = { config: tiny, tokenSecret: SECRET, tokenSecrets: [SECRET], redis, log, counters: {}, ingest: null as never, store: null as never };
+  const ctx: AppContext = { config: tiny, tokenSecret: SECRET, tokenSecrets: [SECRET], redis, log, metrics: new ApiMetrics(), ingest: null as never, store: null as never };
   const app = express();
   app.use('/api/v1', webhooksRouter(ctx));
   app.use(errorHandler(ctx));

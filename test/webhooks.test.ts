@@ -26,6 +26,7 @@ import { readSpend } from '../server/webhook-spend.ts';
 import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../workers/alert-worker.ts';
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
+import { ApiMetrics } from '../server/metrics-registry.ts';
 
 const SECRET = 'test-token-secret-0123456789';
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
@@ -132,7 +133,7 @@ before(async () => {
     tokenSecrets: [SECRET],
     redis,
     log,
-    counters: {},
+    metrics: new ApiMetrics(),
     // Not used by the webhooks router; the rooms router (for the operator log) reads the store.
     ingest: null as never,
     store: new RoomStore(redis, config.shards, 1_000),

@@ -28,6 +28,7 @@ import type { RedisClient } from '../server/lua/scripts.ts';
 import { bullConnection, createRedis, readGroupStreams } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import type { Logger } from '../server/logger.ts';
+import type { WorkerMetrics } from '../server/metrics-registry.ts';
 import { fieldOf } from './stream-entry.ts';
 import { WebhookLanes, type LaneItem, type LaneJobData } from '../server/webhook-lanes.ts';
 import { decide } from '../server/webhook-rules.ts';
@@ -333,6 +334,8 @@ export interface AlertWorkerOptions {
   /** Stream entries read per call. Default 500. */
   batchSize?: number;
   consumerName?: string;
+  /** Where delivery times are observed (/metrics); none: not measured. */
+  metrics?: WorkerMetrics;
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -554,11 +557,13 @@ export class AlertWorker {
       nowMs: Date.now(),
     });
     let status: number;
+    const took = this.opts.metrics?.webhookDelivery.startTimer();
     try {
       status = await postWebhook({ ...request, preset: sub.preset, timeoutMs: this.opts.webhook.timeoutMs, signal });
     } catch (err) {
       const attempts = job.attemptsMade + 1;
       const final = err instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
+      took?.({ result: final ? 'dead-lettered' : 'failed' });
       // Written before BullMQ marks the job failed, so every failed job has its dead letter (a crash right
       // here could leave a duplicate record, never a missing one). Then the lane moves on.
       if (final) {
@@ -568,6 +573,7 @@ export class AlertWorker {
       this.opts.log.debug('webhook attempt failed', { job: job.id, attempt: attempts, final, error: (err as Error).message });
       throw err;
     }
+    took?.({ result: 'delivered' });
     this.stats.delivered++;
     // Outside the try: a failed pop must not count as a failed delivery. BullMQ runs the job again, which
     // finds itself still the head (delivers again: the receiver drops it by X-Crest-Delivery) or gone.

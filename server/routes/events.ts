@@ -13,6 +13,12 @@ export function eventsRouter(ctx: AppContext): Router {
   const r = Router();
   r.post(
     '/events',
+    (_req, res, next) => {
+      // First, so refusals (401, 413, 429 backlog) are timed too; the token-rate 429 answers before the router.
+      const took = ctx.metrics.ingestRequest.startTimer();
+      res.once('finish', () => took({ status: String(res.statusCode) }));
+      next();
+    },
     authenticate(ctx.tokenSecrets),
     requireRole('ingest'),
     express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
