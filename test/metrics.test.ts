@@ -5,6 +5,7 @@
  * timed, events through the detector, updates to sockets, a webhook delivered.
  */
 import { after, before, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ let redis: RedisClient;
 let receiver: Server;
 let receiverUrl = '';
 let delivered = 0;
+/** The scrape after the load test: every series Crest has shows in it. */
+let loaded: Scrape | null = null;
 
 before(async () => {
   crest = await startTestCrest({ CREST_RATE_LIMIT_PER_S: '0' });
@@ -100,15 +103,20 @@ test('under load, /metrics is valid Prometheus text and its series move: ingest,
     }),
   );
   const postMs = Date.now() - started;
+  const refused = await crest.api('/api/v1/events', { method: 'POST', token: crest.token('ingest', '*'), body: 'not json', headers: { 'content-type': 'application/json' } });
+  assert.equal(refused.status, 400, 'a body that is not JSON is refused');
   await waitCaughtUp(redis, crest.config.shards, 20_000);
   await waitFor('the webhook delivered', 20_000, () => (delivered > 0 ? true : undefined));
 
   const second = await scrape();
   const m2 = second.m;
+  loaded = m2;
   const d = (name: string, where?: Record<string, string>) => m2.sum(name, where) - m1.sum(name, where);
   assert.equal(d('crest_ingest_events_accepted_total'), sent, 'every event sent counted as accepted');
   assert.equal(d('crest_ingest_request_duration_seconds_count', { status: '200' }), bodies.length, 'every ingest request timed');
   assert.ok(d('crest_ingest_request_duration_seconds_sum') > 0, 'ingest request time summed');
+  assert.equal(d('crest_ingest_request_duration_seconds_count', { status: '400' }), 1, 'a refused ingest request is timed under its status');
+  assert.equal(d('crest_http_errors_total', { status: '400' }), 1, 'the refusal counted as an HTTP error');
   // Histograms of the detector thread and the alert worker come through the worker aggregation.
   assert.ok(d('crest_detector_lag_seconds_count') >= sent, `detector lag observed per event (${d('crest_detector_lag_seconds_count')} of ${sent})`);
   const shardsSeen = new Set(m2.samples.filter((s) => s.name === 'crest_detector_lag_seconds_count').map((s) => s.labels.shard));
@@ -150,4 +158,28 @@ test('a worker process without an API (crest worker alerts) shows on /metrics th
   assert.equal(during.sum('crest_webhook_delivery_seconds_bucket', { result: 'dead-lettered', le: '0.25' }) - before.sum('crest_webhook_delivery_seconds_bucket', { result: 'dead-lettered', le: '0.25' }), 2, 'buckets add up');
   await publisher.stop();
   assert.equal(dead((await scrape()).m), dead(before), 'a stopped worker drops out');
+});
+
+test('every metric the Grafana dashboard queries is in a real scrape, with the labels it groups by', () => {
+  assert.ok(loaded, 'the load test ran first and kept its scrape');
+  const dash = JSON.parse(readFileSync(new URL('../docs/grafana/crest-dashboard.json', import.meta.url), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+  const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+  assert.ok(exprs.length >= 15, `the dashboard has queries (${exprs.length})`);
+  const names = new Set<string>();
+  for (const { panel, expr } of exprs) {
+    const used = expr.match(/\b(?:crest|process|nodejs)_[a-z0-9_]+/g) ?? [];
+    assert.ok(used.length > 0, `${panel}: ${expr} names a metric`);
+    for (const name of used) {
+      names.add(name);
+      const samples = loaded.samples.filter((s) => s.name === name);
+      assert.ok(samples.length > 0, `${panel}: ${name} is in the scrape`);
+      // Prometheus adds `instance`; `le` is every bucket's.
+      for (const by of expr.matchAll(/by \(([^)]*)\)/g)) {
+        for (const label of by[1]!.split(',').map((l) => l.trim()).filter((l) => l !== 'instance')) {
+          assert.ok(samples.some((s) => label in s.labels), `${panel}: ${name} has label ${label}`);
+        }
+      }
+    }
+  }
+  console.log(`# dashboard: ${dash.panels.length} panels, ${exprs.length} queries, ${names.size} metric names, all in the scrape`);
 });
