@@ -47,7 +47,7 @@ export interface CrestHandle {
 }
 
 export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {}): Promise<CrestHandle> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, { secrets: [config.tokenSecret, config.tokenSecretPrevious] });
   const redisUrl = config.redisUrl;
   if (!redisUrl) throw new Error('startCrest needs config.redisUrl (crest start spawns a private redis-server when REDIS_URL is unset)');
   const tokenSecret = config.tokenSecret ?? randomSecret();
