@@ -251,9 +251,10 @@ export interface Suggestion {
 }
 
 /**
- * One record of a shard's out stream, as the detector writes it and the gateway reads it. `at` (detector
- * outputs only): when the stream entry that produced it was appended (its id's ms), for the gateway's
- * event→socket lag metric; never sent to clients.
+ * One record of a shard's out stream, as the detector writes it and the gateway reads it. Detector outputs
+ * also say where they came from, never sent to clients: `at`, when the stream entry that produced it was
+ * appended (its id's ms: the gateway's event→socket lag), and `rid`, the X-Request-Id of the ingest request
+ * that carried that event, when it came over HTTP (the alert worker logs it with the webhook delivery).
  */
 export type RoomUpdate = (
   | { type: 'tick'; room: string; tick: Tick }
@@ -263,7 +264,7 @@ export type RoomUpdate = (
   | { type: 'ack'; room: string; ack: Ack }
   /** Written by the plans API when a planned moment is created, edited (plan) or deleted (plan: null). */
   | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null }
-) & { at?: number };
+) & { at?: number; rid?: string };
 
 /**
  * A planned highlight moment (DESIGN §4 Plans), as stored per room and shown in the panel and on the

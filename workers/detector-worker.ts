@@ -474,8 +474,15 @@ export class DetectorWorker {
           markView(rt, room, slot, false);
         }
       }
-      // The gateway measures event→socket lag from here (crest_event_to_socket_seconds).
-      for (let k = outBefore; k < outputs.length; k++) outputs[k]!.at = arrival;
+      // Where each output came from (core/protocol.ts RoomUpdate): lag metrics and request ids.
+      if (outputs.length > outBefore) {
+        const rid = fieldOf(fields, 'q');
+        for (let k = outBefore; k < outputs.length; k++) {
+          const o = outputs[k]!;
+          o.at = arrival;
+          if (rid !== undefined) o.rid = rid;
+        }
+      }
     }
     // Rooms whose summary must go out with this batch (see VIEW_REFRESH_MS).
     const urgent = new Set<string>();
