@@ -44,7 +44,12 @@ export function apiMetricSources(opts: {
       return Promise.all(queues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts(...QUEUE_STATES) })));
     },
     async workerJson() {
-      return [...(await opts.local()), ...(await readPublished(redis))];
+      // While Redis is away, /metrics still answers with what this process knows.
+      const remote = await readPublished(redis).catch((err: Error) => {
+        log.debug('metrics read failed', { what: 'published worker metrics', error: err.message });
+        return [];
+      });
+      return [...(await opts.local()), ...remote];
     },
     onError: (what, err) => log.debug('metrics read failed', { what, error: err.message }),
     close: async () => {
