@@ -8,7 +8,7 @@
  * Crest tokens and the password of a URL, inside messages and error texts.
  *
  * On a terminal the line is shown as `HH:MM:SS level msg key=value …` by a formatter of a dozen lines, not by
- * pino-pretty: that is a tree of ten packages for a view only a person at a terminal sees, and anyone who
+ * pino-pretty: that is thirteen more direct dependencies for a view only a person at a terminal sees, and anyone who
  * wants it can pipe the JSON (written whenever stderr is not a terminal) through it: `crest start 2>&1 | npx pino-pretty`.
  */
 import { pino, type DestinationStream } from 'pino';
