@@ -147,14 +147,15 @@ async function start(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { 'no-demo': { type: 'boolean', default: false } } });
   const env = { ...process.env, ...(values['no-demo'] ? { CREST_DEMO: '0' } : {}) };
   let config = loadConfig(env);
-  const log = createLogger(config.logLevel);
+  const secret = tokenSecret(config);
+  const log = createLogger(config.logLevel, { secrets: [secret, config.tokenSecretPrevious] });
   let redis: RedisProcess | null = null;
   if (!config.redisUrl) {
     redis = new RedisProcess({ dir: resolve(ROOT, config.dataDir, 'redis') });
     await redis.start();
     log.info('started private redis-server', { url: redis.url, dir: redis.dir });
   }
-  config = { ...config, redisUrl: config.redisUrl ?? redis!.url, tokenSecret: tokenSecret(config), archive: archiveSettings(config) };
+  config = { ...config, redisUrl: config.redisUrl ?? redis!.url, tokenSecret: secret, archive: archiveSettings(config) };
   if (config.roles.has('api')) buildClient();
   let crest;
   try {
@@ -212,7 +213,7 @@ async function worker(args: string[]): Promise<void> {
   const base = loadConfig(env);
   if (!base.redisUrl) throw new UsageError('crest worker needs REDIS_URL pointing at the Redis that `crest start` (or your deployment) uses');
   const config = { ...base, tokenSecret: tokenSecret(base), archive: archiveSettings(base) };
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { secrets: [config.tokenSecret, config.tokenSecretPrevious] });
   if (part === 'api') buildClient();
   const { startCrest } = await import('../server/crest.ts');
   const crest = await startCrest(config, { log });

@@ -254,15 +254,21 @@ export interface Suggestion {
   suppressed: string | null;
 }
 
-/** One record of a shard's out stream, as the detector writes it and the gateway reads it. */
-export type RoomUpdate =
+/**
+ * One record of a shard's out stream, as the detector writes it and the gateway reads it. Detector outputs
+ * also say where they came from, never sent to clients: `at`, when the stream entry that produced it was
+ * appended (its id's ms: the gateway's event→socket lag), and `rid`, the X-Request-Id of the ingest request
+ * that carried that event, when it came over HTTP (the alert worker logs it with the webhook delivery).
+ */
+export type RoomUpdate = (
   | { type: 'tick'; room: string; tick: Tick }
   | { type: 'window'; room: string; window: HighlightWindow }
   | { type: 'suggestion'; room: string; suggestion: Suggestion }
   /** Written by the API (never by the core) so every gateway node tells its sockets. */
   | { type: 'ack'; room: string; ack: Ack }
   /** Written by the plans API when a planned moment is created, edited (plan) or deleted (plan: null). */
-  | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null };
+  | { type: 'plan'; room: string; planId: string; plan: PlannedMoment | null }
+) & { at?: number; rid?: string };
 
 /**
  * A planned highlight moment (DESIGN §4 Plans), as stored per room and shown in the panel and on the

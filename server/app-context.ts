@@ -2,6 +2,7 @@
 import type { CrestConfig } from '../config/config.ts';
 import type { IngestService } from './ingest-service.ts';
 import type { Logger } from './logger.ts';
+import type { ApiMetrics } from './metrics-registry.ts';
 import type { RoomStore } from './room-store.ts';
 import type { RedisClient } from './lua/scripts.ts';
 
@@ -15,6 +16,6 @@ export interface AppContext {
   ingest: IngestService;
   store: RoomStore;
   log: Logger;
-  /** Counters exported on /metrics. */
-  counters: Record<string, number>;
+  /** This API process's Prometheus registry (server/metrics-registry.ts), served on /metrics. */
+  metrics: ApiMetrics;
 }

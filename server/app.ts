@@ -15,6 +15,7 @@ import { plansRouter } from './routes/plans.ts';
 import { reportRouter } from './routes/report.ts';
 import { streamsRouter } from './routes/streams.ts';
 import { cors } from './cors.ts';
+import { requestId, requestIdOf } from './request-id.ts';
 import { rateLimit } from './rate-limiter.ts';
 import { CLIENT_DIR } from './project-paths.ts';
 import { API_PREFIX, openApiDocument, renderApiPage } from './openapi.ts';
@@ -36,6 +37,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(helmet({ contentSecurityPolicy: { directives: CSP_DIRECTIVES } }));
+  app.use(requestId());
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -48,12 +50,8 @@ export function createApp(ctx: AppContext): express.Express {
       res.status(503).set('Retry-After', '2').json({ ok: false, reason: `redis: ${(err as Error).message}` });
     }
   });
-  app.get('/metrics', (_req, res) => {
-    const lines = Object.entries({ ...ctx.counters, ...prefixed('ingest_events', ctx.ingest.counters) }).flatMap(([k, v]) => [
-      `# TYPE crest_${k} counter`,
-      `crest_${k} ${v}`,
-    ]);
-    res.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.contentType).send(await ctx.metrics.text());
   });
 
   // Built per ask (a few ms): its examples carry times near now, so they stay valid requests.
@@ -89,10 +87,6 @@ export function createApp(ctx: AppContext): express.Express {
   return app;
 }
 
-function prefixed(prefix: string, o: object): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}_${k}_total`, Number(v)]));
-}
-
 /** The one place errors become answers. Body-parser errors carry `status` and `type`. */
 export function errorHandler(ctx: AppContext) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -109,10 +103,11 @@ export function errorHandler(ctx: AppContext) {
     } else if (isRedisDown(err)) {
       e = new HttpError(503, 'unavailable', 'event store unavailable: retry shortly', { headers: { 'Retry-After': '2' } });
     } else {
-      ctx.log.error('unhandled error', { path: req.path, error: err instanceof Error ? err.stack : String(err) });
+      ctx.log.error('unhandled error', { requestId: requestIdOf(res), path: req.path, error: err instanceof Error ? err.stack : String(err) });
       e = new HttpError(500, 'internal', 'internal error (logged)');
     }
-    ctx.counters[`http_${e.status}`] = (ctx.counters[`http_${e.status}`] ?? 0) + 1;
+    ctx.metrics.httpErrors.inc({ status: String(e.status) });
+    if (e.status !== 500) ctx.log.debug('request refused', { requestId: requestIdOf(res), method: req.method, path: req.path, status: e.status, code: e.body.code });
     res.status(e.status).set(e.headers).json({ error: e.body });
   };
 }

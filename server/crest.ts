@@ -2,7 +2,9 @@
  * Composes one Crest process from its parts (API + gateway, detector worker, alert worker, demo
  * simulator, platform connectors), each switchable by config, and stops them in the reverse order.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import type { CrestConfig } from '../config/config.ts';
@@ -22,6 +24,9 @@ import { Gateway, type CrestServer } from './gateway.ts';
 import { IngestService } from './ingest-service.ts';
 import { createRedis } from './redis-connection.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { ApiMetrics, WorkerMetrics, type MetricsJson } from './metrics-registry.ts';
+import { MetricsPublisher } from './metrics-publisher.ts';
+import { apiMetricSources } from './metrics-sources.ts';
 import { RoomStore } from './room-store.ts';
 import { SeriesRoller } from './series-rollup.ts';
 
@@ -42,7 +47,7 @@ export interface CrestHandle {
 }
 
 export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {}): Promise<CrestHandle> {
-  const log = opts.log ?? createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel, { secrets: [config.tokenSecret, config.tokenSecretPrevious] });
   const redisUrl = config.redisUrl;
   if (!redisUrl) throw new Error('startCrest needs config.redisUrl (crest start spawns a private redis-server when REDIS_URL is unset)');
   const tokenSecret = config.tokenSecret ?? randomSecret();
@@ -69,7 +74,12 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     const ingest = new IngestService(redis, { shards: config.shards, dedupeHorizonS: config.dedupeHorizonS, maxLag: config.maxLag, replicas: config.replicas });
     const store = new RoomStore(redis, config.shards, config.outStreamMaxLen);
     const tokenSecrets = config.tokenSecretPrevious ? [tokenSecret, config.tokenSecretPrevious] : [tokenSecret];
-    const ctx: AppContext = { config, tokenSecret, tokenSecrets, redis, ingest, store, log, counters: {} };
+    const metrics = new ApiMetrics({ ingestCounters: () => ingest.counters });
+    const ctx: AppContext = { config, tokenSecret, tokenSecrets, redis, ingest, store, log, metrics };
+    // Detector and alert metrics of this process (a detector thread keeps its own: localMetrics asks it).
+    const workerMetrics = new WorkerMetrics();
+    let detectorThread: DetectorThread | null = null;
+    const localMetrics = async (): Promise<MetricsJson[]> => [await workerMetrics.json(), ...(detectorThread ? [await detectorThread.metricsJson()] : [])];
 
     let detector: DetectorHandle | null = null;
     if (config.roles.has('detector')) {
@@ -82,14 +92,14 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         eventRetentionMs: config.eventRetentionMs,
       };
       // Its own thread by default, so detection and the API/gateway use two cores (docs/performance.md).
-      const d = config.detectorThread ? new DetectorThread(detectorOpts, log) : new DetectorWorker({ ...detectorOpts, log });
+      const d = config.detectorThread ? (detectorThread = new DetectorThread(detectorOpts, log)) : new DetectorWorker({ ...detectorOpts, log, metrics: workerMetrics });
       await d.start();
       detector = d;
       stops.push(() => d.stop());
     }
 
     if (config.roles.has('alerts')) {
-      const alerts = new AlertWorker({ redisUrl, shards: config.shards, webhook: config.webhook, log });
+      const alerts = new AlertWorker({ redisUrl, shards: config.shards, webhook: config.webhook, log, metrics: workerMetrics });
       await alerts.start();
       stops.push(() => alerts.stop());
     }
@@ -123,6 +133,9 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         cors: socketCors(config.corsOrigins),
         allowRequest: allowSocketRequest(config.corsOrigins),
       });
+      const sources = apiMetricSources({ redis, shards: config.shards, io, local: localMetrics, log });
+      metrics.watch(sources);
+      stops.push(() => sources.close());
       const gateway = new Gateway(io, ctx, redisUrl);
       await gateway.start();
       await listen(http, config.port, config.host);
@@ -137,6 +150,13 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
       const roller = new SeriesRoller(redis, config.shards, log);
       roller.start();
       stops.push(() => roller.stop());
+    }
+
+    if (!config.roles.has('api') && (config.roles.has('detector') || config.roles.has('alerts'))) {
+      // No /metrics of its own: the API processes show this one's (server/metrics-publisher.ts).
+      const publisher = new MetricsPublisher(redis, `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, localMetrics, log);
+      publisher.start();
+      stops.push(() => publisher.stop());
     }
 
     const demoRooms: string[] = [];

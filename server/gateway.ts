@@ -93,7 +93,7 @@ export class Gateway {
   }
 
   private onConnection(socket: CrestSocket): void {
-    this.ctx.counters.sockets_connected_total = (this.ctx.counters.sockets_connected_total ?? 0) + 1;
+    this.ctx.metrics.socketsConnected.inc();
     this.dropAtExpiry(socket);
     socket.on('room:join', async (raw, ack) => {
       if (typeof ack !== 'function') return;
@@ -142,7 +142,7 @@ export class Gateway {
   private overLimit(socket: CrestSocket): ErrorBody | null {
     const waitS = this.limiter?.take(`${socket.data.role}:${socket.data.sub}`) ?? 0;
     if (waitS === 0) return null;
-    this.ctx.counters.socket_rate_limited_total = (this.ctx.counters.socket_rate_limited_total ?? 0) + 1;
+    this.ctx.metrics.socketRateLimited.inc();
     return { code: 'rate-limited', reason: `over ${this.ctx.config.rateLimitPerS} requests/s for this token: retry in ${waitS} s` };
   }
 
@@ -156,7 +156,7 @@ export class Gateway {
     const arm = () => {
       const left = socket.data.exp * 1000 - Date.now();
       if (left <= 0) {
-        this.ctx.counters.sockets_expired_total = (this.ctx.counters.sockets_expired_total ?? 0) + 1;
+        this.ctx.metrics.socketsExpired.inc();
         socket.disconnect(true);
         return;
       }
@@ -193,7 +193,7 @@ export class Gateway {
     const first = fieldOf(info as unknown[], 'first-entry') as [string, string[]] | null | undefined;
     const entries = range as [string, string[]][];
     if ((first && compareIds(first[0], since) > 0) || entries.length >= REPLAY_SCAN_LIMIT) {
-      this.ctx.counters.socket_replay_gaps_total = (this.ctx.counters.socket_replay_gaps_total ?? 0) + 1;
+      this.ctx.metrics.socketReplayGaps.inc();
       return 0;
     }
     let n = 0;
@@ -261,10 +261,13 @@ export class Gateway {
         if (!reply) continue;
         for (const [stream, entries] of reply) {
           const i = streams.indexOf(stream);
+          const lag = this.ctx.metrics.eventToSocket;
           for (const [id, fields] of entries) {
             ids[i] = id;
             try {
-              this.broadcast(id, JSON.parse(fields[3]!) as RoomUpdate);
+              const u = JSON.parse(fields[3]!) as RoomUpdate;
+              this.broadcast(id, u);
+              if (u.at !== undefined) lag.observe({ type: u.type }, (Date.now() - u.at) / 1000);
             } catch (err) {
               this.ctx.log.warn('skipped malformed out-stream entry', { stream, id, error: (err as Error).message });
             }

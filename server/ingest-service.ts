@@ -60,7 +60,7 @@ export class IngestService {
    * Validates and appends `items`. Throws HttpError 429 when every target shard's backlog is over the
    * limit (nothing written; see append), 503 when Redis is unreachable (the caller retries; ids make it safe).
    */
-  async ingest(items: readonly unknown[], claims: Pick<TokenClaims, 'rooms'>): Promise<IngestResult> {
+  async ingest(items: readonly unknown[], claims: Pick<TokenClaims, 'rooms'>, opts: { requestId?: string } = {}): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicate: 0, rejected: 0, duplicates: [], errors: [] };
     const byShard: (ShardBatch | undefined)[] = new Array(this.opts.shards);
     for (let index = 0; index < items.length; index++) {
@@ -89,7 +89,7 @@ export class IngestService {
     result.rejected = result.errors.length;
     const groups: [number, ShardBatch][] = [];
     byShard.forEach((batch, shard) => batch && groups.push([shard, batch]));
-    if (groups.length > 0) await this.append(groups, result);
+    if (groups.length > 0) await this.append(groups, result, opts.requestId ?? '');
     this.counters.accepted += result.accepted;
     this.counters.duplicate += result.duplicate;
     this.counters.rejected += result.rejected;
@@ -103,11 +103,11 @@ export class IngestService {
    * request lags the answer is 429 and nothing at all was written, otherwise the lagging shards' events are
    * rejected one by one ("not stored, resend later") beside the accepted ones.
    */
-  private async append(groups: [number, ShardBatch][], result: IngestResult): Promise<void> {
+  private async append(groups: [number, ShardBatch][], result: IngestResult, requestId: string): Promise<void> {
     const lagging: number[] = [];
     const calls = this.redis.isCluster ? groups.map((g) => [g]) : [groups];
     const runs = calls.map(async (call) => {
-      const replies = await this.runScript(call);
+      const replies = await this.runScript(call, requestId);
       call.forEach(([shard, batch], g) => {
         const status = replies[g]!;
         if (typeof status === 'string') {
@@ -147,7 +147,7 @@ export class IngestService {
    * bucket is named from this clock, but Redis time decides: when they disagree (near a bucket edge, or a
    * skewed clock) the script writes nothing and names its bucket, and the call is made again with it.
    */
-  private async runScript(call: [number, ShardBatch][]): Promise<(number[] | string)[]> {
+  private async runScript(call: [number, ShardBatch][], requestId: string): Promise<(number[] | string)[]> {
     const width = this.opts.dedupeHorizonS;
     let bucket = Math.floor(Date.now() / 1000 / width);
     const events: string[] = [];
@@ -163,7 +163,7 @@ export class IngestService {
         keyList.push(keys.events(shard), keys.checkpoint(shard), keys.dedupe(shard, bucket), keys.dedupe(shard, bucket - 1), keys.dedupe(shard, bucket - 2));
       }
       try {
-        return await this.runOnce(keyList, [width, bucket, this.opts.maxLag, ...counts, ...events]);
+        return await this.runOnce(keyList, [width, bucket, this.opts.maxLag, requestId, ...counts, ...events]);
       } catch (err) {
         const redisBucket = err instanceof Error ? /^CREST_BUCKET (\d+)/.exec(err.message) : null;
         // Twice is enough for any clock: the second call already names Redis's bucket.

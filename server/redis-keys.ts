@@ -47,6 +47,9 @@ export const keys = {
   webhookDeadLetters: () => 'crest:webhooks:dead',
   /** Platform connector states: room → ConnectorState JSON (not per shard: read by the API for any room). */
   connectors: () => 'crest:connectors',
+  /** Worker processes' metrics (server/metrics-publisher.ts): a set by last publish time, and each one's JSON (PX). One tag: one MGET reads all. */
+  metricsProcs: () => 'crest:{metrics}:procs',
+  metricsOf: (id: string) => `crest:{metrics}:p:${id}`,
 } as const;
 
 export const CHECKPOINT_FIELDS = {

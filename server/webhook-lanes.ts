@@ -27,6 +27,8 @@ export interface LaneItem {
   deliveryId: string;
   subscriptionId: string;
   suggestion: Suggestion;
+  /** X-Request-Id of the ingest request whose event raised the suggestion (for the delivery's log line). */
+  requestId?: string;
 }
 
 /** What a lane job carries: the item, and its exact stored JSON (how the processor finds itself in the lane). */

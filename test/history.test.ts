@@ -84,7 +84,11 @@ const archivedCursor = async () => (await redis.hget(keys.checkpoint(shard()), '
 
 async function liveOutputs(): Promise<RoomUpdate[]> {
   const entries = (await redis.xrange(keys.out(shard()), '-', '+')) as [string, string[]][];
-  return entries.filter(([, f]) => f[1] === ROOM).map(([, f]) => JSON.parse(f[3]!) as RoomUpdate);
+  // Less where each output came from (`at`, `rid`: arrival and request, which a replay cannot know).
+  return entries.filter(([, f]) => f[1] === ROOM).map(([, f]) => {
+    const { at: _at, rid: _rid, ...u } = JSON.parse(f[3]!) as RoomUpdate;
+    return u as RoomUpdate;
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

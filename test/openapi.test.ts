@@ -9,6 +9,7 @@ import { createApp } from '../server/app.ts';
 import { API_PREFIX } from '../server/openapi.ts';
 import type { Role } from '../core/protocol.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { ApiMetrics } from '../server/metrics-registry.ts';
 
 let crest: TestCrest;
 let doc: Record<string, any>;
@@ -40,7 +41,7 @@ function mounted(stack: Layer[], prefix = ''): string[] {
 
 test('every route the app mounts is in the OpenAPI document, and nothing else is', () => {
   // The app is only walked, never served: a context with what createApp reads at mount time.
-  const app = createApp({ config: crest.config, tokenSecrets: [crest.tokenSecret], counters: {}, ingest: crest.ingest } as never);
+  const app = createApp({ config: crest.config, tokenSecrets: [crest.tokenSecret], metrics: new ApiMetrics(), ingest: crest.ingest } as never);
   const routes = mounted((app as unknown as { router: { stack: Layer[] } }).router.stack).sort();
   const documented = Object.entries(doc.paths as Record<string, object>)
     .flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m} ${p.replace(/\{(\w+)\}/g, ':$1')}`))

@@ -28,6 +28,7 @@ import type { RedisClient } from '../server/lua/scripts.ts';
 import { bullConnection, createRedis, readGroupStreams } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import type { Logger } from '../server/logger.ts';
+import type { WorkerMetrics } from '../server/metrics-registry.ts';
 import { fieldOf } from './stream-entry.ts';
 import { WebhookLanes, type LaneItem, type LaneJobData } from '../server/webhook-lanes.ts';
 import { decide } from '../server/webhook-rules.ts';
@@ -117,6 +118,7 @@ const deliveryJobSchema = z.object({
   suggestion: suggestionSchema,
   jobId: z.string().optional(),
   lane: z.string().optional(),
+  requestId: z.string().optional(),
 });
 export interface DeliveryJob {
   subscriptionId: string;
@@ -124,6 +126,7 @@ export interface DeliveryJob {
   suggestion: Suggestion;
   jobId?: string;
   lane?: string;
+  requestId?: string;
 }
 
 /** The generic preset's body. `id` is the delivery id (also in X-Crest-Delivery). */
@@ -333,6 +336,8 @@ export interface AlertWorkerOptions {
   /** Stream entries read per call. Default 500. */
   batchSize?: number;
   consumerName?: string;
+  /** Where delivery times are observed (/metrics); none: not measured. */
+  metrics?: WorkerMetrics;
 }
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -466,7 +471,7 @@ export class AlertWorker {
   private async handleEntries(stream: string, entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     this.stats.read += entries.length;
-    const suggestions: Suggestion[] = [];
+    const suggestions: { s: Suggestion; rid?: string }[] = [];
     const ticks: TickSpend[] = [];
     for (const [id, fields] of entries) {
       const raw = fields ? fieldOf(fields, 'u') : undefined;
@@ -475,7 +480,7 @@ export class AlertWorker {
       if (u === 'invalid') {
         this.stats.invalid++;
         this.opts.log.warn('alert worker skipped a malformed out-stream entry', { stream, id });
-      } else if (u?.type === 'suggestion' && u.suggestion.suppressed === null) suggestions.push(u.suggestion);
+      } else if (u?.type === 'suggestion' && u.suggestion.suppressed === null) suggestions.push({ s: u.suggestion, rid: u.rid });
       else if (u?.type === 'tick') ticks.push(u.spend);
     }
     // Ad spend for outcome tracking (server/webhook-spend.ts): only rises are written.
@@ -486,7 +491,7 @@ export class AlertWorker {
       // in that order too, for every suggestion whether or not anyone subscribes, so decisions depend only on
       // the rules and the room's suggestions.
       const items: LaneItem[] = [];
-      for (const s of suggestions) {
+      for (const { s, rid } of suggestions) {
         const holds = await decide(this.redis, s);
         for (const sub of subs.get(s.room) ?? []) {
           if (!subscriptionMatches(sub, s)) continue;
@@ -496,7 +501,7 @@ export class AlertWorker {
             continue;
           }
           const deliveryId = deliveryIdFor(sub.id, s.id);
-          items.push({ jobId: deliveryId, deliveryId, subscriptionId: sub.id, suggestion: s });
+          items.push({ jobId: deliveryId, deliveryId, subscriptionId: sub.id, suggestion: s, ...(rid ? { requestId: rid } : {}) });
         }
       }
       this.stats.enqueued += await this.lanes!.push(items);
@@ -554,21 +559,34 @@ export class AlertWorker {
       nowMs: Date.now(),
     });
     let status: number;
+    const took = this.opts.metrics?.webhookDelivery.startTimer();
     try {
       status = await postWebhook({ ...request, preset: sub.preset, timeoutMs: this.opts.webhook.timeoutMs, signal });
     } catch (err) {
       const attempts = job.attemptsMade + 1;
       const final = err instanceof UnrecoverableError || attempts >= (job.opts.attempts ?? 1);
+      took?.({ result: final ? 'dead-lettered' : 'failed' });
       // Written before BullMQ marks the job failed, so every failed job has its dead letter (a crash right
       // here could leave a duplicate record, never a missing one). Then the lane moves on.
       if (final) {
         await this.deadLetter(job, data, attempts, err);
         if (lane) await this.lanes!.done(lane);
       } else this.stats.retried++;
-      this.opts.log.debug('webhook attempt failed', { job: job.id, attempt: attempts, final, error: (err as Error).message });
+      this.opts.log.debug('webhook attempt failed', { job: job.id, attempt: attempts, final, error: (err as Error).message, ...(data.requestId ? { requestId: data.requestId } : {}) });
       throw err;
     }
+    const seconds = took?.({ result: 'delivered' });
     this.stats.delivered++;
+    this.opts.log.info('webhook delivered', {
+      delivery: data.deliveryId,
+      subscription: data.subscriptionId,
+      room: data.suggestion.room,
+      kind: data.suggestion.kind,
+      status,
+      attempt: job.attemptsMade + 1,
+      ...(seconds !== undefined ? { ms: Math.round(seconds * 1000) } : {}),
+      ...(data.requestId ? { requestId: data.requestId } : {}),
+    });
     // Outside the try: a failed pop must not count as a failed delivery. BullMQ runs the job again, which
     // finds itself still the head (delivers again: the receiver drops it by X-Crest-Delivery) or gone.
     if (lane) await this.lanes!.done(lane);
@@ -597,14 +615,14 @@ export class AlertWorker {
       .ltrim(keys.webhookDeadLetters(), 0, DEAD_LETTERS_KEPT - 1)
       .exec();
     this.stats.deadLettered++;
-    this.opts.log.warn('webhook delivery dead-lettered', { deadLetter: dl.id, subscription: dl.subscriptionId, room: dl.room, attempts, error: dl.error });
+    this.opts.log.warn('webhook delivery dead-lettered', { deadLetter: dl.id, subscription: dl.subscriptionId, room: dl.room, attempts, error: dl.error, ...(data.requestId ? { requestId: data.requestId } : {}) });
   }
 }
 
 const tickSpendSchema = z.object({ room: z.string(), ts: z.number(), metrics: z.object({ adSpend: z.number() }) });
 
 /** What the alert worker uses of an out-stream `u` value; null for other update types; 'invalid' when unreadable. */
-function updateOf(raw: string): { type: 'suggestion'; suggestion: Suggestion } | { type: 'tick'; spend: TickSpend } | null | 'invalid' {
+function updateOf(raw: string): { type: 'suggestion'; suggestion: Suggestion; rid?: string } | { type: 'tick'; spend: TickSpend } | null | 'invalid' {
   let u: unknown;
   try {
     u = JSON.parse(raw);
@@ -616,7 +634,8 @@ function updateOf(raw: string): { type: 'suggestion'; suggestion: Suggestion } |
   const type = (u as { type?: unknown }).type;
   if (type === 'suggestion') {
     const r = suggestionSchema.safeParse((u as { suggestion?: unknown }).suggestion);
-    return r.success ? { type, suggestion: r.data as unknown as Suggestion } : 'invalid';
+    const rid = (u as { rid?: unknown }).rid;
+    return r.success ? { type, suggestion: r.data as unknown as Suggestion, ...(typeof rid === 'string' ? { rid } : {}) } : 'invalid';
   }
   if (type === 'tick') {
     const r = tickSpendSchema.safeParse((u as { tick?: unknown }).tick);

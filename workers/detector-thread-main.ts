@@ -5,6 +5,7 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../server/logger.ts';
+import { WorkerMetrics } from '../server/metrics-registry.ts';
 import { DetectorWorker } from './detector-worker.ts';
 import type { DetectorThreadOptions, FromDetectorThread, ToDetectorThread } from './detector-thread-protocol.ts';
 
@@ -18,7 +19,8 @@ const post = (m: FromDetectorThread) => port.postMessage(m);
 const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => post({ type: 'log', level, msg, fields });
 const log: Logger = { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 
-const worker = new DetectorWorker({ ...(workerData as DetectorThreadOptions), log });
+const metrics = new WorkerMetrics();
+const worker = new DetectorWorker({ ...(workerData as DetectorThreadOptions), log, metrics });
 const sendStats = () => post({ type: 'stats', stats: { ...worker.stats }, owned: worker.ownedShards() });
 let statsTimer: NodeJS.Timeout | null = null;
 let stopping: Promise<void> | null = null;
@@ -26,6 +28,7 @@ const starting = worker.start();
 
 port.on('message', (m: ToDetectorThread) => {
   if (m.type === 'stats') sendStats();
+  else if (m.type === 'metrics') void metrics.json().then((json) => post({ type: 'metrics', json }));
   else if (m.type === 'gc') {
     // For the bench's memory part: --expose-gc is a V8 flag of the whole process, so every isolate has gc.
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -11,6 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../server/logger.ts';
+import type { MetricsJson } from '../server/metrics-registry.ts';
 import { COMPILED } from '../server/project-paths.ts';
 import type { DetectorStats, DetectorThreadOptions, FromDetectorThread, ToDetectorThread } from './detector-thread-protocol.ts';
 
@@ -41,6 +42,8 @@ const RESTART_MAX_MS = 30_000;
 const HEALTHY_MS = 60_000;
 /** How long a stop may take before the thread is terminated (leases then expire by themselves). */
 const STOP_TIMEOUT_MS = 10_000;
+/** A scrape waits this long for the thread's registry (a long batch holds its loop), then uses the last one. */
+const METRICS_WAIT_MS = 1_000;
 
 const ZERO: DetectorStats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0 };
 
@@ -66,6 +69,10 @@ export class DetectorThread implements DetectorHandle {
   private restartTimer: NodeJS.Timeout | null = null;
   private backoffMs = RESTART_MIN_MS;
   private gcWaiters: ((heapUsed: number) => void)[] = [];
+  private metricsWaiters: ((json: MetricsJson) => void)[] = [];
+  /** The thread's registry as last received: counters summed over restarts would need the dead thread's, so
+   * after a restart they start again from 0 (Prometheus reads that as a counter reset). */
+  private lastMetrics: MetricsJson = [];
 
   constructor(
     private readonly opts: DetectorThreadOptions,
@@ -87,6 +94,10 @@ export class DetectorThread implements DetectorHandle {
           this.current = m.stats;
           this.owned = m.owned;
         } else if (m.type === 'gc-done') this.gcWaiters.shift()?.(m.heapUsed);
+        else if (m.type === 'metrics') {
+          this.lastMetrics = m.json;
+          for (const done of this.metricsWaiters.splice(0)) done(m.json);
+        }
         else if (m.type === 'started') {
           started = true;
           this.threadId = m.threadId;
@@ -106,6 +117,7 @@ export class DetectorThread implements DetectorHandle {
         this.current = { ...ZERO };
         this.owned = [];
         for (const done of this.gcWaiters.splice(0)) done(0);
+        for (const done of this.metricsWaiters.splice(0)) done(this.lastMetrics);
         if (!started) return fail(error ?? new Error(`detector thread exited with code ${code} before it started`));
         if (this.stopping) return;
         // Died on its own: start another one after a backoff (see the header for why this is safe).
@@ -129,6 +141,24 @@ export class DetectorThread implements DetectorHandle {
     return new Promise((done) => {
       this.gcWaiters.push(done);
       w.postMessage({ type: 'gc' } satisfies ToDetectorThread);
+    });
+  }
+
+  /** The thread's metrics registry as JSON (server/metrics-registry.ts WorkerMetrics), for /metrics. */
+  metricsJson(): Promise<MetricsJson> {
+    const w = this.worker;
+    if (!w) return Promise.resolve(this.lastMetrics);
+    return new Promise((done) => {
+      const timer = setTimeout(() => {
+        this.metricsWaiters = this.metricsWaiters.filter((x) => x !== finish);
+        done(this.lastMetrics);
+      }, METRICS_WAIT_MS);
+      const finish = (json: MetricsJson) => {
+        clearTimeout(timer);
+        done(json);
+      };
+      this.metricsWaiters.push(finish);
+      w.postMessage({ type: 'metrics' } satisfies ToDetectorThread);
     });
   }
 

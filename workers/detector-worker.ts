@@ -24,6 +24,7 @@
  * The event stream is never trimmed past min(c_R), so the replay range is always there. A worker that dies
  * anywhere loses only uncommitted work; a fenced-out worker (lease lost) writes nothing.
  */
+import type { WorkerMetrics } from '../server/metrics-registry.ts';
 import { randomBytes } from 'node:crypto';
 import type { CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
@@ -54,6 +55,8 @@ export interface DetectorWorkerOptions {
   workerId?: string;
   /** A changed room state is written about once per this period (default STATE_FLUSH_MS; 0: with every batch). */
   stateFlushMs?: number;
+  /** Where detector lag is observed (/metrics); none: not measured. */
+  metrics?: WorkerMetrics;
 }
 
 /** A room's checkpoint record: its core state plus the anchor that maps arrival time to event time. */
@@ -406,14 +409,20 @@ export class DetectorWorker {
     let events = 0;
     /** Fresh events that no room owes (invalid ones): they count as processed with this commit. */
     let unowed = 0;
+    /** Append times (stream-id ms) of this batch's fresh events: detector lag, observed once committed. */
+    const arrivals: number[] = [];
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i]!;
       const arrival = idMs(id);
       const fresh = compareIds(id, rt.cursor) > 0;
       const out = fresh ? outputs : replayed;
+      const outBefore = outputs.length;
       const parsed = parsedEvents[i];
       if (parsed !== undefined) {
-        if (fresh) events++;
+        if (fresh) {
+          events++;
+          arrivals.push(arrival);
+        }
         if (!parsed) {
           if (fresh) {
             unowed++;
@@ -463,6 +472,15 @@ export class DetectorWorker {
           advanceTo(rec.state, rec.anchorTs + (arrival - rec.anchorArrival), this.opts.engine, out);
           slot.changed = true;
           markView(rt, room, slot, false);
+        }
+      }
+      // Where each output came from (core/protocol.ts RoomUpdate): lag metrics and request ids.
+      if (outputs.length > outBefore) {
+        const rid = fieldOf(fields, 'q');
+        for (let k = outBefore; k < outputs.length; k++) {
+          const o = outputs[k]!;
+          o.at = arrival;
+          if (rid !== undefined) o.rid = rid;
         }
       }
     }
@@ -522,6 +540,13 @@ export class DetectorWorker {
     for (const room of rt.rooms.keys()) if (!rt.active.has(room)) rt.rooms.delete(room);
     this.stats.events += events;
     this.stats.batches++;
+    const m = this.opts.metrics;
+    if (m) {
+      const shard = String(rt.shard);
+      const lag = m.detectorLag.labels(shard);
+      for (const a of arrivals) lag.observe((now - a) / 1000);
+      m.detectorBatches.labels(shard).inc();
+    }
   }
 
   /** Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay behind. */

@@ -17,7 +17,9 @@
 -- ARGV[1]   bucket width W, seconds (the dedupe horizon)
 -- ARGV[2]   b = floor(now / W) as the caller's clock sees it; Redis time decides (see CREST_BUCKET)
 -- ARGV[3]   max lag (events added but not yet applied by the detector)
--- ARGV[3+g] n_g, the number of events of group g (G groups: g = 1..G)
+-- ARGV[4]   request id of the ingest call ('' = none): each entry carries it as field `q`, so the detector's
+--           outputs, and the webhook deliveries they cause, can name the request (docs/observability.md)
+-- ARGV[4+g] n_g, the number of events of group g (G groups: g = 1..G)
 -- then, group after group: its n_g dedupe members "<room>:<id>", then its n_g events (canonical JSON)
 -- Returns   per group: an array with 1 (accepted) or 0 (duplicate) per event, or the string
 --           "CREST_LAG <lag>" when that shard's backlog is over the limit (nothing of the group written).
@@ -31,6 +33,7 @@ if bucket ~= tonumber(ARGV[2]) then
   return redis.error_reply('CREST_BUCKET ' .. bucket)
 end
 local maxLag = tonumber(ARGV[3])
+local rid = ARGV[4]
 local groups = #KEYS / 5
 
 -- unpack() is bounded by Lua's C stack (~8000 values): large groups are looked up in slices.
@@ -46,11 +49,11 @@ local function lookup(key, from, n)
 end
 
 local results = {}
-local at = 4 + groups -- first member of the current group
+local at = 5 + groups -- first member of the current group
 for g = 1, groups do
   local k = (g - 1) * 5
   local stream, ckpt, cur = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
-  local n = tonumber(ARGV[3 + g])
+  local n = tonumber(ARGV[4 + g])
   -- @owed: applied by the detector, waiting only for a deferred room summary (workers/detector-worker.ts)
   local ck = redis.call('HMGET', ckpt, '@added', '@processed', '@owed')
   local lag = (tonumber(ck[1]) or 0) - (tonumber(ck[2]) or 0) - (tonumber(ck[3]) or 0)
@@ -66,7 +69,11 @@ for g = 1, groups do
       else
         inBatch[member] = true
         fresh[#fresh + 1] = member
-        redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1])
+        if rid == '' then
+          redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1])
+        else
+          redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1], 'q', rid)
+        end
         out[i] = 1
       end
     end

@@ -8,11 +8,18 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole } from '../auth/middleware.ts';
 import { badRequest, HttpError } from '../http-error.ts';
 import { UnparseableItem } from '../ingest-service.ts';
+import { callerRequestIdOf, requestIdOf } from '../request-id.ts';
 
 export function eventsRouter(ctx: AppContext): Router {
   const r = Router();
   r.post(
     '/events',
+    (_req, res, next) => {
+      // First, so refusals (401, 413, 429 backlog) are timed too; the token-rate 429 answers before the router.
+      const took = ctx.metrics.ingestRequest.startTimer();
+      res.once('finish', () => took({ status: String(res.statusCode) }));
+      next();
+    },
     authenticate(ctx.tokenSecrets),
     requireRole('ingest'),
     express.text({ type: () => true, limit: ctx.config.maxBodyBytes }),
@@ -22,8 +29,12 @@ export function eventsRouter(ctx: AppContext): Router {
       if (items.length > ctx.config.maxEventsPerRequest) {
         throw new HttpError(413, 'too-many-events', `at most ${ctx.config.maxEventsPerRequest} events per request, got ${items.length}`);
       }
-      const result = await ctx.ingest.ingest(items, req.claims!);
-      res.status(result.rejected > 0 && result.accepted + result.duplicate === 0 ? 400 : 200).json(result);
+      const requestId = requestIdOf(res);
+      const result = await ctx.ingest.ingest(items, req.claims!, { requestId: callerRequestIdOf(res) });
+      const status = result.rejected > 0 && result.accepted + result.duplicate === 0 ? 400 : 200;
+      // debug: at full load this is hundreds of lines a second; the metrics count them at any level.
+      ctx.log.debug('ingest', { requestId, status, events: items.length, accepted: result.accepted, duplicate: result.duplicate, rejected: result.rejected });
+      res.status(status).json(result);
     },
   );
   return r;

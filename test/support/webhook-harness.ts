@@ -14,6 +14,7 @@ import type { AppContext } from '../../server/app-context.ts';
 import { errorHandler } from '../../server/app.ts';
 import { signToken } from '../../server/auth/token.ts';
 import type { Logger } from '../../server/logger.ts';
+import { ApiMetrics } from '../../server/metrics-registry.ts';
 import { keys } from '../../server/redis-keys.ts';
 import type { RoomStore } from '../../server/room-store.ts';
 
@@ -44,7 +45,7 @@ export async function startRoutersApi(opts: {
     tokenSecrets: [TEST_SECRET],
     redis: opts.redis,
     log: opts.log,
-    counters: {},
+    metrics: new ApiMetrics(),
     ingest: null as never,
     store: opts.store ?? (null as never),
   };
