@@ -34,6 +34,7 @@ import { WebhookLanes, type LaneItem, type LaneJobData } from '../server/webhook
 import { decide } from '../server/webhook-rules.ts';
 import { SpendRecorder, type TickSpend } from '../server/webhook-spend.ts';
 import { bodyVerdict, buildDelivery, WEBHOOK_PRESETS, type WebhookPreset } from '../server/webhook-presets.ts';
+import { closeBull } from './bull-close.ts';
 
 export const WEBHOOK_QUEUE = 'crest-webhooks';
 /** Hash-tagged so every key of the queue lands in one Redis Cluster slot, as BullMQ requires there. */
@@ -399,8 +400,8 @@ export class AlertWorker {
     this.running = false;
     this.reader.disconnect();
     await this.loopDone;
-    await this.worker?.close();
-    await this.queue?.close();
+    await closeBull(this.worker, 'alert worker', this.opts.log);
+    await closeBull(this.queue, 'alert queue', this.opts.log);
     this.bull?.close();
     this.redis.disconnect();
   }

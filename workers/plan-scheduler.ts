@@ -25,6 +25,7 @@ import type { Logger } from '../server/logger.ts';
 import { bullConnection, createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
+import { closeBull } from './bull-close.ts';
 
 export const PLAN_QUEUE = 'crest-plans';
 /** Same hash tag as the webhook queue: every key of a BullMQ queue must share one Cluster slot. */
@@ -150,8 +151,8 @@ export class PlanScheduler {
   }
 
   async stop(): Promise<void> {
-    await this.worker?.close();
-    await this.queue?.close();
+    await closeBull(this.worker, 'plan worker', this.opts.log);
+    await closeBull(this.queue, 'plan queue', this.opts.log);
     this.bull?.close();
     this.redis.disconnect();
   }
