@@ -69,6 +69,8 @@ const envSchema = z.object({
   /** How long ingest waits for those replicas before answering 503 (resend: ids make it safe). */
   CREST_REPLICA_WAIT_MS: int(10, 60_000).default(1_000),
   CREST_LEASE_MS: int(500, 600_000).default(5_000),
+  /** A big room's per-viewer delta is checkpointed in slices of at most this many entries (docs/big-rooms.md). */
+  CREST_DELTA_SLICE: int(10, 1_000_000).default(2_000),
   /** Run startCrest's detector on its own worker thread (a second core); 0 keeps it on the API's thread. */
   CREST_DETECTOR_THREAD: bool.default(true),
   CREST_VIEWER_IDLE_MS: int(1_000, 3_600_000).default(120_000),
@@ -130,6 +132,8 @@ export interface CrestConfig {
   /** CREST_MIN_REPLICAS and CREST_REPLICA_WAIT_MS. */
   replicas: { min: number; waitMs: number };
   leaseMs: number;
+  /** CREST_DELTA_SLICE. */
+  deltaSlice: number;
   /** The detector role runs on its own worker thread (CREST_DETECTOR_THREAD). */
   detectorThread: boolean;
   webhook: { attempts: number; backoffMs: number; timeoutMs: number };
@@ -194,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxLag: e.CREST_MAX_LAG,
     replicas: { min: e.CREST_MIN_REPLICAS, waitMs: e.CREST_REPLICA_WAIT_MS },
     leaseMs: e.CREST_LEASE_MS,
+    deltaSlice: e.CREST_DELTA_SLICE,
     detectorThread: e.CREST_DETECTOR_THREAD,
     plans: { countdownMin: parseCountdown(e.CREST_PLAN_COUNTDOWN_MIN) },
     webhook: { attempts: e.CREST_WEBHOOK_ATTEMPTS, backoffMs: e.CREST_WEBHOOK_BACKOFF_MS, timeoutMs: e.CREST_WEBHOOK_TIMEOUT_MS },

@@ -10,25 +10,50 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { CrestEvent } from './events.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomOutput, type RoomState } from './engine.ts';
-import { deltaIsEmpty, restoreRoom, roomParts, takeDelta, type RoomDelta } from './room-parts.ts';
+import { deltaIsEmpty, deltaSize, restoreRoom, roomParts, takeDelta, takeDeltaSlice, type RoomDelta, type RoomDeltaSlice } from './room-parts.ts';
 import { legacyRoomJson } from './legacy-room-json.ts';
 import { cfg as baseCfg, ROOM, T0 } from '../test/fixtures/engine-room.ts';
 
 const cfg = { ...baseCfg, viewerIdleMs: 20_000 };
 const LIMITS = { maxSessions: 12, exactDistinct: 20 };
 
-/** What Redis holds for the room (the hash and the two sets), changed the way checkpoint.lua changes it. */
-interface Store {
+/**
+ * What Redis holds for the room (the hash and the two sets), changed the way checkpoint.lua changes it; and,
+ * while a sliced checkpoint is under way (`writing`), what checkpoint-slice.lua keeps beside it: the undo log
+ * (each touched session's committed value, '' = none; the members the slices added) and the fresh parts that
+ * replace the stored ones when the checkpoint ends with a reset.
+ */
+interface Parts {
   sessions: Map<string, string>;
   unique: Set<string>;
   payers: Set<string>;
 }
+interface Store extends Parts {
+  writing: boolean;
+  undo: Parts;
+  fresh: Parts;
+}
 
+const emptyParts = (): Parts => ({ sessions: new Map(), unique: new Set(), payers: new Set() });
+const emptyStore = (): Store => ({ ...emptyParts(), writing: false, undo: emptyParts(), fresh: emptyParts() });
+
+/** checkpoint.lua: the last part of the delta with the state's JSON (ending a sliced checkpoint, if one is under way). */
 function applyDelta(s: Store, d: RoomDelta): void {
   if (d.reset) {
     s.sessions.clear();
     s.unique.clear();
     s.payers.clear();
+  }
+  if (s.writing) {
+    // RENAME of each fresh key that exists (only a reset writes them), then the undo log goes.
+    if (d.reset && d.fresh) {
+      if (s.fresh.sessions.size > 0) s.sessions = s.fresh.sessions;
+      if (s.fresh.unique.size > 0) s.unique = s.fresh.unique;
+      if (s.fresh.payers.size > 0) s.payers = s.fresh.payers;
+    }
+    s.undo = emptyParts();
+    s.fresh = emptyParts();
+    s.writing = false;
   }
   if (d.uniqueDropped) s.unique.clear();
   if (d.payersDropped) s.payers.clear();
@@ -36,6 +61,52 @@ function applyDelta(s: Store, d: RoomDelta): void {
   for (let i = 0; i < d.put.length; i += 2) s.sessions.set(d.put[i], d.put[i + 1]);
   for (const v of d.unique) s.unique.add(v);
   for (const v of d.payers) s.payers.add(v);
+}
+
+/** checkpoint-slice.lua: a slice lands before the JSON; the undo log keeps what a restore must see meanwhile. */
+function applySlice(s: Store, d: RoomDeltaSlice): void {
+  s.writing = true;
+  if (d.fresh) {
+    if (d.first) s.fresh = emptyParts();
+    for (const v of d.closed) s.fresh.sessions.delete(v);
+    for (let i = 0; i < d.put.length; i += 2) s.fresh.sessions.set(d.put[i], d.put[i + 1]);
+    for (const v of d.unique) s.fresh.unique.add(v);
+    for (const v of d.payers) s.fresh.payers.add(v);
+    return;
+  }
+  const keep = (v: string) => {
+    if (!s.undo.sessions.has(v)) s.undo.sessions.set(v, s.sessions.get(v) ?? '');
+  };
+  for (const v of d.closed) {
+    if (!s.sessions.has(v)) continue;
+    keep(v);
+    s.sessions.delete(v);
+  }
+  for (let i = 0; i < d.put.length; i += 2) {
+    keep(d.put[i]);
+    s.sessions.set(d.put[i], d.put[i + 1]);
+  }
+  for (const [set, undo, list] of [[s.unique, s.undo.unique, d.unique], [s.payers, s.undo.payers, d.payers]] as const) {
+    for (const m of list) {
+      if (set.has(m)) continue;
+      set.add(m);
+      undo.add(m);
+    }
+  }
+}
+
+/** checkpoint-undo.lua, run by a successor before it reads the parts: a checkpoint left half-written is undone. */
+function repair(s: Store): void {
+  if (!s.writing) return;
+  for (const [v, old] of s.undo.sessions) {
+    if (old === '') s.sessions.delete(v);
+    else s.sessions.set(v, old);
+  }
+  for (const m of s.undo.unique) s.unique.delete(m);
+  for (const m of s.undo.payers) s.payers.delete(m);
+  s.undo = emptyParts();
+  s.fresh = emptyParts();
+  s.writing = false;
 }
 
 type Step = { kind: 'event'; e: CrestEvent } | { kind: 'clock'; ts: number };
@@ -103,15 +174,19 @@ function reference(steps: Step[]) {
 }
 
 /**
- * `plan[i]`: after step i, 0 nothing, 1 checkpoint (JSON + delta), 2 crash (restore from the last checkpoint
- * and replay), 3 checkpoint with the JSON as version 1 wrote it (an older worker), then restore from it at once.
+ * `plan[i]`: after step i, 0 nothing, 1 checkpoint (JSON + the rest of the delta; ends a sliced one), 2 crash
+ * (undo a half-written checkpoint, restore from the last one and replay), 3 checkpoint with the JSON as
+ * version 1 wrote it (an older worker; only between checkpoints), then restore from it at once, 4 a slice of
+ * at most `sliceMax` entries of the delta (starts a sliced checkpoint, or goes on with one: events keep coming
+ * between slices, as they do in the worker).
  */
-function split(steps: Step[], plan: number[]) {
+function split(steps: Step[], plan: number[], sliceMax = 3) {
   let st = createRoomState(ROOM, cfg, LIMITS);
   let out: RoomOutput[] = [];
-  const store: Store = { sessions: new Map(), unique: new Set(), payers: new Set() };
+  const store = emptyStore();
   let ckpt = { json: JSON.stringify(st), at: -1, outputs: 0, legacy: false };
   const restore = () => {
+    repair(store);
     st = JSON.parse(ckpt.json) as RoomState;
     restoreRoom(st, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
     out = out.slice(0, ckpt.outputs); // outputs after the checkpoint were never committed
@@ -127,10 +202,11 @@ function split(steps: Step[], plan: number[]) {
       assert.deepEqual(new Map(parts.sessions as [string, string][]), store.sessions);
       assert.deepEqual(new Set(parts.unique), store.unique);
       assert.deepEqual(new Set(parts.payers), store.payers);
+      assert.equal(store.writing, false, 'the checkpoint ended the sliced one');
     } else if (p === 2) {
       restore();
       for (let j = ckpt.at + 1; j <= i; j++) step(st, steps[j], out);
-    } else if (p === 3) {
+    } else if (p === 3 && !store.writing) {
       // An older worker checkpointed everything inside the JSON; the stored parts are whatever it left (none).
       store.sessions.clear();
       store.unique.clear();
@@ -142,6 +218,13 @@ function split(steps: Step[], plan: number[]) {
       assert.equal(d.reset, true);
       applyDelta(store, d);
       ckpt = { json: JSON.stringify(st), at: i, outputs: out.length, legacy: false };
+    } else if (p === 4) {
+      const before = deltaSize(st);
+      const d = takeDeltaSlice(st, sliceMax);
+      const n = d.closed.length + d.put.length / 2 + d.unique.length + d.payers.length;
+      assert.equal(n, Math.min(sliceMax, before), 'a slice takes what it may, never more');
+      assert.equal(deltaSize(st), before - n);
+      applySlice(store, d);
     }
   }
   return figures(st, out);
@@ -154,6 +237,33 @@ test('split state with deltas, checkpointed and restored at random points, gives
     }),
     { numRuns: 300 },
   );
+});
+
+test('sliced checkpoints with events between slices and crashes between slices give the figures of a never-checkpointed run', () => {
+  const seen = { crashMidway: 0, freshMidway: 0 };
+  fc.assert(
+    fc.property(
+      arbSteps,
+      fc.array(fc.constantFrom(0, 0, 1, 2, 3, 4, 4, 4, 4), { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 1, max: 4 }),
+      (steps, plan, sliceMax) => {
+        assert.deepStrictEqual(split(steps, plan, sliceMax), reference(steps));
+        // Which cases the run went through: a crash with slices written and not committed, and a reset under way.
+        let writing = false;
+        for (let i = 0; i < steps.length; i++) {
+          const p = plan[i % plan.length];
+          if (p === 4) writing = true;
+          if (p === 1 || p === 2) {
+            if (p === 2 && writing) seen.crashMidway++;
+            writing = false;
+          }
+          if (writing && steps[i].kind === 'event' && (steps[i] as { e: CrestEvent }).e.type === 'stream.start') seen.freshMidway++;
+        }
+      },
+    ),
+    { numRuns: 400 },
+  );
+  assert.ok(seen.crashMidway > 50 && seen.freshMidway > 5, JSON.stringify(seen));
 });
 
 test('the runs reach eviction, the estimate, stream resets and open sessions per source', () => {
@@ -183,7 +293,7 @@ test('a delta holds only what changed: after a checkpoint, an event for one view
   applyEvent(st, { id: 'x', room: ROOM, ts: T0 + 2_000, type: 'engage.like', viewer: 'v7' }, cfg, out);
   const d = takeDelta(st);
   assert.deepEqual({ put: d.put.length, closed: d.closed, unique: d.unique }, { put: 2, closed: [], unique: [] });
-  assert.ok(deltaIsEmpty(takeDelta(st)));
+  assert.ok(deltaIsEmpty(takeDelta(st)), 'nothing changed since the last take');
   assert.ok(Math.abs(JSON.stringify(st).length - small) < 200, 'the JSON does not carry the sessions');
 });
 

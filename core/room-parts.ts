@@ -17,6 +17,9 @@ export interface RoomDelta {
   /** Drop the stored members of the unique / paying counts (the count switched to its estimate). */
   uniqueDropped: boolean;
   payersDropped: boolean;
+  /** With `reset`: slices of this delta are in the fresh keys, which then replace the stored parts (else the
+   * fresh keys, if any, hold slices of a delta that a later reset voided: dropped). */
+  fresh: boolean;
   /** Closed sessions: viewers. */
   closed: string[];
   /** Opened or changed sessions: viewer, encoded session (encodeSession), viewer, … */
@@ -55,7 +58,54 @@ export function takeDelta(st: RoomState): RoomDelta {
     else put.push(v, encodeSession(s));
   }
   rt.dirty = emptyDirty(false);
-  return { reset: d.reset, uniqueDropped: d.uniqueDropped, payersDropped: d.payersDropped, closed, put, unique: d.unique, payers: d.payers };
+  return { reset: d.reset, uniqueDropped: d.uniqueDropped, payersDropped: d.payersDropped, fresh: d.reset && d.freshSliced, closed, put, unique: d.unique, payers: d.payers };
+}
+
+/**
+ * Part of a delta, for a room whose delta is too big to write in one synchronous step (docs/big-rooms.md,
+ * "Sliced checkpoints"). `fresh`: a reset is pending (it drops everything stored when the JSON is written),
+ * so these entries go to the fresh keys that replace the stored ones then, not on top of the stored ones.
+ */
+export interface RoomDeltaSlice {
+  fresh: boolean;
+  /** The first slice since that reset: whatever the fresh keys hold (slices before a second reset) goes first. */
+  first: boolean;
+  closed: string[];
+  put: string[];
+  unique: string[];
+  payers: string[];
+}
+
+/** Entries waiting in the delta (sessions opened, changed or closed; new members): what slices drain. */
+export function deltaSize(st: RoomState): number {
+  const d = runtimeOf(st).dirty;
+  return d.sessions.size + d.unique.length + d.payers.length;
+}
+
+/**
+ * Drains up to `max` entries of the delta, each as it stands now; the flags (reset, drops) stay for the
+ * takeDelta that ends the checkpoint with the state's JSON. An entry that changes again after its slice is
+ * in the delta again, so the slices and the last take together leave the store exactly as the state is then.
+ */
+export function takeDeltaSlice(st: RoomState, max: number): RoomDeltaSlice {
+  const d = runtimeOf(st).dirty;
+  const slice: RoomDeltaSlice = { fresh: d.reset, first: d.reset && !d.freshSliced, closed: [], put: [], unique: [], payers: [] };
+  if (d.reset) d.freshSliced = true;
+  let room = max;
+  for (const [v, s] of d.sessions) {
+    if (room === 0) break;
+    if (s === null) slice.closed.push(v);
+    else slice.put.push(v, encodeSession(s));
+    d.sessions.delete(v);
+    room--;
+  }
+  // From the end: O(taken), and the order of members does not matter to a set.
+  if (room > 0 && d.unique.length > 0) {
+    slice.unique = d.unique.splice(Math.max(0, d.unique.length - room));
+    room -= slice.unique.length;
+  }
+  if (room > 0 && d.payers.length > 0) slice.payers = d.payers.splice(Math.max(0, d.payers.length - room));
+  return slice;
 }
 
 /** Whether a delta changes nothing stored. */

@@ -156,6 +156,8 @@ export interface RoomDirty {
   /** The count switched to its estimate: its stored members are dropped. */
   uniqueDropped: boolean;
   payersDropped: boolean;
+  /** Slices of this delta went to the fresh keys (a reset was pending: room-parts.ts, takeDeltaSlice). */
+  freshSliced: boolean;
 }
 
 /** The per-viewer part of the state and the lookup structures derived from the state; never in its JSON. */
@@ -172,7 +174,7 @@ export interface RoomRuntime {
 }
 
 export function emptyDirty(reset: boolean): RoomDirty {
-  return { sessions: new Map(), unique: [], payers: [], reset, uniqueDropped: false, payersDropped: false };
+  return { sessions: new Map(), unique: [], payers: [], reset, uniqueDropped: false, payersDropped: false, freshSliced: false };
 }
 
 const runtimes = new WeakMap<RoomState, RoomRuntime>();

@@ -90,6 +90,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
         engine: config.engine,
         outStreamMaxLen: config.outStreamMaxLen,
         eventRetentionMs: config.eventRetentionMs,
+        deltaSlice: config.deltaSlice,
       };
       // Its own thread by default, so detection and the API/gateway use two cores (docs/performance.md).
       const d = config.detectorThread ? (detectorThread = new DetectorThread(detectorOpts, log)) : new DetectorWorker({ ...detectorOpts, log, metrics: workerMetrics });

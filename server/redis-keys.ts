@@ -12,7 +12,7 @@ export const keys = {
   events: (s: number) => `crest:${shardTag(s)}:ev`,
   /** Output stream: ticks, window changes, suggestions, acks. */
   out: (s: number) => `crest:${shardTag(s)}:out`,
-  /** Detector checkpoint hash: `@cursor`, `@processed`, `@added`, `@owed`, `@active`, and `r:<room>` states. */
+  /** Detector checkpoint hash: `@cursor`, `@processed`, `@added`, `@owed`, `@active`, `r:<room>` states, and `w:<room>` marks (sliced checkpoints under way). */
   checkpoint: (s: number) => `crest:${shardTag(s)}:ckpt`,
   /** Which detector worker owns the shard (value = worker id, PX = lease). */
   lease: (s: number) => `crest:${shardTag(s)}:lease`,
@@ -28,6 +28,17 @@ export const keys = {
   /** Exact members of a room's unique / paying viewer counts (sets; absent once the count is an estimate). */
   uniqueViewers: (s: number, room: string) => `crest:${shardTag(s)}:unique:${room}`,
   payingViewers: (s: number, room: string) => `crest:${shardTag(s)}:payers:${room}`,
+  /**
+   * While a sliced checkpoint of a big room is under way (server/lua/checkpoint-slice.lua, docs/big-rooms.md):
+   * the undo log of its parts (sessions: viewer → the value the last checkpoint left, '' = none; the members the
+   * slices added) and the fresh parts that replace them when the checkpoint ends with a reset. Gone once it ends.
+   */
+  sessionsUndo: (s: number, room: string) => `crest:${shardTag(s)}:sessions-undo:${room}`,
+  uniqueUndo: (s: number, room: string) => `crest:${shardTag(s)}:unique-undo:${room}`,
+  payersUndo: (s: number, room: string) => `crest:${shardTag(s)}:payers-undo:${room}`,
+  sessionsFresh: (s: number, room: string) => `crest:${shardTag(s)}:sessions-fresh:${room}`,
+  uniqueFresh: (s: number, room: string) => `crest:${shardTag(s)}:unique-fresh:${room}`,
+  payersFresh: (s: number, room: string) => `crest:${shardTag(s)}:payers-fresh:${room}`,
   /** Newest-first list of a room's suggestions (bounded). */
   suggestions: (s: number, room: string) => `crest:${shardTag(s)}:sug:${room}`,
   /** Acknowledgements of a room's suggestions: suggestion id → Ack JSON. */
@@ -59,4 +70,6 @@ export const CHECKPOINT_FIELDS = {
   owed: '@owed',
   active: '@active',
   room: (room: string) => `r:${room}`,
+  /** Set while a sliced checkpoint of the room is under way (slices written, its JSON not yet): a successor undoes them. */
+  writing: (room: string) => `w:${room}`,
 } as const;

@@ -30,7 +30,7 @@ import type { CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
-import { partsNeeded, restoreRoom, takeDelta, type RoomDelta } from '../core/room-parts.ts';
+import { deltaSize, partsNeeded, restoreRoom, takeDelta, takeDeltaSlice, type RoomDelta } from '../core/room-parts.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
@@ -57,6 +57,10 @@ export interface DetectorWorkerOptions {
   stateFlushMs?: number;
   /** Where detector lag is observed (/metrics); none: not measured. */
   metrics?: WorkerMetrics;
+  /** A room's per-viewer delta goes out in slices of at most this many entries (default DELTA_SLICE). */
+  deltaSlice?: number;
+  /** At most this many slices of one room per batch, unless its state must be written now (default DELTA_SLICES_PER_BATCH). */
+  deltaSlicesPerBatch?: number;
 }
 
 /** A room's checkpoint record: its core state plus the anchor that maps arrival time to event time. */
@@ -90,6 +94,8 @@ interface RoomSlot {
   owed: number;
   /** The room's place in every write period, in [0, 1): see dueAgain. */
   phase: number;
+  /** Slices of its delta are in Redis and its JSON is not yet (a sliced checkpoint under way: checkpoint-slice.lua). */
+  writing: boolean;
 }
 
 interface ShardRuntime {
@@ -154,6 +160,19 @@ const VIEW_EVENTS_MS = 2_000;
 const VIEW_REFRESH_MS = 5_000;
 /** A caught-up shard writes at most this many deferred summaries at once (see viewsToWrite). */
 const VIEW_BURST = 32;
+/**
+ * A big room's delta (a sale's 10k entries/s make ~100k changed sessions per STATE_FLUSH_MS) goes out in slices
+ * of this many entries, each its own fenced script, the thread free between them (docs/big-rooms.md): taking
+ * and sending 20k entries at once held the thread ~100 ms; 2,000 hold it ~1-2 ms, and Redis about as long.
+ * The JSON and the stream id it covers go only with the last part, in the batch's checkpoint.lua call.
+ */
+const DELTA_SLICE = 2_000;
+/**
+ * Slices of one room per batch: the rest waits for the next batch (its JSON with it), so the shard's other
+ * rooms are not held up behind a whole big delta. 16 × 2,000 per batch outruns any room: a batch holds at most
+ * BATCH_SIZE events, and an event changes at most one session and two members.
+ */
+const DELTA_SLICES_PER_BATCH = 16;
 
 export class DetectorWorker {
   readonly id: string;
@@ -167,7 +186,7 @@ export class DetectorWorker {
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
   /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`). */
-  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0 };
+  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0, slices: 0, longestSliceMs: 0 };
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -295,7 +314,10 @@ export class DetectorWorker {
   private async loadRooms(rt: ShardRuntime, rooms: string[]): Promise<void> {
     const missing = rooms.filter((r) => !rt.rooms.has(r));
     if (missing.length === 0) return;
-    const raw = await this.redis.hmget(keys.checkpoint(rt.shard), ...missing.map(CHECKPOINT_FIELDS.room));
+    const fields = await this.redis.hmget(keys.checkpoint(rt.shard), ...missing.map(CHECKPOINT_FIELDS.room), ...missing.map(CHECKPOINT_FIELDS.writing));
+    const raw = fields.slice(0, missing.length);
+    // A sliced checkpoint left half-written (its worker died between slices): undone before the parts are read.
+    for (const [i, room] of missing.entries()) if (fields[missing.length + i] !== null) await this.undoSlices(rt.shard, room);
     const recs = missing.map((room, i) => {
       const json = raw[i];
       return json ? (JSON.parse(json) as RoomRecord) : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
@@ -330,6 +352,7 @@ export class DetectorWorker {
         viewAt: now,
         owed: 0,
         phase: Math.random(),
+        writing: false,
       });
     });
   }
@@ -494,7 +517,8 @@ export class DetectorWorker {
     }
     const end = entries[entries.length - 1]![0];
     const cursor = compareIds(end, rt.cursor) > 0 ? end : rt.cursor;
-    const toWrite = this.statesToWrite(rt);
+    const toWrite = await this.sliceBigDeltas(rt, this.statesToWrite(rt));
+    if (toWrite === false) return;
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
     const views = this.viewsToWrite(rt, urgent, waiting);
     // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
@@ -525,6 +549,7 @@ export class DetectorWorker {
       slot.flushedAt = now;
       slot.changed = false;
       slot.mustWrite = false;
+      slot.writing = false;
     }
     for (const room of views.rooms) {
       const slot = rt.rooms.get(room)!;
@@ -566,6 +591,69 @@ export class DetectorWorker {
     return { rooms, eventsDeferred };
   }
 
+  /**
+   * Sends the deltas of the rooms due for a write that are bigger than a slice, slice by slice, until what is
+   * left fits in one (it then goes with the JSON in this batch's commit), or DELTA_SLICES_PER_BATCH are out —
+   * then the room's JSON waits for a later batch, unless it must be written now (joined or left the active
+   * set, or leaves memory): those are sliced to the end here. Returns the rooms whose JSON goes into this
+   * commit, or false when the shard was lost meanwhile (nothing more is written).
+   */
+  private async sliceBigDeltas(rt: ShardRuntime, due: string[]): Promise<string[] | false> {
+    const max = this.opts.deltaSlice ?? DELTA_SLICE;
+    const perBatch = this.opts.deltaSlicesPerBatch ?? DELTA_SLICES_PER_BATCH;
+    const ready: string[] = [];
+    for (const room of due) {
+      const slot = rt.rooms.get(room)!;
+      const now = slot.mustWrite || !rt.active.has(room);
+      let sent = 0;
+      while (deltaSize(slot.rec.state) > max && (now || sent < perBatch)) {
+        if (!(await this.writeSlice(rt, room, slot, max))) return false;
+        sent++;
+      }
+      if (deltaSize(slot.rec.state) <= max) ready.push(room);
+    }
+    return ready;
+  }
+
+  /** One slice of a room's delta (checkpoint-slice.lua); false when the shard is lost (and dropped). */
+  private async writeSlice(rt: ShardRuntime, room: string, slot: RoomSlot, max: number): Promise<boolean> {
+    if (this.owned.get(rt.shard) !== rt) return false;
+    const t = performance.now();
+    const d = takeDeltaSlice(slot.rec.state, max);
+    const mode = d.fresh ? (d.first ? 'F' : 'f') : '';
+    const args: (string | number)[] = [this.id, room, mode, d.closed.length, d.put.length, d.unique.length, d.payers.length];
+    for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) args.push(x);
+    slot.writing = true;
+    // Taking the slice, building the arguments and ioredis's encoding on send: the step that holds the thread.
+    const reply = scripts.checkpointSlice.run(this.redis, slicedKeys(rt.shard, room), args);
+    this.stats.longestSliceMs = Math.max(this.stats.longestSliceMs, performance.now() - t);
+    this.stats.slices++;
+    try {
+      await reply;
+      return true;
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
+        this.dropShard(rt.shard, 'lease lost between slices; successor undoes them and resumes from the last checkpoint');
+        return false;
+      }
+      // The slice may or may not have landed, and it is drained from the state: reload from what Redis holds.
+      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
+      throw err;
+    }
+  }
+
+  /** Undoes a sliced checkpoint that never ended (checkpoint-undo.lua), page by page, before the room is read. */
+  private async undoSlices(shard: number, room: string): Promise<void> {
+    const keyList = slicedKeys(shard, room);
+    for (const which of ['s', 'u', 'p']) {
+      let cursor = '0';
+      do cursor = String(await scripts.checkpointUndo.run(this.redis, keyList, [this.id, room, which, cursor, this.opts.deltaSlice ?? DELTA_SLICE]));
+      while (cursor !== '0');
+    }
+    await scripts.checkpointUndo.run(this.redis, keyList, [this.id, room, 'end', '0', 0]);
+    this.opts.log.info('detector undid a sliced checkpoint left half-written', { worker: this.id, shard, room });
+  }
+
   /** Rooms whose state goes into this commit: joined/left the active set, changed outside it, or changed and due. */
   private statesToWrite(rt: ShardRuntime): string[] {
     const now = Date.now();
@@ -592,10 +680,10 @@ export class DetectorWorker {
     viewRooms: string[],
     toWrite: string[],
   ): Promise<number | false> {
-    const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null }>();
+    const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null; sliced: boolean }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
-      if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [], delta: null }));
+      if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [], delta: null, sliced: false }));
       return slot;
     };
     for (const room of viewRooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
@@ -608,6 +696,7 @@ export class DetectorWorker {
       // What changed in its sessions and viewer sets goes with it, in the same script (every failure below
       // drops the shard's in-memory states, so a drained delta is never lost: the successor re-derives it).
       slot.delta = takeDelta(rec.state);
+      slot.sliced = rt.rooms.get(room)!.writing;
     }
     const outArgs: string[] = [];
     for (const o of outputs) {
@@ -619,6 +708,7 @@ export class DetectorWorker {
       }
     }
     const roomKeys: string[] = [];
+    const slicedRoomKeys: string[] = [];
     const roomArgs: (string | number)[] = [];
     const lists: string[] = [];
     for (const [room, slot] of perRoom) {
@@ -630,7 +720,12 @@ export class DetectorWorker {
         keys.payingViewers(rt.shard, room),
       );
       const d = slot.delta;
-      const flags = d ? `${d.reset ? 'r' : ''}${d.uniqueDropped ? 'u' : ''}${d.payersDropped ? 'p' : ''}` : '';
+      let flags = d ? `${d.reset ? 'r' : ''}${d.uniqueDropped ? 'u' : ''}${d.payersDropped ? 'p' : ''}` : '';
+      if (slot.sliced) {
+        // This ends the room's sliced checkpoint: its undo log goes, its fresh keys replace the parts on a reset.
+        flags += d!.fresh ? 'wf' : 'w';
+        slicedRoomKeys.push(...slicedKeys(rt.shard, room).slice(5));
+      }
       roomArgs.push(room, slot.record, slot.summary, slot.sugs.length, slot.series.length, flags);
       roomArgs.push(d?.closed.length ?? 0, d?.put.length ?? 0, d?.unique.length ?? 0, d?.payers.length ?? 0);
       for (const x of slot.sugs) lists.push(x);
@@ -645,7 +740,7 @@ export class DetectorWorker {
     }
     const trimBefore = Date.now() - this.opts.eventRetentionMs;
     if (trimBefore > 0 && idMs(minId) > trimBefore) minId = `${trimBefore}-0`;
-    const keyList = [keys.lease(rt.shard), keys.checkpoint(rt.shard), keys.out(rt.shard), keys.view(rt.shard), keys.events(rt.shard), ...roomKeys];
+    const keyList = [keys.lease(rt.shard), keys.checkpoint(rt.shard), keys.out(rt.shard), keys.view(rt.shard), keys.events(rt.shard), ...roomKeys, ...slicedRoomKeys];
     const args = [
       this.id,
       cursor,
@@ -696,6 +791,23 @@ function summaryOf(room: string, rec: RoomRecord): RoomView {
     lastSuggestion: rec.lastSuggestion,
     windows,
   };
+}
+
+/** The KEYS of checkpoint-slice.lua and checkpoint-undo.lua for a room (the last six follow checkpoint.lua's). */
+function slicedKeys(shard: number, room: string): string[] {
+  return [
+    keys.lease(shard),
+    keys.checkpoint(shard),
+    keys.sessions(shard, room),
+    keys.uniqueViewers(shard, room),
+    keys.payingViewers(shard, room),
+    keys.sessionsUndo(shard, room),
+    keys.uniqueUndo(shard, room),
+    keys.payersUndo(shard, room),
+    keys.sessionsFresh(shard, room),
+    keys.uniqueFresh(shard, room),
+    keys.payersFresh(shard, room),
+  ];
 }
 
 /** Every item of a hash (field, value, …) or set, in SCAN pages: a big room's parts never block Redis in one reply. */

@@ -9,6 +9,8 @@
 -- KEYS[4]   room summaries hash             crest:{sN}:view
 -- KEYS[5]   event stream (trimmed)          crest:{sN}:ev
 -- KEYS[6..] per room in ARGV order: suggestions list, series list, sessions hash, unique-viewer set, payer set
+-- then, per room with the flag 'w' in ARGV order, the six keys of its sliced checkpoint: sessions-undo,
+--           unique-undo, payers-undo, sessions-fresh, unique-fresh, payers-fresh (checkpoint-slice.lua)
 -- ARGV[1]   worker id (must hold the lease)
 -- ARGV[2]   cursor: every output of the stream entries up to this id is in this commit or an earlier one
 -- ARGV[3]   events that move to @processed: their effect shows in the views with this commit (the lag counter)
@@ -22,8 +24,9 @@
 -- then 10 per room: room, record JSON ('' = unchanged), summary JSON ('' = unchanged),
 --           number of new suggestions S, number of new series points P, then the per-viewer delta written with
 --           the record (core/room-parts.ts): flags ('r' reset: drop all three first, 'u' / 'p' drop the unique /
---           payer set), number of closed sessions D, of put items 2U (viewer, session), of new unique members N,
---           of new payers Q
+--           payer set, 'w' this ends a sliced checkpoint: its undo log goes, 'f' with 'r': its fresh keys replace
+--           the dropped parts), number of closed sessions D, of put items 2U (viewer, session), of new unique
+--           members N, of new payers Q
 -- then, room by room, its S suggestion JSONs, P series points, D viewers, 2U put items, N and Q members
 -- then O pairs: room, out-stream update JSON
 -- Returns   the shard's backlog afterwards: events added but not applied (@added - @processed - @owed), or
@@ -59,6 +62,7 @@ local function bulk(cmd, key, from, n)
   end
 end
 local p = 12 + rooms * 10
+local sliced = 6 + rooms * 5
 for i = 0, rooms - 1 do
   local a = 12 + i * 10
   local room = ARGV[a]
@@ -84,9 +88,24 @@ for i = 0, rooms - 1 do
   end
   local flags = ARGV[a + 5]
   local sessKey, uniqKey, payKey = KEYS[8 + i * 5], KEYS[9 + i * 5], KEYS[10 + i * 5]
-  if string.find(flags, 'r', 1, true) then redis.call('DEL', sessKey, uniqKey, payKey) end
-  if string.find(flags, 'u', 1, true) then redis.call('DEL', uniqKey) end
-  if string.find(flags, 'p', 1, true) then redis.call('DEL', payKey) end
+  -- UNLINK: a big room's parts are freed off Redis's main thread.
+  local reset = string.find(flags, 'r', 1, true)
+  if reset then redis.call('UNLINK', sessKey, uniqKey, payKey) end
+  if string.find(flags, 'w', 1, true) then
+    -- The slices were written on top of the parts (their undo log is void now) or, with a reset, to the fresh keys.
+    if reset and string.find(flags, 'f', 1, true) then
+      local mains = { sessKey, uniqKey, payKey }
+      for k = 0, 2 do
+        local fresh = KEYS[sliced + 3 + k]
+        if redis.call('EXISTS', fresh) == 1 then redis.call('RENAME', fresh, mains[k + 1]) end
+      end
+    end
+    redis.call('UNLINK', KEYS[sliced], KEYS[sliced + 1], KEYS[sliced + 2], KEYS[sliced + 3], KEYS[sliced + 4], KEYS[sliced + 5])
+    redis.call('HDEL', KEYS[2], 'w:' .. room)
+    sliced = sliced + 6
+  end
+  if string.find(flags, 'u', 1, true) then redis.call('UNLINK', uniqKey) end
+  if string.find(flags, 'p', 1, true) then redis.call('UNLINK', payKey) end
   local nClosed, nPut, nUniq, nPay = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
   if nClosed > 0 then bulk('HDEL', sessKey, p, nClosed) end
   p = p + nClosed

@@ -47,6 +47,8 @@ export class LuaScript {
 export const scripts = {
   ingest: new LuaScript('ingest'),
   checkpoint: new LuaScript('checkpoint'),
+  checkpointSlice: new LuaScript('checkpoint-slice'),
+  checkpointUndo: new LuaScript('checkpoint-undo'),
   lease: new LuaScript('lease'),
   ack: new LuaScript('ack'),
   planWrite: new LuaScript('plan-write'),

@@ -15,7 +15,8 @@ export class DetectorProcesses {
     private readonly leaseMs: number,
   ) {}
 
-  start(): ChildProcess {
+  /** `env`: extra settings for this worker (CREST_DELTA_SLICE, say). */
+  start(env: Record<string, string> = {}): ChildProcess {
     const crest = this.crest();
     const child = spawn(process.execPath, [CLI, 'worker', 'detector'], {
       env: {
@@ -25,6 +26,7 @@ export class DetectorProcesses {
         CREST_TOKEN_SECRET: TEST_SECRET,
         CREST_LEASE_MS: String(this.leaseMs),
         CREST_LOG_LEVEL: 'error',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
