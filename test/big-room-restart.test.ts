@@ -8,6 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
+import { assertRampTotals, bigRoomRamp } from './support/big-room-ramp.ts';
 import { DetectorProcesses } from './support/detector-process.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
@@ -26,33 +27,11 @@ after(async () => {
 });
 
 const VIEWERS = 40_000;
-const SOURCES = ['follow', 'public', 'paid', 'other'] as const;
 
 test('a big room killed mid-ramp restores from JSON + sessions hash with exact totals', async () => {
   const room = 'big1';
   const t0 = Date.now();
-  const want = { entries: 0, orders: 0, gmv: 0, payers: new Set<string>(), gmvBySource: { follow: 0, public: 0, paid: 0, other: 0 } };
-  const batches: Record<string, unknown>[][] = [];
-  for (let b = 0; b < VIEWERS / 2_000; b++) {
-    const batch: Record<string, unknown>[] = [];
-    for (let i = 0; i < 2_000; i++) {
-      const n = b * 2_000 + i;
-      const source = SOURCES[n % 4]!;
-      batch.push({ id: `e${n}`, room, ts: t0 + n, type: 'viewer.enter', viewer: `u${n}`, source });
-      want.entries++;
-      // Every 7th viewer of the batch before this one pays: attributed to its (possibly restored) session.
-      if (b > 0 && i % 7 === 0) {
-        const payer = n - 2_000;
-        const amount = 100 + (payer % 13);
-        batch.push({ id: `o${n}`, room, ts: t0 + n, type: 'order.paid', order: `ord${n}`, viewer: `u${payer}`, amount });
-        want.orders++;
-        want.gmv += amount;
-        want.payers.add(`u${payer}`);
-        want.gmvBySource[SOURCES[payer % 4]!] += amount;
-      }
-    }
-    batches.push(batch);
-  }
+  const { batches, want } = bigRoomRamp(room, VIEWERS, t0);
 
   const redis = new Redis(crest.redisUrl);
   const shards = crest.config.shards;
@@ -71,16 +50,8 @@ test('a big room killed mid-ramp restores from JSON + sessions hash with exact t
     }
   }
   await waitCaughtUp(redis, shards, 90_000);
-  const s = await (await crest.api(`/api/v1/rooms/${room}/state`, { token: crest.token('admin', '*') })).json();
-  const m = s.metrics;
-  const entries = Object.values(m.entriesTotal as Record<string, number>).reduce((a, b) => a + b, 0);
   assert.equal(kills, 2);
-  assert.deepEqual(
-    { entries, concurrency: m.concurrency, unique: m.uniqueViewers, orders: m.orders, gmv: m.gmv, paying: m.payingViewers },
-    { entries: want.entries, concurrency: VIEWERS, unique: VIEWERS, orders: want.orders, gmv: want.gmv, paying: want.payers.size },
-  );
-  assert.deepEqual(m.detail.gmvBySource, want.gmvBySource);
-  assert.equal(m.detail.gmvUnattributed, 0);
+  await assertRampTotals(crest, room, VIEWERS, want);
 
   // The state the successor wrote: small JSON, the sessions and members apart. (Written at least once more when
   // the room goes idle; read here once every event is covered, so the hash has every open session.)
