@@ -604,9 +604,9 @@ export class DetectorWorker {
     const ready: string[] = [];
     for (const room of due) {
       const slot = rt.rooms.get(room)!;
-      const now = slot.mustWrite || !rt.active.has(room);
+      const writeNow = slot.mustWrite || !rt.active.has(room);
       let sent = 0;
-      while (deltaSize(slot.rec.state) > max && (now || sent < perBatch)) {
+      while (deltaSize(slot.rec.state) > max && (writeNow || sent < perBatch)) {
         if (!(await this.writeSlice(rt, room, slot, max))) return false;
         sent++;
       }
