@@ -122,13 +122,13 @@ async function runBigRoom(): Promise<PartResult> {
       await sleep(250);
       const lag = await shardLag(redis.client, SHARDS);
       lagMax = { big: Math.max(lagMax.big, lag.unapplied[bigShard]!), others: Math.max(lagMax.others, ...lag.unapplied.filter((_, s) => s !== bigShard)) };
-      if (mid || killAt <= 0 || sale.entered < killAt * target) continue;
+      if (mid || killAt <= 0 || sale.totals().concurrency < killAt * target) continue;
       const before = await det.stats(true);
       loops.push(before.loop);
       keepSteps(before.stats);
       const killedAt = Date.now();
       steady.push([steadyFrom, killedAt]);
-      const sessions = sale.entered;
+      const sessions = sale.totals().concurrency;
       detCpu.seconds += cpuSeconds(det.pid) - detCpuAtStart;
       await det.kill9();
       det = await startDetector();
@@ -268,7 +268,7 @@ async function runBigRoom(): Promise<PartResult> {
           target: { of: 'value', op: '<=', value: 0 },
           note: mismatches.length
             ? mismatches.slice(0, 6).join('; ')
-            : `entries, open sessions, orders, GMV (and by source, unattributed), paying viewers, likes of the big room and every room's event count equal the reference after the ramp and after the last kill; unique viewers (HLL estimate) off by ${r1(check2.uniqueErrorPct)} %` +
+            : `entries, open sessions, orders, GMV (and by source, unattributed), paying viewers, likes of the big room and every room's event count equal the reference after the ramp and after the last kill; unique viewers (HLL estimate) off by ${check2.uniqueErrorPct.toFixed(3)} %` +
               `; but when the counters first said caught up after the last kill, ${regressed.length} rooms${regressedBig ? ' and the big room' : ''} showed fewer events than before it (summaries written during the replay), exact again ${r1(settleMs / 1000)} s later`,
         },
         {

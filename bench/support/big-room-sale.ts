@@ -21,6 +21,7 @@ export interface SaleTotals {
   uniqueViewers: number;
 }
 
+/** The sale until `target` sessions are open at once. */
 export class BigRoomSale {
   /** Viewers entered so far: viewer u<i> for i < entered. */
   entered = 0;
@@ -41,15 +42,17 @@ export class BigRoomSale {
     readonly room: string,
     readonly target: number,
   ) {
-    this.src = new Uint8Array(target + 1);
-    this.left = new Uint8Array(target + 1);
+    // Entries needed: target open sessions + the ~5 % who leave on the way.
+    this.src = new Uint8Array(Math.ceil(target * 1.2) + 16);
+    this.left = new Uint8Array(this.src.length);
   }
 
+  /** `target` sessions open. */
   get done(): boolean {
-    return this.entered >= this.target;
+    return this.entered - this.leaves >= this.target;
   }
 
-  /** About `n` more events (a step may make two) at event time `ts`; none once `target` viewers entered. */
+  /** About `n` more events (a step may make two) at event time `ts`; none once `target` sessions are open. */
   next(n: number, ts: number): Record<string, unknown>[] {
     const out: Record<string, unknown>[] = [];
     const room = this.room;
