@@ -7,7 +7,8 @@
  *   npm run bench -- --out FILE          write the JSON there instead
  *   npm run bench -- --part-args "--events 200000"   extra arguments for every part (see each part's header)
  * Parts: bundle, core, ceiling, ingest (measures its own XADD ceiling first), latency, fanout, memory;
- * detector-cpu (the worker's CPU per event, load-tolerant) runs only when asked for with --only.
+ * detector-cpu (the worker's CPU per event, load-tolerant), big-room (1M sessions through Redis and the detector
+ * worker, ~5 min) and big-room-core (the same ramp, core only) run only when asked for with --only.
  * Every figure with a ceiling is measured in the same run as that ceiling, against the same private
  * redis-server; misses print MISSED and by how much.
  */
@@ -31,6 +32,7 @@ const PARTS: Record<string, string> = {
   memory: 'bench/memory.ts',
   'detector-cpu': 'bench/detector-cpu.ts',
   'big-room': 'bench/big-room.ts',
+  'big-room-core': 'bench/big-room-core.ts',
 };
 /** The default run: `ceiling` is inside `ingest`, which measures it against its own server. */
 const DEFAULT = ['bundle', 'core', 'ingest', 'latency', 'fanout', 'memory'];

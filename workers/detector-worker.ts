@@ -185,8 +185,23 @@ export class DetectorWorker {
   private leaseTimer: NodeJS.Timeout | null = null;
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
-  /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`). */
-  readonly stats = { events: 0, batches: 0, invalid: 0, leaseLost: 0, viewsDeferred: 0, slices: 0, longestSliceMs: 0 };
+  /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`).
+   * The longest synchronous steps, which hold the thread (bench/big-room.ts reads them): a batch's events applied
+   * (longestApplyMs), a commit built and sent (longestCommitMs), a slice (longestSliceMs), a room's restoreRoom
+   * (map, sets, heap) on a load (longestRestoreMs); and the longest HSCAN/SSCAN of a room's parts (not synchronous). */
+  readonly stats = {
+    events: 0,
+    batches: 0,
+    invalid: 0,
+    leaseLost: 0,
+    viewsDeferred: 0,
+    slices: 0,
+    longestSliceMs: 0,
+    longestApplyMs: 0,
+    longestCommitMs: 0,
+    longestPartsScanMs: 0,
+    longestRestoreMs: 0,
+  };
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -328,14 +343,19 @@ export class DetectorWorker {
         if (raw[i] === null) return;
         const need = partsNeeded(rec.state);
         const room = missing[i]!;
+        const scanFrom = performance.now();
         const [sessions, unique, payers] = await Promise.all([
           need.sessions ? scanAll(this.redis, 'hscan', keys.sessions(rt.shard, room)) : [],
           need.unique ? scanAll(this.redis, 'sscan', keys.uniqueViewers(rt.shard, room)) : [],
           need.payers ? scanAll(this.redis, 'sscan', keys.payingViewers(rt.shard, room)) : [],
         ]);
+        const restoreFrom = performance.now();
         const pairs: [string, string][] = [];
         for (let k = 0; k < sessions.length; k += 2) pairs.push([sessions[k]!, sessions[k + 1]!]);
         restoreRoom(rec.state, { sessions: pairs, unique, payers }, this.opts.engine);
+        const s = this.stats;
+        s.longestPartsScanMs = Math.max(s.longestPartsScanMs, restoreFrom - scanFrom);
+        s.longestRestoreMs = Math.max(s.longestRestoreMs, performance.now() - restoreFrom);
       }),
     );
     const now = Date.now();
@@ -424,6 +444,7 @@ export class DetectorWorker {
       if (parsed) needed.add(parsed.room);
     }
     await this.loadRooms(rt, [...needed]);
+    const applyFrom = performance.now();
 
     // Entries ≤ C were committed by a predecessor: re-derive their effect on the room states (from each
     // room's own cursor) but drop their outputs, which are in the out stream already.
@@ -517,6 +538,7 @@ export class DetectorWorker {
     }
     const end = entries[entries.length - 1]![0];
     const cursor = compareIds(end, rt.cursor) > 0 ? end : rt.cursor;
+    this.stats.longestApplyMs = Math.max(this.stats.longestApplyMs, performance.now() - applyFrom);
     const toWrite = await this.sliceBigDeltas(rt, this.statesToWrite(rt));
     if (toWrite === false) return;
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
@@ -680,6 +702,7 @@ export class DetectorWorker {
     viewRooms: string[],
     toWrite: string[],
   ): Promise<number | false> {
+    const buildFrom = performance.now();
     const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null; sliced: boolean }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
@@ -760,7 +783,9 @@ export class DetectorWorker {
     // Dropped while this batch was in flight (lease lost, or a reconnect): its state may be stale.
     if (this.owned.get(rt.shard) !== rt) return false;
     try {
-      return Number(await scripts.checkpoint.run(this.redis, keyList, args));
+      const reply = scripts.checkpoint.run(this.redis, keyList, args);
+      this.stats.longestCommitMs = Math.max(this.stats.longestCommitMs, performance.now() - buildFrom);
+      return Number(await reply);
     } catch (err) {
       if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
         this.dropShard(rt.shard, 'lease lost before commit; successor resumes from the last checkpoint');
