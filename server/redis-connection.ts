@@ -12,9 +12,10 @@
  * (server/redis-keys.ts), so every script and transaction stays in one slot; what is left are reads that
  * span shards on purpose, which `readStreams` / `readGroupStreams` split per shard on a cluster.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { ConnectionOptions } from 'bullmq';
 import type { RedisClient } from './lua/scripts.ts';
+import { CrestRedis } from './redis-client.ts';
 
 const CLUSTER_SCHEME = 'redis-cluster:';
 const SENTINEL_SCHEME = 'redis-sentinel:';
@@ -103,9 +104,9 @@ export interface CreateRedisOptions extends Omit<RedisOptions, 'retryStrategy'> 
  */
 export function createRedis(target: string, opts: CreateRedisOptions = {}): RedisClient {
   const sentinel = parseSentinelTarget(target);
-  if (sentinel) return new Redis(sentinelOptions(sentinel, opts as RedisOptions));
+  if (sentinel) return new CrestRedis(sentinelOptions(sentinel, opts as RedisOptions));
   const cluster = parseClusterTarget(target);
-  if (!cluster) return new Redis(target, opts as RedisOptions);
+  if (!cluster) return new CrestRedis(target, opts as RedisOptions);
   const { enableOfflineQueue, lazyConnect, retryStrategy, ...node } = opts;
   const clusterOpts: ClusterOptions = {
     lazyConnect,
@@ -125,17 +126,16 @@ function sentinelOptions(t: SentinelTarget, opts: RedisOptions): RedisOptions {
 }
 
 /**
- * A BullMQ `connection` for the target. On one Redis, options BullMQ turns into connections it owns and
- * closes. On a cluster BullMQ needs a Cluster instance, which it shares and does not close: call `close`.
- * Queues on a cluster also need a hash-tagged prefix (`{crest-bull}`), which Crest's queues have.
+ * A BullMQ `connection` for the target: one client Crest makes and closes (`close`, after the queues and workers
+ * are closed), which BullMQ shares and does not close. A Worker duplicates it for its own connections and
+ * closes those; being CrestRedis clients, they close cleanly (server/redis-client.ts), which clients BullMQ made
+ * from options would not after a failover. On a cluster it is one Cluster client. Queues on a cluster also need
+ * a hash-tagged prefix (`{crest-bull}`), which Crest's queues have.
  */
 export function bullConnection(target: string): { connection: ConnectionOptions; close(): void } {
-  const sentinel = parseSentinelTarget(target);
-  if (sentinel) return { connection: sentinelOptions(sentinel, { maxRetriesPerRequest: null }) as ConnectionOptions, close: () => {} };
-  if (!isClusterTarget(target)) return { connection: { url: target, maxRetriesPerRequest: null } as ConnectionOptions, close: () => {} };
-  const client = createRedis(target, { maxRetriesPerRequest: null }) as Cluster;
+  const client = createRedis(target, { maxRetriesPerRequest: null });
   client.on('error', () => {}); // BullMQ reports through its own 'error' events
-  return { connection: client, close: () => client.disconnect() };
+  return { connection: client as ConnectionOptions, close: () => client.disconnect() };
 }
 
 export const isCluster = (client: RedisClient): client is Cluster => (client as Cluster).isCluster === true;

@@ -5,6 +5,7 @@
  * acknowledged before is there (resent, it answers all duplicates), and after the client resends everything
  * the totals equal an independent count: nothing lost, nothing counted twice.
  */
+import { exitsWithin } from './support/exit-watch.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
@@ -15,7 +16,7 @@ import { startCrest, type CrestHandle } from '../server/crest.ts';
 import type { RedisClient } from '../server/lua/scripts.ts';
 import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
-import { TEST_SECRET, waitFor } from './support/crest.ts';
+import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
 import { slotMasterPort, startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
@@ -40,10 +41,11 @@ before(async () => {
   });
 });
 after(async () => {
-  if (crest) await Promise.race([crest.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+  await stopWithin(crest);
   redis?.disconnect();
   await cluster?.cleanup();
 });
+exitsWithin(); // run without --test-force-exit
 
 test('a cluster master killed mid-ingest: Crest follows the promoted replica by itself, no acknowledged batch lost, totals exact', async (t) => {
   // Two rooms per shard, so every master's slots carry rooms.

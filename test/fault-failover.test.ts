@@ -7,13 +7,14 @@
  *   checkpoints never point past the events it has) and, once the client resent everything, the totals
  *   equal an independent count of the events sent: nothing lost, nothing counted twice.
  */
+import { exitsWithin } from './support/exit-watch.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { startCrest, type CrestHandle } from '../server/crest.ts';
-import { TEST_SECRET, waitFor } from './support/crest.ts';
+import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
@@ -25,9 +26,10 @@ const SHARDS = 4;
 const servers: TestRedis[] = [];
 const crests: CrestHandle[] = [];
 after(async () => {
-  for (const c of crests) await Promise.race([c.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+  for (const c of crests) await stopWithin(c);
   for (const s of servers) await s.cleanup();
 });
+exitsWithin(); // run without --test-force-exit
 
 async function redisServer(args: string[]): Promise<TestRedis> {
   const s = await startTestRedis({ args });
@@ -65,7 +67,7 @@ test('primary SIGKILLed, replica promoted: every acknowledged batch is there, an
     assert.ok(acked >= 30 && batches.some((b) => !b.acked), `${acked} batches acknowledged, then refused while the primary was gone`);
 
     await onReplica.call('REPLICAOF', 'NO', 'ONE');
-    await Promise.race([first.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+    await stopWithin(first);
     const second = await crestOn(replica.url, {});
 
     // The client resends every batch, acknowledged or not (ids make it safe).

@@ -15,6 +15,7 @@
  *   reply died with the connection), and after the client resends every batch (ids dedupe), they equal
  *   every event sent: nothing lost, nothing counted twice.
  */
+import { exitsWithin } from './support/exit-watch.ts';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, truncateSync } from 'node:fs';
@@ -44,6 +45,7 @@ const crests: TestCrest[] = [];
 after(async () => {
   for (const c of crests) await c.close().catch(() => undefined);
 });
+exitsWithin(); // run without --test-force-exit
 
 async function assertTotals(crest: TestCrest, want: Map<string, RoomTotals>, what: string) {
   const admin = crest.token('admin', '*');

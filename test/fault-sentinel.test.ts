@@ -7,6 +7,7 @@
  * independent count: nothing lost, nothing counted twice. The BullMQ parts (alerts, plans) run in the same
  * process on the sentinel connection options through all this; their deliveries are not checked here.
  */
+import { exitsWithin } from './support/exit-watch.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +19,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { startCrest, type CrestHandle } from '../server/crest.ts';
-import { TEST_SECRET, waitFor } from './support/crest.ts';
+import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
 import { freePort } from '../server/redis-process.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
@@ -33,11 +34,13 @@ const servers: TestRedis[] = [];
 let sentinel: ChildProcess | null = null;
 let crest: CrestHandle | null = null;
 after(async () => {
-  if (crest) await Promise.race([crest.stop(), new Promise((r) => setTimeout(r, 5_000))]).catch(() => undefined);
+  await stopWithin(crest);
   sentinel?.kill('SIGKILL');
   for (const s of servers) await s.cleanup();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+// Run without --test-force-exit: Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts).
+exitsWithin();
 
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'crest-sentinel-'));

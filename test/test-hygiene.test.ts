@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLEAN_EXIT_FILES } from './support/clean-exit-files.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BARE = /assert\.ok\(((?:[^,()]|\([^()]*\))*)\);/g;
@@ -31,4 +32,8 @@ test('no bare assert.ok(x) without a message in any test file', () => {
     });
   }
   assert.deepEqual(found, [], `give these a message:\n${found.join('\n')}`);
+});
+
+test('every file the runner runs without --test-force-exit arms its exit watch', () => {
+  for (const f of CLEAN_EXIT_FILES) assert.match(readFileSync(join(ROOT, f), 'utf8'), /^exitsWithin\(/m, `${f} must call exitsWithin() (test/support/exit-watch.ts)`);
 });

@@ -99,6 +99,18 @@ export function waitFor<T>(what: string, ms: number, pick: () => T | undefined |
 }
 
 /**
+ * Stops a Crest (or anything with stop()) but waits at most `ms`: a fault test's teardown must not hang on a
+ * part still retrying a Redis the test killed. Clears its own timer, so that it holds nothing afterwards
+ * (test/support/exit-watch.ts would see it).
+ */
+export async function stopWithin(what: { stop(): Promise<unknown> } | null | undefined, ms = 5_000): Promise<void> {
+  if (!what) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((ok) => (timer = setTimeout(ok, ms)));
+  await Promise.race([what.stop().catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * A scripted highlight on event time, as the platform would report it: `room.online` every second,
  * flat around `base`, then a rise to `peak` over `riseS` seconds, a plateau, and a decay, plus entries,
  * and a burst of paid orders at the top. Returns events and the true onset time.
