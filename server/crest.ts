@@ -11,6 +11,7 @@ import type { CrestConfig } from '../config/config.ts';
 import type { Role } from '../core/protocol.ts';
 import { AlertWorker } from '../workers/alert-worker.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
+import { detectorWorkerOptions } from '../workers/detector-options.ts';
 import { DetectorThread, type DetectorHandle } from '../workers/detector-thread.ts';
 import { PlanScheduler } from '../workers/plan-scheduler.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
@@ -83,15 +84,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
 
     let detector: DetectorHandle | null = null;
     if (config.roles.has('detector')) {
-      const detectorOpts = {
-        redisUrl,
-        shards: config.shards,
-        leaseMs: config.leaseMs,
-        engine: config.engine,
-        outStreamMaxLen: config.outStreamMaxLen,
-        eventRetentionMs: config.eventRetentionMs,
-        deltaSlice: config.deltaSlice,
-      };
+      const detectorOpts = detectorWorkerOptions(config, redisUrl);
       // Its own thread by default, so detection and the API/gateway use two cores (docs/performance.md).
       const d = config.detectorThread ? (detectorThread = new DetectorThread(detectorOpts, log)) : new DetectorWorker({ ...detectorOpts, log, metrics: workerMetrics });
       await d.start();

@@ -13,19 +13,11 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { loadConfig } from '../../config/config.ts';
 import { createLogger } from '../../server/logger.ts';
 import { DetectorWorker } from '../../workers/detector-worker.ts';
+import { detectorWorkerOptions } from '../../workers/detector-options.ts';
 
 const config = loadConfig(process.env);
 if (!config.redisUrl) throw new Error('detector-child: REDIS_URL is not set (spawnDetector sets it)');
-const worker = new DetectorWorker({
-  redisUrl: config.redisUrl,
-  shards: config.shards,
-  leaseMs: config.leaseMs,
-  engine: config.engine,
-  outStreamMaxLen: config.outStreamMaxLen,
-  eventRetentionMs: config.eventRetentionMs,
-  deltaSlice: config.deltaSlice,
-  log: createLogger(config.logLevel),
-});
+const worker = new DetectorWorker({ ...detectorWorkerOptions(config, config.redisUrl), log: createLogger(config.logLevel) });
 
 const sinceStart = monitorEventLoopDelay({ resolution: 1 });
 let window = monitorEventLoopDelay({ resolution: 1 });
