@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../../server/auth/token.ts';
 import type { Role } from '../../core/protocol.ts';
+import { childIpc } from './child-ipc.ts';
 
 export const BENCH_SECRET = 'bench-secret-0123456789abcdef';
 
@@ -41,26 +42,9 @@ export async function spawnCrest(opts: { redisUrl: string; roles: string; env?: 
       ...opts.env,
     },
   });
-  let nextId = 1;
-  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
-  const ready = new Promise<string>((ok, fail) => {
-    child.once('exit', (code) => fail(new Error(`Crest child exited early (code ${code})`)));
-    child.on('message', (m: Record<string, unknown>) => {
-      if (m.ready) ok(String(m.url ?? ''));
-      const w = typeof m.id === 'number' ? waiting.get(m.id) : undefined;
-      if (w) {
-        waiting.delete(m.id as number);
-        w(m);
-      }
-    });
-  });
-  const url = await ready;
-  const request = <T>(cmd: string) =>
-    new Promise<T>((ok) => {
-      const id = nextId++;
-      waiting.set(id, (m) => ok(m as T));
-      child.send({ id, cmd });
-    });
+  const ipc = childIpc(child, 'Crest child');
+  const url = String((await ipc.ready).url ?? '');
+  const request = <T>(cmd: string) => ipc.request<T>({ cmd });
   return {
     child,
     pid: child.pid!,
@@ -71,7 +55,7 @@ export async function spawnCrest(opts: { redisUrl: string; roles: string; env?: 
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.send({ id: nextId++, cmd: 'stop' });
+      ipc.send({ cmd: 'stop' });
       await exited;
       clearTimeout(timer);
     },

@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childIpc } from './child-ipc.ts';
 
 export interface LoopDelay {
   maxMs: number;
@@ -48,27 +49,9 @@ export async function spawnDetector(env: Record<string, string>): Promise<Detect
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, CREST_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env },
   });
-  let nextId = 1;
-  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
-  const ready = new Promise<number>((ok, fail) => {
-    child.once('exit', (code, signal) => fail(new Error(`detector child exited before it was ready (${code ?? signal})`)));
-    child.on('message', (m: Record<string, unknown>) => {
-      if (m.ready) ok(Number(m.startMs));
-      const w = typeof m.id === 'number' ? waiting.get(m.id) : undefined;
-      if (w) {
-        waiting.delete(m.id as number);
-        w(m);
-      }
-    });
-  });
-  const startMs = await ready;
-  const request = <T>(msg: object) =>
-    new Promise<T>((ok, fail) => {
-      if (child.exitCode !== null || child.signalCode !== null) return fail(new Error('detector child is gone'));
-      const id = nextId++;
-      waiting.set(id, (m) => ok(m as T));
-      child.send({ id, ...msg });
-    });
+  const ipc = childIpc(child, 'detector child');
+  const startMs = Number((await ipc.ready).startMs);
+  const request = ipc.request;
   return {
     pid: child.pid!,
     startMs,
