@@ -37,6 +37,11 @@ const balanced: DetectorConfig = {
   leadZPaid: 3,
   leadHoldSamples: 10,
   leadAbruptRatio: 2.5,
+  surgeSamples: 30,
+  surgeStep: 0.1,
+  surgeAbrupt: 0.3,
+  surgeKeep: 0.7,
+  surgeHoldSamples: 180,
 };
 
 export const DETECTOR_PROFILES = {

@@ -76,7 +76,9 @@ describe('early stage: building', () => {
     const alone = feed(script, { lead: false });
     assert.ok(!alone.some((e) => e.kind === 'building'), 'no early call from concurrency alone');
     const risingAlone = alone.find((e) => e.kind === 'rising');
-    assert.ok(risingAlone && risingAlone.ts === rising.ts, 'the confirmed stage is the same with or without the leading signals');
+    // Alone, +1 viewer/s from a flat room is a surge (a giveaway crowd's shape) and is held; the leading signals that
+    // announced it lift that hold, so the confirmed call comes no later with them than without.
+    assert.ok(risingAlone && risingAlone.ts >= rising.ts, `confirmed alone at ${risingAlone && sec(risingAlone.ts)} s, with leads at ${sec(rising.ts)} s`);
   });
 
   test('a crowd that comes for a giveaway, stays for the draw and leaves is retracted: fell-back', () => {

@@ -49,10 +49,12 @@ describe('detector on a scripted rise', () => {
       assert.deepEqual(evs.map((e) => e.kind), ['rising', 'peak', 'ended']);
       const [rising, peak, ended] = evs;
       assert.equal(new Set(evs.map((e) => e.onsetTs)).size, 1, 'one window, one onset');
-      // onset near the true onset (300 s) and before detection; detection within 40 s of onset
+      // onset near the true onset (300 s) and before detection; detection within 50 s of onset: with concurrency
+      // alone, +57 % in its first 30 s is as abrupt as a giveaway crowd, so it is held `jumpConfirmSamples` after
+      // that surge and called only because it keeps climbing at its pace (a giveaway crowd sits until the draw)
       assert.ok(sec(rising.onsetTs)! >= 290 && sec(rising.onsetTs)! <= 312, `onset ${sec(rising.onsetTs)}`);
       assert.ok(rising.onsetTs < rising.detectedTs, 'rising.onsetTs < rising.detectedTs');
-      assert.ok(sec(rising.detectedTs)! - 300 <= 40, `detected ${sec(rising.detectedTs)}`);
+      assert.ok(sec(rising.detectedTs)! - 300 <= 50, `detected ${sec(rising.detectedTs)}`);
       assert.ok(Math.abs(rising.baseline - 200) <= 8, `baseline ${rising.baseline}`);
       assert.ok(rising.slopePerMin > 60, `slope ${rising.slopePerMin}`);
       assert.ok(rising.confidence > 0 && rising.confidence <= 1, 'rising.confidence > 0 && rising.confidence <= 1');
@@ -85,15 +87,21 @@ describe('detector on a scripted rise', () => {
     assert.ok(evs.slice(peakAt).every((e) => e.kind !== 'update'));
   });
 
-  test('a sustained step up is called (late, as a jump) and ends flat at the new level without a second window', () => {
+  test('a sustained step up that does not climb on is not called, and becomes the baseline: a later build-up from it is', () => {
+    // A crowd that arrives at once and sits (a raid, a giveaway before its draw) is the crowd already there: a boost
+    // bought now is bought after it. The detector holds it as a surge; once the baseline has learnt the new level,
+    // a real build-up from there is called as any other.
     const n = noise(9);
     const s: number[] = [];
     for (let i = 0; i < 300; i++) s.push(200 + n(6));
     for (let i = 0; i < 900; i++) s.push(600 + n(6));
+    assert.deepEqual(transitions(run(s)), [], 'the step alone');
+    for (let i = 0; i < 120; i++) s.push(600 + 600 * Math.sin(((i / 120) * Math.PI) / 2) + n(6));
+    for (let i = 0; i < 300; i++) s.push(1200 + n(6));
     const evs = transitions(run(s));
-    assert.deepEqual(evs.map((e) => e.kind), ['rising', 'peak', 'ended']);
-    assert.ok(sec(evs[0].ts)! - 300 >= cfg.jumpConfirmSamples, 'a jump waits jumpConfirmSamples');
-    assert.equal(evs[2].endReason, 'flat');
+    assert.equal(evs[0]?.kind, 'rising', `got ${evs.map((e) => e.kind)}`);
+    assert.ok(sec(evs[0].onsetTs)! >= 1190 && sec(evs[0].ts)! - 1200 <= 50, `onset ${sec(evs[0].onsetTs)}, called ${sec(evs[0].ts)}`);
+    assert.ok(Math.abs(evs[0].baseline - 600) <= 20, `baseline ${evs[0].baseline}`);
   });
 });
 

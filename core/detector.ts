@@ -120,6 +120,8 @@ export interface DetectorState {
    * (both absent in a state checkpointed before surges existed). */
   surgeTs?: number;
   surgeMax?: number;
+  /** The current rise was announced by the leading signals (a build-up, not a giveaway crowd): no surge hold. */
+  announced?: boolean;
   /** Mean |x − B| while idle (EWMA over baselineSamples, clipped): the room's wander around its baseline. */
   spread: number;
   above: number;
@@ -331,6 +333,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       st.jumpTs = -1;
       st.surgeTs = -1;
       st.surgeMax = 0;
+      st.announced = false;
     }
     if (st.jumpTs < 0 && dm >= cfg.jumpStep * Math.max(B, 1)) st.jumpTs = ts;
     // A surge: a gain of `surgeStep` of the baseline within `surgeSamples` (a giveaway crowd pours in over half a
@@ -343,7 +346,11 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       // Abrupt only: a build-up that speeds up toward its launch gained nearly as much in the window before.
       const before = mid - (st.riseLen > 2 * sw ? riseAt(st, st.riseLen - 1 - 2 * sw) : B);
       const abrupt = cfg.surgeAbrupt === undefined || before < cfg.surgeAbrupt * g;
-      if ((st.surgeTs ?? -1) < 0 && abrupt && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
+      // A crowd the leading signals announced (interaction and entries climbing together, not at once) is a build-up,
+      // for the rest of its rise: its leading signals may tire before concurrency does.
+      if ((st.early?.leadRun ?? 0) >= cfg.leadHoldSamples) st.announced = true;
+      if (st.announced) st.surgeTs = -1;
+      else if ((st.surgeTs ?? -1) < 0 && abrupt && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
     }
     risePush(st, m);
     earlyStep(st, ts, m, level, B, thr, cfg, out);

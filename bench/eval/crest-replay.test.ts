@@ -94,13 +94,15 @@ test('replay through the live engine: a 10 s row step still feeds the detector e
   const engine = await import('../../core/engine.ts');
   const cfg = engineConfig('balanced');
   const rowMs = 10 * cfg.detector.sampleMs;
-  // 100 quiet rows, then a step of +30 % that holds: the detector must call it within a few rows.
-  const counts = [...Array<number>(100).fill(1000), ...Array<number>(40).fill(1300)];
-  const run = replayCounts(engine as unknown as EngineApi, cfg, 'eval.step', counts, rowMs);
-  assert.equal(run.alarms.length, 1, `one alarm for one sustained step, got rows ${run.alarms.map((a) => a.row)}`);
+  // 100 quiet rows, then +2 % of the room a row (10 samples of one count each): a staleness reset between rows would
+  // restart the detector's warm-up at every row and it would never call. Concurrency alone: no early call either.
+  const counts = [...Array<number>(100).fill(1000), ...Array.from({ length: 40 }, (_, i) => 1000 + 20 * (i + 1))];
+  const run = replayCounts(engine as unknown as EngineApi, cfg, 'eval.ramp', counts, rowMs);
+  assert.equal(run.alarms.length, 1, `one alarm for one build-up, got rows ${run.alarms.map((a) => a.row)}`);
   const lag = run.alarms[0]!.row - 100;
-  const holdRows = Math.ceil(cfg.detector.jumpConfirmSamples / (rowMs / cfg.detector.sampleMs));
-  assert.ok(lag >= holdRows - 1 && lag <= holdRows + 1, `a jump is held jumpConfirmSamples (${holdRows} rows at 10 s), called ${lag} rows after the step`);
+  // Called once the lift reaches confirmLift (20 % = 10 rows), not rows later (a reset would delay it for ever).
+  const liftRows = Math.ceil((cfg.detector.confirmLift * 1000) / 20);
+  assert.ok(lag >= liftRows - 1 && lag <= liftRows + 2, `called ${lag} rows into the ramp (lift ${liftRows} rows)`);
 });
 
 /** A stand-in engine: `building` when the count first exceeds 150, then `rising` past 250 or `retracted` under 120. */
