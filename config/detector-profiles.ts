@@ -42,6 +42,7 @@ const balanced: DetectorConfig = {
   surgeAbrupt: 0.3,
   surgeKeep: 0.7,
   surgeHoldSamples: 180,
+  leadPaidHold: true,
 };
 
 export const DETECTOR_PROFILES = {

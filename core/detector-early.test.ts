@@ -81,6 +81,23 @@ describe('early stage: building', () => {
     assert.ok(risingAlone && risingAlone.ts >= rising.ts, `confirmed alone at ${risingAlone && sec(risingAlone.ts)} s, with leads at ${sec(rising.ts)} s`);
   });
 
+  test('a crowd the buyer paid for gets no early call; the same rise bringing organic entries does', () => {
+    // From 300 s paid entries climb to ×15 over 40 s, interaction follows the bigger crowd; concurrency +0.8/s.
+    const rise = (organicGrowth: number): Second[] => {
+      const script = quiet(300);
+      for (let i = 0; i < 180; i++) {
+        script.push({ online: 300 + Math.round(0.8 * i) + ((i * 7) % 9) - 4, organic: 2.7 * (1 + organicGrowth * Math.min(1, i / 40)), paid: 0.3 * (1 + 14 * Math.min(1, i / 40)), act: 3 * (1 + Math.min(1, i / 40)) });
+      }
+      return script;
+    };
+    const bought = feed(rise(0));
+    assert.ok(!bought.some((e) => e.kind === 'building'), `bought traffic: ${kinds(bought)}`);
+    const without = feed(rise(0), { c: { ...cfg, leadPaidHold: false } });
+    assert.ok(without.some((e) => e.kind === 'building'), `without the paid hold the same rise is called early: ${kinds(without)}`);
+    const organic = feed(rise(1.5));
+    assert.ok(organic.some((e) => e.kind === 'building'), `with organic entries: ${kinds(organic)}`);
+  });
+
   test('a crowd that comes for a giveaway, stays for the draw and leaves is retracted: fell-back', () => {
     // Comments and entries climb over 40 s (not a step), concurrency +60; after the draw at 380 s it drains.
     const script = quiet(300);

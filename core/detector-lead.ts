@@ -83,3 +83,15 @@ export function leadZ(lead: LeadState, k: number, cfg: DetectorConfig): number {
 export function leadRatio(lead: LeadState, k: number, cfg: DetectorConfig): number {
   return lead.fast[k] / Math.max(lead.slow[k], cfg.leadMinRate / 4);
 }
+
+/**
+ * Bought traffic, mostly: paid entries well above their usual rate, and at least twice as many extra paid entries
+ * as extra organic ones. A crowd the buyer paid for is the boost working, not a build-up to buy into (a build-up
+ * brings organic entries too). An excess, not a z: organic entries are over-dispersed (bursty), so their z is
+ * often past 2 in a quiet room.
+ */
+export function leadBoughtOnly(lead: LeadState, cfg: DetectorConfig): boolean {
+  if (!leadPresent(lead, cfg) || leadZ(lead, LEAD_PAID, cfg) < cfg.leadZPaid) return false;
+  const extra = (k: number) => Math.max(0, lead.fast[k] - lead.slow[k]);
+  return extra(LEAD_PAID) >= 2 * extra(LEAD_ORGANIC);
+}

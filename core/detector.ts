@@ -25,7 +25,7 @@
  */
 import type { DetectorConfig } from './engine-config.ts';
 import type { CrestEvent } from './events.ts';
-import { createLead, leadNote, leadPresent, leadRatio, leadSample, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
+import { createLead, leadBoughtOnly, leadNote, leadPresent, leadRatio, leadSample, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
 import {
   createRollingMedian,
   rollingMedianPush,
@@ -498,6 +498,10 @@ function earlyStep(
   if (leadRatio(lead, LEAD_ORGANIC, cfg) >= cfg.leadAbruptRatio || leadRatio(lead, LEAD_ACT, cfg) >= cfg.leadAbruptRatio) e.abruptTs = ts;
   const abrupt = (e.abruptTs ?? -1) >= 0 && ts - e.abruptTs! < cfg.jumpConfirmSamples * cfg.sampleMs;
   e.leadRun = agree && !abrupt ? (e.leadRun ?? 0) + 1 : 0;
+  // The leading signals may still announce a rise the buyer is boosting (no surge hold), but a crowd that is mostly
+  // bought gets no early call: "boost now — early" on the buyer's own boost is the wrong advice (the live set's paid
+  // bursts made 5 of its false alarms that way).
+  if (cfg.leadPaidHold && leadBoughtOnly(lead, cfg)) return;
   // A rise that jumped or surged is a crowd until the confirmed stage says otherwise: no early call on it.
   if (e.leadRun < cfg.leadHoldSamples || m < B || !e.armed || st.jumpTs >= 0 || (st.surgeTs ?? -1) >= 0) return;
   const recent = Math.min(st.riseLen, cfg.earlySlopeSamples);
