@@ -8,9 +8,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpError } from './http-error.ts';
+import { REQUEST_ID_HEADER } from './request-id.ts';
 
 const ALLOWED_METHODS = 'GET, POST, DELETE';
-const ALLOWED_HEADERS = 'Authorization, Content-Type';
+// A caller may send its own request id (so its logs and ours join up) and must be able to read ours back.
+const ALLOWED_HEADERS = `Authorization, Content-Type, ${REQUEST_ID_HEADER}`;
+const EXPOSED_HEADERS = `Retry-After, ${REQUEST_ID_HEADER}`;
 const PREFLIGHT_MAX_AGE_S = 600;
 
 /** Same origin: the Origin's host:port is the Host the request was sent to (scheme may differ behind a TLS proxy). */
@@ -32,7 +35,7 @@ export function cors(allowed: readonly string[]) {
     const origin = req.headers.origin;
     if (origin !== undefined && allowed.includes(origin)) {
       res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+      res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     }
     res.append('Vary', 'Origin');
     if (req.method !== 'OPTIONS' || origin === undefined || req.headers['access-control-request-method'] === undefined) return next();

@@ -13,6 +13,7 @@ import { alertRulesSchema } from '../core/quiet-rules.ts';
 import { SOCKET_INPUT_SCHEMAS } from './gateway.ts';
 import { planInputSchema } from './plan-store.ts';
 import { webhookCreateSchema } from './routes/webhooks.ts';
+import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.ts';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 export interface RouteDoc {
@@ -111,6 +112,8 @@ const SERVER_MESSAGES = {
 const openApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
 const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });
 
+const REQUEST_ID_RESPONSE_HEADER = { [REQUEST_ID_HEADER]: { $ref: '#/components/headers/RequestId' } };
+
 const ERROR = {
   type: 'object',
   properties: { error: { type: 'object', properties: { code: { type: 'string' }, field: { type: 'string' }, reason: { type: 'string' } }, required: ['code', 'reason'] } },
@@ -122,10 +125,10 @@ function operation(r: RouteDoc, prefix: string, now: number) {
     summary: r.summary,
     operationId: `${r.method}${openApiPath(prefix + r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
     tags: [prefix === API_PREFIX ? (r.path.split('/')[1] === 'rooms' && r.path.split('/')[3] ? r.path.split('/')[3]! : r.path.split('/')[1]!) : 'service'],
-    ...(params.length ? { parameters: params } : {}),
+    parameters: [...params, { $ref: '#/components/parameters/RequestId' }],
     ...(r.roles ? { security: [{ bearer: [] }], 'x-roles': r.roles } : { security: [] }),
     responses: {
-      '200': { description: 'OK', content: { [r.produces ?? 'application/json']: {} } },
+      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: {} } },
       ...(r.roles ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
       ...(r.body ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
     },
@@ -151,10 +154,22 @@ export function openApiDocument(now: number): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Crest access token (crest token --role …); x-roles lists the roles an operation accepts' } },
       schemas: { Error: ERROR },
+      parameters: {
+        RequestId: {
+          name: REQUEST_ID_HEADER,
+          in: 'header',
+          required: false,
+          description: 'Your own id for this request: echoed back, named in our log lines, and (on ingest) carried with its events to the webhook deliveries they cause. Not matching the pattern: ignored, and one is made for you.',
+          schema: { type: 'string', pattern: REQUEST_ID_PATTERN.source },
+        },
+      },
+      headers: {
+        RequestId: { description: 'The request id: yours when you sent a valid one, else made here. Quote it when asking about a request.', schema: { type: 'string' } },
+      },
       responses: {
-        Invalid: { description: 'The request names a field and why it was rejected', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        Unauthorized: { description: 'No token, or a bad or expired one', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-        Forbidden: { description: 'The token has another role, or not this room', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Invalid: { description: 'The request names a field and why it was rejected', headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Unauthorized: { description: 'No token, or a bad or expired one', headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        Forbidden: { description: 'The token has another role, or not this room', headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     },
     'x-socketio': {

@@ -10,7 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 /** Printable, no spaces or quotes, short: it goes into log lines, stream entries and job data as it is. */
-const ACCEPTED = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** A random prefix per process and a counter: unique across processes and restarts, no randomness per request. */
 const PREFIX = randomBytes(6).toString('base64url');
@@ -29,7 +29,7 @@ export function callerRequestIdOf(res: Response): string {
 export function requestId() {
   return (req: Request, res: Response, next: NextFunction) => {
     const given = req.get(REQUEST_ID_HEADER);
-    const ok = given !== undefined && ACCEPTED.test(given);
+    const ok = given !== undefined && REQUEST_ID_PATTERN.test(given);
     const id = ok ? given : newRequestId();
     res.locals.requestId = id;
     res.locals.requestIdGiven = ok;

@@ -68,6 +68,8 @@ test('the document is OpenAPI 3.1 and every $ref in it resolves', () => {
     for (const [m, op] of Object.entries(ms)) {
       assert.ok(op.summary && op.responses['200'], `${m} ${p} has a summary and a 200`);
       for (const param of p.matchAll(/\{(\w+)\}/g)) assert.ok(op.parameters.some((x: { name: string }) => x.name === param[1]), `${m} ${p} declares ${param[1]}`);
+      assert.ok(op.parameters.some((x: { $ref?: string }) => x.$ref === '#/components/parameters/RequestId'), `${m} ${p} takes X-Request-Id`);
+      assert.ok(op.responses['200'].headers?.['X-Request-Id'], `${m} ${p} answers with X-Request-Id`);
     }
   }
   assert.deepEqual(Object.keys(doc['x-socketio'].clientToServer).sort(), ['room:join', 'room:leave', 'suggestion:ack']);

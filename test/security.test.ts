@@ -122,11 +122,14 @@ describe('CORS allow-list', () => {
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), ALLOWED);
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Authorization/);
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /X-Request-Id/, 'a caller may send its own request id');
     const evilPre = await crest.api('/api/v1/rooms', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
     assert.equal(evilPre.status, 403);
     assert.equal(evilPre.headers.get('access-control-allow-origin'), null);
     const get = await crest.api('/api/v1/rooms', { token: crest.token('admin', '*', 'cors'), headers: { origin: ALLOWED } });
     assert.equal(get.headers.get('access-control-allow-origin'), ALLOWED);
+    assert.match(get.headers.get('access-control-expose-headers') ?? '', /X-Request-Id/, 'and read ours back');
+    assert.ok(get.headers.get('x-request-id'), 'the answer carries one');
     const evil = await crest.api('/api/v1/rooms', { token: crest.token('admin', '*', 'cors'), headers: { origin: 'https://evil.example' } });
     assert.equal(evil.headers.get('access-control-allow-origin'), null);
   });
