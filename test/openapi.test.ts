@@ -10,10 +10,16 @@ import { API_PREFIX } from '../server/openapi.ts';
 import type { Role } from '../core/protocol.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
 import { ApiMetrics } from '../server/metrics-registry.ts';
+import { existsSync } from 'node:fs';
+import { CLIENT_DIR } from '../server/project-paths.ts';
+import { buildClient } from './support/client-build.ts';
 
 let crest: TestCrest;
 let doc: Record<string, any>;
 before(async () => {
+  // The app mounts the client's routes only when the client is built, and the document names them: on a fresh
+  // clone (no `npm run build` yet) this file would otherwise depend on another test having built it first.
+  if (!existsSync(CLIENT_DIR)) buildClient();
   crest = await startTestCrest();
   const r = await crest.api('/api/openapi.json');
   assert.equal(r.status, 200);
