@@ -121,7 +121,7 @@ describe('early stage: building', () => {
   test('bought traffic alone (paid entries up, nothing else) is a known cause: no early call', () => {
     const script = quiet(300);
     for (let i = 0; i < 200; i++) script.push({ online: 300 + Math.min(30, i) + ((i * 7) % 9) - 4, organic: 2.7, paid: 1.5, act: 3 });
-    assert.ok(!feed(script).some((e) => e.kind === 'building'));
+    assert.ok(!feed(script).some((e) => e.kind === 'building'), "!feed(script).some((e) => e.kind === 'building')");
   });
 
   test('earlyScale Infinity turns the stage off; a stricter scale calls later or not at all', () => {

@@ -84,7 +84,7 @@ describe('detector on a scripted rise', () => {
     const peakAt = evs.findIndex((e) => e.kind === 'peak');
     const updates = evs.filter((e) => e.kind === 'update');
     assert.ok(updates.length >= 3, 'updates.length >= 3');
-    assert.ok(evs.slice(peakAt).every((e) => e.kind !== 'update'));
+    assert.ok(evs.slice(peakAt).every((e) => e.kind !== 'update'), "evs.slice(peakAt).every((e) => e.kind !== 'update')");
   });
 
   test('a sustained step up that does not climb on is not called, and becomes the baseline: a later build-up from it is', () => {
@@ -221,8 +221,8 @@ describe('detector robustness', () => {
     delete old.jumpTs;
     delete old.spread;
     const evs = run(scriptedRise().slice(200), cfg, old as DetectorState, 200);
-    assert.ok(evs.some((e) => e.kind === 'rising'));
-    assert.ok(evs.every((e) => Number.isFinite(e.confidence) && Number.isFinite(e.baseline)));
+    assert.ok(evs.some((e) => e.kind === 'rising'), "evs.some((e) => e.kind === 'rising')");
+    assert.ok(evs.every((e) => Number.isFinite(e.confidence) && Number.isFinite(e.baseline)), 'evs.every((e) => Number.isFinite(e.confidence) && Number.isFinite(e.baseline))');
   });
 
   test('samples at or before the last one are ignored', () => {

@@ -204,7 +204,7 @@ describe('ticks', () => {
     assert.deepEqual(t.map((x) => x.ts - T0), [1000, 2000, 3000, 4000, 5000]);
     // The event stamped on the boundary comes after it.
     assert.deepEqual(t.map((x) => x.metrics.concurrency), [750, 1750, 2750, 3750, 4750]);
-    assert.ok(t.every((x) => x.metrics.ts === x.ts && x.room === ROOM));
+    assert.ok(t.every((x) => x.metrics.ts === x.ts && x.room === ROOM), 't.every((x) => x.metrics.ts === x.ts && x.room === ROOM)');
   });
 
   test('a jump of many seconds emits one tick, for the newest boundary', () => {
@@ -244,7 +244,7 @@ describe('highlight windows through the engine', () => {
     const states = wins.map((w) => w.state).filter((s, i, a) => s !== a[i - 1]);
     assert.deepEqual(states, ['rising', 'peak', 'ended']);
     const id = wins[0].id;
-    assert.ok(wins.every((w) => w.id === id && w.id === `${ROOM}:${w.onsetTs}`));
+    assert.ok(wins.every((w) => w.id === id && w.id === `${ROOM}:${w.onsetTs}`), 'wins.every((w) => w.id === id && w.id === `${ROOM}:${w.onsetTs}`)');
     const last = wins[wins.length - 1];
     assert.ok(last.onsetTs < last.detectedTs && last.detectedTs < last.peakTs! && last.peakTs! < last.endTs!, 'last.onsetTs < last.detectedTs && last.detectedTs < last.peakTs! && last.peakTs! < last.endTs!');
     // orders every 4 s from 310 to 470 s, all inside the window (onset ≈ 300 s)
@@ -257,8 +257,8 @@ describe('highlight windows through the engine', () => {
     assert.equal(at('boost.now').createdAt, wins[0].detectedTs);
     assert.equal(at('cue.tease').createdAt, wins[0].detectedTs);
     assert.ok(at('boost.stop').createdAt >= last.peakTs!, 'at(\'boost.stop\').createdAt >= last.peakTs!');
-    assert.ok(sugs.some((x) => x.kind === 'cue.launch'));
-    assert.ok(sugs.every((x) => x.windowId === id && x.suppressed === null));
+    assert.ok(sugs.some((x) => x.kind === 'cue.launch'), "sugs.some((x) => x.kind === 'cue.launch')");
+    assert.ok(sugs.every((x) => x.windowId === id && x.suppressed === null), 'sugs.every((x) => x.windowId === id && x.suppressed === null)');
   });
 
   test('outputs are snapshots: later changes to the room do not reach earlier outputs', () => {

@@ -59,5 +59,5 @@ test('an empty room from an older checkpoint can be clocked before its first eve
   advanceTo(old as unknown as RoomState, 1_700_000_000_000, cfg, out);
   advanceTo(old as unknown as RoomState, 1_700_000_005_000, cfg, out);
   assert.equal(roomMetrics(old as unknown as RoomState).detail!.rolling.m1.concurrencyPeak, 0);
-  assert.ok(out.some((o) => o.type === 'tick'));
+  assert.ok(out.some((o) => o.type === 'tick'), "out.some((o) => o.type === 'tick')");
 });

@@ -116,7 +116,7 @@ test('ticks stay small: they carry no detail', () => {
   advanceTo(st, T0 + 3_000, cfg, out);
   const ticks = out.flatMap((o) => (o.type === 'tick' ? [o.tick] : []));
   assert.ok(ticks.length > 0, 'ticks.length > 0');
-  assert.ok(ticks.every((t) => t.metrics.detail === undefined));
+  assert.ok(ticks.every((t) => t.metrics.detail === undefined), 'ticks.every((t) => t.metrics.detail === undefined)');
 });
 
 test('the bucket ring clears what falls out of it, including after a long gap', () => {

@@ -77,7 +77,7 @@ test('property: never more than N alerts go out to an audience within any M minu
         const a = run(rules, seq);
         assert.deepEqual(run(rules, seq), a);
         const sent = seq.filter((_, i) => !a[i]!.buyer).map((s) => s.createdAt);
-        for (const t of sent) assert.ok(sent.filter((u) => u >= t && u - t < perMinutes * MIN).length <= count);
+        for (const t of sent) assert.ok(sent.filter((u) => u >= t && u - t < perMinutes * MIN).length <= count, 'sent.filter((u) => u >= t && u - t < perMinutes * MIN).length <= count');
       },
     ),
     { numRuns: 300 },

@@ -27,7 +27,7 @@ test('boost timing is null with a note for a window without its own split and no
   assert.equal(w.boostTiming.afterPeakSpend, null);
   assert.equal(w.boostTiming.buildUpShare, null);
   assert.match(w.boostTiming.note!, /ad-spend split/);
-  assert.ok(r.notes.some((n) => /^Boost timing:/.test(n)));
+  assert.ok(r.notes.some((n) => /^Boost timing:/.test(n)), 'r.notes.some((n) => /^Boost timing:/.test(n))');
 });
 
 test('boost timing comes from the window\'s own split: build-up [onset, peak) vs after the peak', () => {
@@ -41,7 +41,7 @@ test('boost timing comes from the window\'s own split: build-up [onset, peak) vs
   assert.deepEqual(r.windows[0]!.boostTiming, { buildUpSpend: 6_000, afterPeakSpend: 2_000, buildUpShare: 0.75, note: null, approximate: false });
   assert.deepEqual(r.plans.moments[0]!.boostTiming, r.windows[0]!.boostTiming, 'the plan row carries its window\'s split beside the budget');
   assert.equal(r.plans.moments[0]!.budget, 20_000);
-  assert.ok(!r.notes.some((n) => /^Boost timing:/.test(n)));
+  assert.ok(!r.notes.some((n) => /^Boost timing:/.test(n)), '!r.notes.some((n) => /^Boost timing:/.test(n))');
   // A window still rising: everything so far is build-up, no share yet; a log-limited split says so.
   const rising = buildReport(inputFixture({ windows: [windowFixture({ ...split, state: 'rising', peakTs: null, endTs: null, adSpendApprox: true })] })).windows[0]!;
   assert.deepEqual(rising.boostTiming, { buildUpSpend: 6_000, afterPeakSpend: null, buildUpShare: null, note: 'no peak yet: all spend so far is build-up', approximate: true });
@@ -120,7 +120,7 @@ test('suggestions say what was done: acknowledged by whom and when, suppressed a
   assert.equal(s3!.status, 'suppressed');
   assert.equal(s3!.suppressed, 'cooldown');
   assert.deepEqual(r.suggestionCounts, { total: 3, acknowledged: 1, suppressed: 1, notAcknowledged: 1, boostFollowed: null, boostNotFollowed: null });
-  assert.ok(r.suggestions.every((x) => x.outcome === null));
+  assert.ok(r.suggestions.every((x) => x.outcome === null), 'r.suggestions.every((x) => x.outcome === null)');
   assert.ok(r.notes.some((n) => /needs the ad\.spend events/.test(n)), 'unknown outcomes are said to be unknown');
 });
 

@@ -141,7 +141,7 @@ describe('suggestion policy', () => {
     // A suppressed boost.now never reached the buyer, so no boost.stop follows it.
     out.length = 0;
     policyOnWindow(ps, 'peak', { ...w2, state: 'peak', updatedTs: t2 + 60_000 }, 281, policy, out);
-    assert.ok(!kinds(out).some((k) => k.includes('boost.stop')));
+    assert.ok(!kinds(out).some((k) => k.includes('boost.stop')), "!kinds(out).some((k) => k.includes('boost.stop'))");
     out.length = 0;
     const t3 = w1.updatedTs + policy.cooldownMs;
     policyOnWindow(ps, 'rising', win({ id: `r1:${t3}`, onsetTs: t3 - 1, updatedTs: t3 }), 281, policy, out);

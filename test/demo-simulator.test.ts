@@ -177,7 +177,7 @@ test('demo rooms: a highlight builds within two minutes, the snacks room has a g
   const onset = beauty.labels[0].onsetTs - T0;
   assert.ok(onset >= 60_000 && onset <= 90_000, `onset ${onset}`);
   assert.ok(beauty.labels[0].peakTs - T0 < 5 * MIN, 'beauty.labels[0].peakTs - T0 < 5 * MIN');
-  assert.ok(snacks.labels.length >= 1 && snacks.episodes.some((e) => e.kind === 'giveaway'));
+  assert.ok(snacks.labels.length >= 1 && snacks.episodes.some((e) => e.kind === 'giveaway'), "snacks.labels.length >= 1 && snacks.episodes.some((e) => e.kind === 'giveaway')");
   assert.equal(quiet.labels.length, 0);
   const many = demoRooms(20);
   assert.equal(new Set(many.map((r) => r.room)).size, 20);

@@ -42,8 +42,8 @@ test('a scripted rise reaches the buyer as boost.now and the host as cue.tease, 
   assert.ok(boost.reason.length > 10, 'boost.reason.length > 10');
   assert.equal(tease.audience, 'host');
   // Each audience gets only its own suggestions; the operator gets both.
-  assert.ok(got.buyer.every((s) => s.audience === 'buyer' && s.suppressed === null));
-  assert.ok(got.host.every((s) => s.audience === 'host' && s.suppressed === null));
+  assert.ok(got.buyer.every((s) => s.audience === 'buyer' && s.suppressed === null), "got.buyer.every((s) => s.audience === 'buyer' && s.suppressed === null)");
+  assert.ok(got.host.every((s) => s.audience === 'host' && s.suppressed === null), "got.host.every((s) => s.audience === 'host' && s.suppressed === null)");
   // Separate sockets: the operator's copy may land a moment after the buyer's and host's.
   await waitFor('the operator has both', 15_000, () => (got.operator.some((s) => s.id === boost.id) && got.operator.some((s) => s.id === tease.id) ? true : undefined));
 
@@ -58,10 +58,10 @@ test('a scripted rise reaches the buyer as boost.now and the host as cue.tease, 
   // The REST view agrees with what was pushed.
   const op = crest.token('operator', [room]);
   const windows = await (await crest.api(`/api/v1/rooms/${room}/windows`, { token: op })).json();
-  assert.ok(windows.windows.some((w: HighlightWindow) => w.state === 'ended'));
+  assert.ok(windows.windows.some((w: HighlightWindow) => w.state === 'ended'), "windows.windows.some((w: HighlightWindow) => w.state === 'ended')");
   const sugg = await (await crest.api(`/api/v1/rooms/${room}/suggestions`, { token: crest.token('buyer', [room]) })).json();
-  assert.ok(sugg.suggestions.some((s: Suggestion) => s.id === boost.id));
-  assert.ok(sugg.suggestions.every((s: Suggestion) => s.audience === 'buyer'));
+  assert.ok(sugg.suggestions.some((s: Suggestion) => s.id === boost.id), 'sugg.suggestions.some((s: Suggestion) => s.id === boost.id)');
+  assert.ok(sugg.suggestions.every((s: Suggestion) => s.audience === 'buyer'), "sugg.suggestions.every((s: Suggestion) => s.audience === 'buyer')");
 });
 
 test('acknowledging a suggestion is recorded once and pushed to every view of the room', async () => {

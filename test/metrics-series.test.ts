@@ -73,12 +73,12 @@ for (const [res, size] of [['10s', 10_000], ['1m', 60_000]] as const) {
     const got = rolled.filter((b) => b.ts < lastSecondBucket);
     assert.ok(expected.length >= (res === '10s' ? 17 : 2), 'expected.length >= (res === \'10s\' ? 17 : 2)');
     assert.deepEqual(got, expected);
-    assert.ok(got.every((b) => !b.partial));
+    assert.ok(got.every((b) => !b.partial), 'got.every((b) => !b.partial)');
     assert.equal(rolled.at(-1)!.partial, true);
     assert.ok(rolled.slice(0, -1).every((b) => !b.partial), 'only the newest bucket is partial');
     const ts = rolled.map((b) => b.ts);
     assert.deepEqual(ts, [...ts].sort((a, b) => a - b));
-    assert.ok(ts.every((t) => t % size === 0));
+    assert.ok(ts.every((t) => t % size === 0), 'ts.every((t) => t % size === 0)');
   });
 }
 
@@ -105,7 +105,7 @@ test('limit takes the newest points; roll-ups are idempotent, also from a backgr
   const afterRoll = await redis.lrange(key, 0, -1);
   assert.deepEqual(afterRoll.slice(0, before.length), before, 'nothing rewritten');
   assert.equal(new Set(afterRoll.map((l) => l.split(',')[0])).size, afterRoll.length, 'no bucket twice');
-  assert.ok((await redis.ttl(key)) > 24 * 3_600);
+  assert.ok((await redis.ttl(key)) > 24 * 3_600, '(await redis.ttl(key)) > 24 * 3_600');
 });
 
 test('bad res or limit is a 400 naming the field; another room\'s token is 403; hosts and buyers may read', async () => {

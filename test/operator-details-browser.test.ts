@@ -194,6 +194,6 @@ test('a suggestion whose buyer webhook quiet hours held stays in the operator lo
     return JSON.stringify(shown) === JSON.stringify(api) ? api : undefined;
   });
   assert.ok(both.length >= 1, 'both.length >= 1');
-  assert.ok((await page.locator('[data-testid="suggestion-row"]').count()) > 0);
+  assert.ok((await page.locator('[data-testid="suggestion-row"]').count()) > 0, '(await page.locator(\'[data-testid="suggestion-row"]\').count()) > 0');
   await page.close();
 });

@@ -99,7 +99,7 @@ test('countdown and launch cues reach the host at their times, the build-up boos
   const ids = host.got.map((g) => g.s.id);
   assert.deepEqual(ids.sort(), [`${room}:cue.countdown:${plan.id}:1:0.025`, `${room}:cue.countdown:${plan.id}:1:0.05`, `${room}:cue.launch:${plan.id}:1:0`].sort());
   assert.equal(buyer.got.filter((g) => g.s.kind === 'boost.now').length, 1);
-  assert.ok(host.got.every((g) => g.s.audience === 'host'));
+  assert.ok(host.got.every((g) => g.s.audience === 'host'), "host.got.every((g) => g.s.audience === 'host')");
   // The room's suggestion log has each once too (what a re-joining view gets).
   const list = (await (await crest.api(`/api/v1/rooms/${room}/suggestions`, { token: op(room) })).json()) as { suggestions: Suggestion[] };
   const planned = list.suggestions.filter((s) => s.id.includes(plan.id));
@@ -151,7 +151,7 @@ test('import: CSV rows are checked all at once with row, field and reason; a val
   assert.equal(r1.status, 422);
   const b1 = (await r1.json()) as { errors: { row: number; field: string; reason: string }[] };
   assert.deepEqual(b1.errors.map((e) => [e.row, e.field]), [[2, 'sku'], [3, 'at'], [3, 'leadMin'], [3, 'budget']]);
-  assert.ok(b1.errors.every((e) => e.reason.length > 5));
+  assert.ok(b1.errors.every((e) => e.reason.length > 5), 'b1.errors.every((e) => e.reason.length > 5)');
   assert.equal(((await (await crest.api(`/api/v1/rooms/${room}/plans`, { token: op(room) })).json()) as { plans: unknown[] }).plans.length, 0, 'nothing imported');
 
   const header = await crest.api(`/api/v1/rooms/${room}/plans/import`, { method: 'POST', token: op(room), body: 'when,sku\n1,a\n', headers: { 'content-type': 'text/csv' } });

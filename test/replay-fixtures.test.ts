@@ -78,7 +78,7 @@ test('the highlight recording replays to a rising window near its onset and a bo
   const boost = o.suggestions.find((s) => s.kind === 'boost.now');
   assert.ok(boost, `suggestions: ${o.suggestions.map((s) => s.kind).join(', ')}`);
   assert.equal(boost.createdAt, w.detectedTs, 'boost.now comes with the rising detection');
-  assert.ok(o.suggestions.some((s) => s.kind === 'cue.tease'));
+  assert.ok(o.suggestions.some((s) => s.kind === 'cue.tease'), "o.suggestions.some((s) => s.kind === 'cue.tease')");
   assert.ok(o.suggestions.some((s) => s.kind === 'boost.stop'), 'and a boost.stop once the peak has passed');
 });
 

@@ -173,7 +173,7 @@ test('the CSV report is an attachment whose windows and suggestions sections mat
     assert.equal(Number(row.peak), w.peak);
   }
   assert.equal(section('suggestions').length, suggestions.length);
-  assert.ok(section('suggestions').some((l) => l.includes('buyer-anna')));
+  assert.ok(section('suggestions').some((l) => l.includes('buyer-anna')), "section('suggestions').some((l) => l.includes('buyer-anna'))");
 });
 
 test('the HTML report is a self-contained attachment with an SVG chart and no external URL', async () => {

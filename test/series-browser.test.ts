@@ -49,7 +49,7 @@ test('the operator picks 10 s or 1 min and the chart draws the API’s points; 1
   const minutes = await drawsWhatTheApiAnswers(page, '1m');
   assert.ok(minutes >= 12 && minutes <= 15, `${minutes} one-minute points for 12 minutes`);
   const m = await apiPoints('1m');
-  assert.ok(m.filter((p) => !p.partial).every((p) => p.concurrency === 1200 && p.concurrencyPeak === 1200));
+  assert.ok(m.filter((p) => !p.partial).every((p) => p.concurrency === 1200 && p.concurrencyPeak === 1200), 'm.filter((p) => !p.partial).every((p) => p.concurrency === 1200 && p.concurrencyPeak === 1200)');
   assert.equal(await page.locator('[data-testid="chart-res"][data-res="1m"]').getAttribute('aria-pressed'), 'true');
 
   await page.locator('[data-testid="chart-res"][data-res="10s"]').click();

@@ -1,7 +1,8 @@
 /**
  * Every `assert.ok` in the tests carries a message: under tsx a failing bare `assert.ok(x)` makes Node build its
  * message from the source and takes minutes (tsx#548), so a broken test hangs until the runner's timeout
- * instead of failing with a reason. Catches the one-line form (a multi-line call is read as having a message).
+ * instead of failing with a reason. The call is read bracket by bracket (strings skipped), over lines, so nesting
+ * and multi-line calls are judged as they are: a message is a second argument at the call's own depth.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,34 @@ import { fileURLToPath } from 'node:url';
 import { CLEAN_EXIT_FILES } from './support/clean-exit-files.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BARE = /assert\.ok\(((?:[^,()]|\([^()]*\))*)\);/g;
+/** The `assert.ok(` calls in `src` with no second argument: each one's line number and first line. */
+export function bareAssertOks(src: string): { line: number; text: string }[] {
+  const found: { line: number; text: string }[] = [];
+  const CALL = 'assert.ok(';
+  for (let at = src.indexOf(CALL); at >= 0; at = src.indexOf(CALL, at + 1)) {
+    let depth = 1;
+    // Where the call's own (depth 1) commas are, and where it closes.
+    const commas: number[] = [];
+    let i = at + CALL.length;
+    for (; i < src.length && depth > 0; i++) {
+      const c = src[i]!;
+      if (c === "'" || c === '"' || c === '`') {
+        // Skip the literal, a template's ${…} with it: a message there is still one argument.
+        for (i++; i < src.length && src[i] !== c; i++) if (src[i] === '\\') i++;
+      } else if ('([{'.includes(c)) depth++;
+      else if (')]}'.includes(c)) depth--;
+      else if (c === ',' && depth === 1) commas.push(i);
+    }
+    // A trailing comma (the multi-line form) separates nothing.
+    const last = commas.at(-1);
+    if (last !== undefined && src.slice(last + 1, i - 1).trim() === '') commas.pop();
+    if (commas.length === 0) {
+      const eol = src.indexOf('\n', at);
+      found.push({ line: src.slice(0, at).split('\n').length, text: src.slice(at, eol < 0 ? undefined : eol).trim() });
+    }
+  }
+  return found;
+}
 
 function testFiles(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -26,12 +54,21 @@ function testFiles(dir: string, out: string[] = []): string[] {
 test('no bare assert.ok(x) without a message in any test file', () => {
   const found: string[] = [];
   for (const file of testFiles(ROOT)) {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      for (const m of line.matchAll(BARE)) found.push(`${file.slice(ROOT.length)}:${i + 1}: ${m[0]}`);
-    });
+    if (file === fileURLToPath(import.meta.url)) continue; // its own examples are bare on purpose
+    for (const b of bareAssertOks(readFileSync(file, 'utf8'))) found.push(`${file.slice(ROOT.length)}:${b.line}: ${b.text}`);
   }
   assert.deepEqual(found, [], `give these a message:\n${found.join('\n')}`);
+});
+
+test('the bare-call reader: nesting, strings and lines as they are', () => {
+  const bare = (src: string) => bareAssertOks(src).map((b) => b.line);
+  assert.deepEqual(bare('assert.ok(x);'), [1], 'plain');
+  assert.deepEqual(bare('assert.ok(f(g(a, b), c));'), [1], 'commas inside nested calls are not a message');
+  assert.deepEqual(bare('assert.ok([1, 2].includes(x));'), [1], 'nor inside brackets');
+  assert.deepEqual(bare("assert.ok(s === 'a,b');"), [1], 'nor inside strings');
+  assert.deepEqual(bare('assert.ok(x,\n  `msg ${f(a, b)}`);'), [], 'a multi-line call with a message');
+  assert.deepEqual(bare('ok;\nassert.ok(\n  f(a, b),\n);'), [2], 'a multi-line call with only a trailing comma');
+  assert.deepEqual(bare("assert.ok(f(g(x)), 'why');"), [], 'nested, with a message');
 });
 
 test('every file the runner runs without --test-force-exit arms its exit watch', () => {

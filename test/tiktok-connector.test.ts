@@ -153,8 +153,8 @@ test('recorded TikTok messages reach the shard stream as exactly these contract-
   // The state machine as the log tells it: offline → retrying, connected, dropped → retrying, connected, ended.
   const transitions = log.filter((l) => l.startsWith('info tiktok connector')).map((l) => l.split(' ')[3]);
   assert.deepEqual(transitions, ['connecting', 'retrying', 'connecting', 'connected', 'retrying', 'connecting', 'connected', 'ended']);
-  assert.ok(log.some((l) => l.includes('retrying') && l.includes('@glow.skin.live is not live right now')));
-  assert.ok(log.some((l) => l.includes('retrying') && l.includes('disconnected by the platform (code 1006: socket closed)')));
+  assert.ok(log.some((l) => l.includes('retrying') && l.includes('@glow.skin.live is not live right now')), "log.some((l) => l.includes('retrying') && l.includes('@glow.skin.live is not live right now'))");
+  assert.ok(log.some((l) => l.includes('retrying') && l.includes('disconnected by the platform (code 1006: socket closed)')), "log.some((l) => l.includes('retrying') && l.includes('disconnected by the platform (code 1006: so...");
   assert.equal(log.filter((l) => l.includes('not understood')).length, 2, 'each odd payload logged (first per kind)');
 
   // What the panel reads: Redis, then the API.

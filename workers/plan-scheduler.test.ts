@@ -15,7 +15,7 @@ describe('plan jobs', () => {
   test('ids are deterministic per room, plan, version, kind and offset, and hold no ":"', () => {
     const ids = allPlanJobs(plan(), [10, 5, 1]).map((j) => j.id);
     assert.deepEqual(ids, ['r.1.pabc.3.countdown.10', 'r.1.pabc.3.countdown.5', 'r.1.pabc.3.countdown.1', 'r.1.pabc.3.build-up.10', 'r.1.pabc.3.launch.0']);
-    assert.ok(ids.every((id) => !id.includes(':')));
+    assert.ok(ids.every((id) => !id.includes(':')), "ids.every((id) => !id.includes(':'))");
     assert.notDeepEqual(ids, allPlanJobs(plan({ version: 4 }), [10, 5, 1]).map((j) => j.id), 'an edit moves every job');
   });
 

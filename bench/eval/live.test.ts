@@ -23,11 +23,11 @@ test('--export-sim round-trips: the folder loads (load.ts) into exactly the seri
       assert.deepEqual(warnings, []);
       const expected = series.map(liveLoaded);
       assert.deepEqual(loaded, expected);
-      assert.ok(loaded.every((s) => s.stepMs === step));
+      assert.ok(loaded.every((s) => s.stepMs === step), 'loaded.every((s) => s.stepMs === step)');
       assert.equal(loaded.find((s) => s.name.endsWith('-online'))!.extra, undefined, 'concurrency-only stays so');
-      assert.ok(loaded.find((s) => s.name.includes('control'))!.labels.control);
+      assert.ok(loaded.find((s) => s.name.includes('control'))!.labels.control, "loaded.find((s) => s.name.includes('control'))!.labels.control");
       const labels = JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as Record<string, { step_ms: number }>;
-      assert.ok(Object.values(labels).every((l) => l.step_ms === step));
+      assert.ok(Object.values(labels).every((l) => l.step_ms === step), 'Object.values(labels).every((l) => l.step_ms === step)');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -33,8 +33,8 @@ test('loads a folder: odd rows reported and skipped, negative ts and floats kept
     assert.deepEqual(a.labels.nabWindows, [[1, 2]]);
     assert.equal(a.labels.control, false);
     assert.equal(series[1]!.labels.control, true);
-    assert.ok(warnings.some((w) => w.includes('orphan')));
-    assert.ok(warnings.some((w) => w.includes('missing')));
+    assert.ok(warnings.some((w) => w.includes('orphan')), "warnings.some((w) => w.includes('orphan'))");
+    assert.ok(warnings.some((w) => w.includes('missing')), "warnings.some((w) => w.includes('missing'))");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -59,7 +59,7 @@ test('counts: ratio mode keeps every ratio, signed mode maps one warm-up σ to 5
   assert.equal(s.info.clamped, 1);
   const longer = toCounts([...signed, 7, 8]);
   assert.deepEqual(longer.counts.slice(0, signed.length), s.counts, 'appending rows never changes earlier counts');
-  assert.ok(s.counts.every((c) => Number.isInteger(c) && c >= 0));
+  assert.ok(s.counts.every((c) => Number.isInteger(c) && c >= 0), 's.counts.every((c) => Number.isInteger(c) && c >= 0)');
 });
 
 test('labels without windows_up/points_up: rises derived by the README rule and reported', () => {
@@ -72,7 +72,7 @@ test('labels without windows_up/points_up: rises derived by the README rule and 
   const pts = resolveLabels('y', { points: [20_000, 30_000], annotators: {} }, ts, values);
   assert.equal(pts.riseSource, 'derived points_up');
   assert.deepEqual(pts.labels.rises, [{ start: 20, end: 25, kind: 'point' }]);
-  assert.ok(up.warnings.some((w) => w.includes('derived')));
+  assert.ok(up.warnings.some((w) => w.includes('derived')), "up.warnings.some((w) => w.includes('derived'))");
 });
 
 test('extra columns (entries by source, interactions) are read by header name; step_ms picks the replay step when the detector can take it', async () => {

@@ -87,7 +87,7 @@ test('NAB: an early hit scores more than a late one, and both more than a miss',
 test('NAB normalisation: no alarms is 0, an alarm at every window start is 100', () => {
   const w = [[400, 449], [700, 749]] as const;
   assert.equal(nabNormalised(nabScore(1000, w, [])), 0);
-  assert.ok(Math.abs(nabNormalised(nabScore(1000, w, [400, 700]))! - 100) < 1e-9);
+  assert.ok(Math.abs(nabNormalised(nabScore(1000, w, [400, 700]))! - 100) < 1e-9, 'Math.abs(nabNormalised(nabScore(1000, w, [400, 700]))! - 100) < 1e-9');
   const a = aggregate([scoreSeries(labels(), [400, 700])]);
   assert.ok(Math.abs(a.nab! - 100) < 1e-9, 'Math.abs(a.nab! - 100) < 1e-9');
   assert.equal(aggregate([scoreSeries(labels(), [])]).nab, 0);
@@ -95,23 +95,23 @@ test('NAB normalisation: no alarms is 0, an alarm at every window start is 100',
 
 test('NAB: a false alarm costs A_FP (0.11) far from windows, less just after one; the probation period is ignored', () => {
   const w = [[400, 449]] as const;
-  assert.ok(Math.abs(nabScore(1000, w, [300]).raw - (-1 - 0.11)) < 1e-12);
+  assert.ok(Math.abs(nabScore(1000, w, [300]).raw - (-1 - 0.11)) < 1e-12, 'Math.abs(nabScore(1000, w, [300]).raw - (-1 - 0.11)) < 1e-12');
   const justAfter = nabScore(1000, w, [452]).raw;
   assert.ok(justAfter > -1.11 && justAfter < -1, `${justAfter}`);
   assert.equal(nabScore(1000, w, [100]).raw, -1, 'row 100 is inside the 150-row probation');
 });
 
 test('NAB scaled sigmoid matches nab/sweeper.py at its documented points', () => {
-  assert.ok(Math.abs(scaledSigmoid(-1) - 0.98661) < 1e-5);
-  assert.ok(Math.abs(scaledSigmoid(-0.5) - 0.84828) < 1e-5);
+  assert.ok(Math.abs(scaledSigmoid(-1) - 0.98661) < 1e-5, 'Math.abs(scaledSigmoid(-1) - 0.98661) < 1e-5');
+  assert.ok(Math.abs(scaledSigmoid(-0.5) - 0.84828) < 1e-5, 'Math.abs(scaledSigmoid(-0.5) - 0.84828) < 1e-5');
   assert.equal(scaledSigmoid(0), 0);
   assert.equal(scaledSigmoid(3), -1);
 });
 
 test('NAB↑ ignores alarms in fall windows; plain NAB counts the fall window as a miss', () => {
   const s = scoreSeries(labels(), [400, 720]);
-  assert.ok(Math.abs(nabNormalised(s.nabUp)! - 100) < 1e-9);
-  assert.ok(Math.abs(nabNormalised(s.nab)! - (100 * (1 + scaledSigmoid(-(749 - 720 + 1) / 50) / scaledSigmoid(-1) + 2)) / 4) < 1e-3);
+  assert.ok(Math.abs(nabNormalised(s.nabUp)! - 100) < 1e-9, 'Math.abs(nabNormalised(s.nabUp)! - 100) < 1e-9');
+  assert.ok(Math.abs(nabNormalised(s.nab)! - (100 * (1 + scaledSigmoid(-(749 - 720 + 1) / 50) / scaledSigmoid(-1) + 2)) / 4) < 1e-3, 'Math.abs(nabNormalised(s.nab)! - (100 * (1 + scaledSigmoid(-(749 - 720 + 1) / 50) / scaledSigmoid...');
 });
 
 test('a retracted early call is a false alarm even inside a rise; a later alarm there is the hit, and the false start is counted', async () => {

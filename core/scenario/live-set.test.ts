@@ -101,7 +101,7 @@ test('concurrency-only rooms (seed ≡ 2 mod 4) have no leading columns; the oth
 
 test('sizes span 30–200,000 log-uniformly (300 plans)', () => {
   const v = Array.from({ length: 300 }, (_, i) => liveRoomPlan(i + 1).flow.viewers);
-  assert.ok(v.every((x) => x >= LIVE_VIEWERS_MIN && x <= LIVE_VIEWERS_MAX));
+  assert.ok(v.every((x) => x >= LIVE_VIEWERS_MIN && x <= LIVE_VIEWERS_MAX), 'v.every((x) => x >= LIVE_VIEWERS_MIN && x <= LIVE_VIEWERS_MAX)');
   assert.ok(Math.min(...v) < 60 && Math.max(...v) > 100_000, `${Math.min(...v)}–${Math.max(...v)}`);
   const belowGeoMean = v.filter((x) => x < Math.sqrt(LIVE_VIEWERS_MIN * LIVE_VIEWERS_MAX)).length / v.length;
   assert.ok(Math.abs(belowGeoMean - 0.5) < 0.1, `half below the geometric mean: ${belowGeoMean}`);
@@ -113,11 +113,11 @@ test('build-ups: 2–12 min of growth, a share of them starting at +2 %/min, bot
   const plans = Array.from({ length: 150 }, (_, i) => liveRoomPlan(i + 1));
   const bs = plans.flatMap((p) => p.flow.episodes.filter((e) => e.kind === 'buildup'));
   assert.equal(bs.length, plans.filter((p) => !p.control).length, 'every event room has its build-up placed');
-  assert.ok(bs.every((b) => b.kind === 'buildup' && b.growS >= 120 && b.growS <= 720));
+  assert.ok(bs.every((b) => b.kind === 'buildup' && b.growS >= 120 && b.growS <= 720), "bs.every((b) => b.kind === 'buildup' && b.growS >= 120 && b.growS <= 720)");
   const slow = bs.filter((b) => b.kind === 'buildup' && b.slow);
   assert.ok(slow.length > bs.length / 5 && slow.every((b) => b.kind === 'buildup' && b.g0PerMin === 0.02), `${slow.length} slow of ${bs.length}`);
-  assert.ok(Math.min(...bs.map((b) => b.growS)) < 180 && Math.max(...bs.map((b) => b.growS)) > 660);
-  assert.ok(bs.some((b) => b.kind === 'buildup' && b.led === 'feed') && bs.some((b) => b.kind === 'buildup' && b.led === 'hype'));
+  assert.ok(Math.min(...bs.map((b) => b.growS)) < 180 && Math.max(...bs.map((b) => b.growS)) > 660, 'Math.min(...bs.map((b) => b.growS)) < 180 && Math.max(...bs.map((b) => b.growS)) > 660');
+  assert.ok(bs.some((b) => b.kind === 'buildup' && b.led === 'feed') && bs.some((b) => b.kind === 'buildup' && b.led === 'hype'), "bs.some((b) => b.kind === 'buildup' && b.led === 'feed') && bs.some((b) => b.kind === 'buildup' &...");
   const kinds = new Set(plans.flatMap((p) => p.flow.episodes.map((e) => e.kind)));
   assert.deepEqual([...kinds].sort(), ['buildup', 'giveaway', 'paid', 'teaser']);
   const glitches = new Set(plans.flatMap((p) => p.glitches.map((g) => g.kind)));

@@ -33,7 +33,7 @@ test('prng: same seed and stream give the same sequence, other streams differ', 
   const xs = Array.from({ length: 100 }, () => a.next());
   assert.deepEqual(Array.from({ length: 100 }, () => b.next()), xs);
   assert.notDeepEqual(Array.from({ length: 100 }, () => c.next()), xs);
-  assert.ok(xs.every((x) => x >= 0 && x < 1));
+  assert.ok(xs.every((x) => x >= 0 && x < 1), 'xs.every((x) => x >= 0 && x < 1)');
   const p = createRng(1);
   const mean = Array.from({ length: 20_000 }, () => p.poisson(3)).reduce((s, x) => s + x, 0) / 20_000;
   assert.ok(Math.abs(mean - 3) < 0.1, `poisson mean ${mean}`);

@@ -56,7 +56,7 @@ test('likes, chat, follow and share become engage.* with the viewer', () => {
 test('a gift streak counts once, at its end, with the final repeat count; a non-streak gift counts at once', () => {
   const rose = { id: '5655', type: 1, name: 'Rose' };
   const steps = [1, 3, 5].map((n, i) => mapTikTokMessage('gift', { common: common(`g${i}`), user: alice, gift: rose, repeatCount: n, repeatEnd: 0 }, ctx));
-  assert.ok(steps.every((s) => s.kind === 'skip'));
+  assert.ok(steps.every((s) => s.kind === 'skip'), "steps.every((s) => s.kind === 'skip')");
   const end = events(mapTikTokMessage('gift', { common: common('g3'), user: alice, gift: rose, repeatCount: 5, repeatEnd: 1 }, ctx));
   assert.deepEqual(end, [{ id: 'tt:g3', room: 'tt-room', ts: T0, type: 'engage.gift', viewer: 'tt:6811000000000000001', count: 5 }]);
   const once = events(mapTikTokMessage('gift', { common: common('g4'), user: alice, gift: { id: '7934', type: 2 }, repeatCount: 1, repeatEnd: 0 }, ctx));
