@@ -52,6 +52,8 @@ export async function stateTotals(baseUrl: string, token: string, room: string):
 export interface SentBatch {
   events: Ev[];
   acked: boolean;
+  /** When it was sent and when its answer came (ms). */
+  sentAt: number;
   at: number;
 }
 
@@ -73,13 +75,14 @@ export function startWriter(post: (events: Ev[]) => Promise<Response>, nextBatch
   const loop = (async () => {
     while (writing) {
       const events = nextBatch();
+      const sentAt = Date.now();
       const res = await post(events).catch(() => null);
       const acked = res?.status === 200;
       if (acked) {
         const body = (await res.json()) as { accepted: number };
         if (body.accepted !== events.length) throw new Error(`a 200 that accepted ${body.accepted} of ${events.length}`);
       } else await res?.arrayBuffer();
-      batches.push({ events, acked, at: Date.now() });
+      batches.push({ events, acked, sentAt, at: Date.now() });
       await new Promise((r) => setTimeout(r, acked ? 20 : 200));
     }
   })();
