@@ -104,6 +104,8 @@ interface ShardRuntime {
   cursor: string;
   /** Where the next read starts (below C while replaying after a takeover). */
   readFrom: string;
+  /** C as loaded: until a batch reaches it the shard is replaying, and no summary is written (see viewsToWrite). */
+  replayTo: string;
   /** Rooms the clock advances; part of the checkpoint so a successor advances the same ones. */
   active: Set<string>;
   activeChanged: boolean;
@@ -373,6 +375,7 @@ export class DetectorWorker {
       shard,
       cursor: c,
       readFrom: c,
+      replayTo: c,
       active: new Set(active ? (JSON.parse(active) as string[]) : []),
       activeChanged: false,
       rooms: new Map(),
@@ -629,7 +632,7 @@ export class DetectorWorker {
     const toWrite = await this.sliceBigDeltas(rt, this.statesToWrite(rt));
     if (toWrite === false) return;
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
-    const views = this.viewsToWrite(rt, urgent, waiting);
+    const views = this.viewsToWrite(rt, urgent, waiting, compareIds(end, rt.replayTo) < 0);
     // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
     let released = unowed;
     for (const room of views.rooms) released += rt.rooms.get(room)!.owed;
@@ -671,7 +674,12 @@ export class DetectorWorker {
     }
     // Rooms outside the active set leave memory (a changed one was written above); their state stays in the
     // checkpoint for the API and for their next event.
-    for (const room of rt.rooms.keys()) if (!rt.active.has(room)) rt.rooms.delete(room);
+    for (const [room, slot] of rt.rooms) {
+      if (rt.active.has(room)) continue;
+      rt.rooms.delete(room);
+      // Left while replaying, its summary unwritten: the predecessor wrote it when the room left, from this very state.
+      if (slot.viewStale) rt.staleViews.delete(room);
+    }
     this.stats.events += events;
     this.stats.batches++;
     const m = this.opts.metrics;
@@ -683,11 +691,21 @@ export class DetectorWorker {
     }
   }
 
-  /** Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay behind. */
-  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; eventsDeferred: boolean } {
+  /**
+   * Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay
+   * behind. None while `replaying` (the batch ends before the cursor C the shard was loaded at): a room state is
+   * then behind what its published summary shows — the predecessor's, written up to C — and a summary from it
+   * would show fewer events (seen for ~2.5 s after a takeover, the counters saying caught up meanwhile). They stay
+   * stale and go out once the replay reaches C; a predecessor's deferred summaries are still owed until then.
+   */
+  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean, replaying: boolean): { rooms: string[]; eventsDeferred: boolean } {
     const now = Date.now();
     const rooms: string[] = [];
     let eventsDeferred = false;
+    if (replaying) return { rooms, eventsDeferred };
+    // Rooms loaded with an inherited `@owed` that left during the replay and did not come back: their
+    // summaries are the predecessor's, written when they left (they owe nothing), so the owed is not held by them.
+    if (rt.owedUnwritten.size > 0) for (const room of rt.owedUnwritten) if (!rt.rooms.has(room)) rt.owedUnwritten.delete(room);
     // Caught up, a shard writes its summaries of event changes at once, unless there are many: those would
     // all come due again together (each at its own point of the period is what keeps commits small).
     const atOnce = !waiting && rt.staleViews.size <= VIEW_BURST;
