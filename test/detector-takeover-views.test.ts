@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../server/logger.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
+import { detectorWorkerOptions } from '../workers/detector-options.ts';
 import { DetectorWorker, type DetectorWorkerOptions } from '../workers/detector-worker.ts';
 import { compareIds } from '../workers/stream-entry.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
@@ -46,17 +47,7 @@ test('across a takeover no room summary ever shows fewer events than before it, 
   }
 
   const redis = new Redis(crest.redisUrl);
-  const config = crest.config;
-  const opts = (extra: Partial<DetectorWorkerOptions>): DetectorWorkerOptions => ({
-    redisUrl: crest.redisUrl,
-    shards: 1,
-    leaseMs: config.leaseMs,
-    engine: config.engine,
-    outStreamMaxLen: config.outStreamMaxLen,
-    eventRetentionMs: config.eventRetentionMs,
-    log: silentLogger,
-    ...extra,
-  });
+  const opts = (extra: Partial<DetectorWorkerOptions>): DetectorWorkerOptions => ({ ...detectorWorkerOptions(crest.config, crest.redisUrl), log: silentLogger, ...extra });
   // The predecessor: room states written when they join the active set and not again (so the successor's
   // replay starts near the stream's beginning); every summary is out once it is caught up.
   const first = new DetectorWorker(opts({ stateFlushMs: 600_000 }));
