@@ -289,7 +289,7 @@ async function runBigRoom(): Promise<PartResult> {
           note: mismatches.length
             ? mismatches.slice(0, 6).join('; ')
             : `entries, open sessions, orders, GMV (and by source, unattributed), paying viewers, likes of the big room and every room's event count equal the reference after the ramp and after the last kill; unique viewers (HLL estimate) off by ${check2.uniqueErrorPct.toFixed(3)} %` +
-              ` (when the counters first said caught up after the last kill: see the next figure)`,
+              ` (summaries that went back meanwhile: 'rooms whose summary went back')`,
         },
         {
           key: 'big_load',
