@@ -268,7 +268,9 @@ async function runBigRoom(): Promise<PartResult> {
           value: successorLeasesLost,
           unit: '',
           target: { of: 'value', op: '<=', value: 0 },
-          note: `mid-ramp successor ${after.stats.leaseLost}${mid ? '' : ' (no mid-ramp kill)'}, full-room successor ${s4.stats.leaseLost}; lease ${leaseMs} ms, renewed every ${Math.floor(leaseMs / 3)} ms`,
+          note:
+            `mid-ramp successor ${after.stats.leaseLost}${mid ? '' : ' (no mid-ramp kill)'}, full-room successor ${s4.stats.leaseLost}; lease ${leaseMs} ms, renewed every ${Math.floor(leaseMs / 3)} ms; ` +
+            `longest time between two renewals sent / longest renewal round trip: mid-ramp successor ${Math.round(after.stats.longestRenewGapMs)} / ${Math.round(after.stats.longestRenewRttMs)} ms, full-room successor ${Math.round(s4.stats.longestRenewGapMs)} / ${Math.round(s4.stats.longestRenewRttMs)} ms`,
         },
         {
           key: 'big_summaries_back',

@@ -205,7 +205,10 @@ export class DetectorWorker {
    * (longestApplyMs), a commit built and sent (longestCommitMs), a slice (longestSliceMs), a step of a room's
    * restore (longestRestoreStepMs: a page of its parts added, or a step of its heap). Not synchronous, in steps:
    * the longest read of a room's parts (longestPartsScanMs: HSCAN/SSCAN pages, each added as it comes) and the
-   * longest finish of a restore after it (longestRestoreMs: check, heap, attach). */
+   * longest finish of a restore after it (longestRestoreMs: check, heap, attach). Lease renewals: the longest
+   * time between two refreshes sending them (longestRenewGapMs: the timer held back by a stalled thread, or a
+   * refresh still waiting) and the longest round trip of one (longestRenewRttMs: Redis busy, or the reply's
+   * callback held back); a lease lapses when the two add up to more than the lease. */
   readonly stats = {
     events: 0,
     batches: 0,
@@ -219,7 +222,11 @@ export class DetectorWorker {
     longestPartsScanMs: 0,
     longestRestoreMs: 0,
     longestRestoreStepMs: 0,
+    longestRenewGapMs: 0,
+    longestRenewRttMs: 0,
   };
+  /** When the last refresh sent its renewals (performance.now()), for longestRenewGapMs. */
+  private lastRenewSentAt = 0;
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -299,12 +306,16 @@ export class DetectorWorker {
    */
   private async refreshLeasesOnce(): Promise<void> {
     const renewing = [...this.held];
+    const sentAt = performance.now();
+    if (renewing.length > 0 && this.lastRenewSentAt > 0) this.stats.longestRenewGapMs = Math.max(this.stats.longestRenewGapMs, sentAt - this.lastRenewSentAt);
+    this.lastRenewSentAt = renewing.length > 0 ? sentAt : 0;
     // Fair share (workers/shard-balancer.ts): give back the surplus, take no more than the share. Unknown
     // while Redis is away: then keep what we hold and take what is free, as before.
     const [share, renewed] = await Promise.all([
       this.balancer.fairShare().catch(() => this.opts.shards),
       Promise.all(renewing.map((s) => this.leaseCall(s, 'renew'))),
     ]);
+    if (renewing.length > 0) this.stats.longestRenewRttMs = Math.max(this.stats.longestRenewRttMs, performance.now() - sentAt);
     renewing.forEach((s, i) => {
       if (renewed[i] === false) this.dropShard(s, 'lease renewal refused');
       // Held but neither loaded nor loading: its state was dropped (a failed write, a reconnect): load it again.

@@ -26,6 +26,8 @@ export interface DetectorChildStats {
     longestPartsScanMs: number;
     longestRestoreMs: number;
     longestRestoreStepMs: number;
+    longestRenewGapMs: number;
+    longestRenewRttMs: number;
   };
   owned: number[];
   /** Loop delay since the last `stats(true)` (a phase of the bench), and since the process started. */
