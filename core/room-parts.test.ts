@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { CrestEvent } from './events.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, roomWindows, type RoomOutput, type RoomState } from './engine.ts';
-import { deltaIsEmpty, deltaSize, restoreRoom, roomParts, takeDelta, takeDeltaSlice, type RoomDelta, type RoomDeltaSlice } from './room-parts.ts';
+import { deltaIsEmpty, deltaSize, restoreRoom, RoomRestore, roomParts, takeDelta, takeDeltaSlice, type RoomDelta, type RoomDeltaSlice } from './room-parts.ts';
+import { runtimeOf } from './room-state.ts';
 import { legacyRoomJson } from './legacy-room-json.ts';
 import { cfg as baseCfg, ROOM, T0 } from '../test/fixtures/engine-room.ts';
 
@@ -111,6 +112,34 @@ function repair(s: Store): void {
 
 type Step = { kind: 'event'; e: CrestEvent } | { kind: 'clock'; ts: number };
 
+/** How a restore in steps reads the store: pages of `page` entries (each page sent again when `again`, as a SCAN
+ * may return an entry twice) and `step` sessions per finishing step. */
+interface Paging {
+  page: number;
+  step: number;
+  again: boolean;
+}
+
+/** RoomRestore as the worker drives it: the parts page by page (HSCAN's flat field/value pages), then finish in steps. */
+function restoreInSteps(st: RoomState, store: Store, paging: Paging): number {
+  const r = new RoomRestore(st, cfg);
+  const pages = <T>(list: T[], add: (page: T[]) => void) => {
+    for (let i = 0; i < list.length; i += paging.page) {
+      const page = list.slice(i, i + paging.page);
+      add(page);
+      if (paging.again) add(page);
+    }
+  };
+  pages([...store.sessions], (page) => r.addSessions(page.flat()));
+  pages([...store.unique], (page) => r.addUnique(page));
+  pages([...store.payers], (page) => r.addPayers(page));
+  let yields = 0;
+  for (const _ of r.finish(paging.step)) yields++;
+  return yields;
+}
+
+const arbPaging = fc.record({ page: fc.integer({ min: 1, max: 8 }), step: fc.integer({ min: 1, max: 10 }), again: fc.boolean() });
+
 const arbSteps = fc
   .array(
     fc.record({
@@ -180,7 +209,7 @@ function reference(steps: Step[]) {
  * at most `sliceMax` entries of the delta (starts a sliced checkpoint, or goes on with one: events keep coming
  * between slices, as they do in the worker).
  */
-function split(steps: Step[], plan: number[], sliceMax = 3) {
+function split(steps: Step[], plan: number[], sliceMax = 3, paging?: Paging) {
   let st = createRoomState(ROOM, cfg, LIMITS);
   let out: RoomOutput[] = [];
   const store = emptyStore();
@@ -188,7 +217,8 @@ function split(steps: Step[], plan: number[], sliceMax = 3) {
   const restore = () => {
     repair(store);
     st = JSON.parse(ckpt.json) as RoomState;
-    restoreRoom(st, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
+    if (paging) restoreInSteps(st, store, paging);
+    else restoreRoom(st, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
     out = out.slice(0, ckpt.outputs); // outputs after the checkpoint were never committed
   };
   for (let i = 0; i < steps.length; i++) {
@@ -264,6 +294,51 @@ test('sliced checkpoints with events between slices and crashes between slices g
     { numRuns: 400 },
   );
   assert.ok(seen.crashMidway > 50 && seen.freshMidway > 5, JSON.stringify(seen));
+});
+
+test('a restore fed in pages (with repeats) and finished in small steps gives the figures of a never-checkpointed run', () => {
+  fc.assert(
+    fc.property(arbSteps, fc.array(fc.constantFrom(0, 0, 1, 2, 2, 3, 4), { minLength: 1, maxLength: 30 }), arbPaging, (steps, plan, paging) => {
+      assert.deepStrictEqual(split(steps, plan, 3, paging), reference(steps));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a restore in steps builds the very state of a one-shot restore (same heap layout), and yields in proportion to its size', () => {
+  const big = { ...LIMITS, maxSessions: 5_000, exactDistinct: 5_000 };
+  const st = createRoomState(ROOM, cfg, big);
+  const out: RoomOutput[] = [];
+  for (let i = 0; i < 3_000; i++) {
+    const v = `v${(i * 7919) % 2_500}`;
+    const e: CrestEvent =
+      i % 11 === 0
+        ? { id: `e${i}`, room: ROOM, ts: T0 + i * 3, type: 'order.paid', order: `o${i}`, viewer: v, amount: 100 }
+        : { id: `e${i}`, room: ROOM, ts: T0 + ((i * 31) % 3_000), type: 'viewer.enter', viewer: v, source: 'public' };
+    applyEvent(st, e, cfg, out);
+  }
+  const store = emptyStore();
+  applyDelta(store, takeDelta(st));
+  const json = JSON.stringify(st);
+  const once = JSON.parse(json) as RoomState;
+  restoreRoom(once, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
+  const stepped = JSON.parse(json) as RoomState;
+  const yields = restoreInSteps(stepped, store, { page: 97, step: 100, again: true });
+  const layout = (x: RoomState) => runtimeOf(x).heap.map((s) => `${s.v}:${s.due}:${s.i}`);
+  assert.deepEqual(layout(stepped), layout(once));
+  assert.deepEqual(roomParts(stepped), roomParts(once));
+  assert.equal(JSON.stringify(stepped), JSON.stringify(once));
+  const n = store.sessions.size;
+  // Each step is at most 100 sessions' work: the heap array (n), its indexes (n), the sift-downs (n/2).
+  assert.ok(yields >= Math.floor((2.5 * n) / 100) - 2, `${yields} yields for ${n} sessions`);
+  // And from here the two behave alike.
+  const tail = (x: RoomState) => {
+    const o: RoomOutput[] = [];
+    for (let i = 0; i < 200; i++) applyEvent(x, { id: `t${i}`, room: ROOM, ts: T0 + 10_000 + i * 50, type: 'viewer.leave', viewer: `v${i * 3}` }, cfg, o);
+    advanceTo(x, T0 + 40_000, cfg, o);
+    return figures(x, o);
+  };
+  assert.deepStrictEqual(tail(stepped), tail(once));
 });
 
 test('the runs reach eviction, the estimate, stream resets and open sessions per source', () => {

@@ -311,7 +311,15 @@ export function attachRuntime(st: RoomState, sessions: ViewerSession[], unique: 
   heapify(sessions);
   const viewers = new Map<string, ViewerSession>();
   for (const s of sessions) viewers.set(s.v, s);
-  const rt: RoomRuntime = { ids: null, heap: sessions, viewers, unique: new Set(unique), payers: new Set(payers), dirty: emptyDirty(false) };
+  return attachBuilt(st, sessions, viewers, new Set(unique), new Set(payers));
+}
+
+/**
+ * Sets a per-viewer part built by the caller, taking the structures as they are (no copies: a big room's
+ * restore builds them in steps, core/room-parts.ts RoomRestore): `heap` already a heap, `viewers` its sessions by viewer.
+ */
+export function attachBuilt(st: RoomState, heap: ViewerSession[], viewers: Map<string, ViewerSession>, unique: Set<string>, payers: Set<string>): RoomRuntime {
+  const rt: RoomRuntime = { ids: null, heap, viewers, unique, payers, dirty: emptyDirty(false) };
   runtimes.set(st, rt);
   return rt;
 }

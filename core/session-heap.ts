@@ -71,6 +71,28 @@ export function heapRemove(h: ViewerSession[], i: number): void {
 
 /** Orders `h` (any order in) into a heap in O(n). */
 export function heapify(h: ViewerSession[]): void {
-  for (let i = 0; i < h.length; i++) h[i].i = i;
-  for (let i = (h.length >> 1) - 1; i >= 0; i--) siftDown(h, i);
+  for (const _ of heapifySteps(h, Infinity));
+}
+
+/**
+ * heapify in steps of at most `step` positions each (a big room's restore yields the thread between them:
+ * core/room-parts.ts RoomRestore). The same loops cut into pieces, so the same heap as heapify; `h` must not
+ * change between steps.
+ */
+export function* heapifySteps(h: ViewerSession[], step: number): Generator<void, void, void> {
+  let n = 0;
+  for (let i = 0; i < h.length; i++) {
+    h[i].i = i;
+    if (++n >= step) {
+      n = 0;
+      yield;
+    }
+  }
+  for (let i = (h.length >> 1) - 1; i >= 0; i--) {
+    siftDown(h, i);
+    if (++n >= step) {
+      n = 0;
+      yield;
+    }
+  }
 }

@@ -30,7 +30,7 @@ import type { CrestEvent } from '../core/events.ts';
 import { advanceTo, applyEvent, createRoomState, roomClock, roomMetrics, roomWindows, type RoomState } from '../core/engine.ts';
 import type { EngineConfig } from '../core/engine-config.ts';
 import { applyPlanRecord, parsePlanRecord } from '../core/plans.ts';
-import { deltaSize, partsNeeded, restoreRoom, takeDelta, takeDeltaSlice, type RoomDelta } from '../core/room-parts.ts';
+import { deltaSize, partsNeeded, RoomRestore, takeDelta, takeDeltaSlice, type RoomDelta } from '../core/room-parts.ts';
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
@@ -104,6 +104,8 @@ interface ShardRuntime {
   cursor: string;
   /** Where the next read starts (below C while replaying after a takeover). */
   readFrom: string;
+  /** C as loaded: until a batch reaches it the shard is replaying, and no summary is written (see viewsToWrite). */
+  replayTo: string;
   /** Rooms the clock advances; part of the checkpoint so a successor advances the same ones. */
   active: Set<string>;
   activeChanged: boolean;
@@ -173,6 +175,13 @@ const DELTA_SLICE = 2_000;
  * BATCH_SIZE events, and an event changes at most one session and two members.
  */
 const DELTA_SLICES_PER_BATCH = 16;
+/**
+ * A room's restore builds its session heap this many sessions per synchronous step, the thread free between
+ * steps (core/room-parts.ts RoomRestore); the stored parts go in page by page as HSCAN reads them (10,000 a
+ * page). In one block a 1M-session restore held the thread 2.5 s, past a 1 s lease's renewals; 20,000 take
+ * ~15 ms on this machine. (The longest step left is the viewer map's own growth, ~70-100 ms at 260k and 520k.)
+ */
+const RESTORE_STEP = 20_000;
 
 export class DetectorWorker {
   readonly id: string;
@@ -180,15 +189,26 @@ export class DetectorWorker {
   private readonly reader: RedisClient;
   private readonly leases: RedisClient;
   private readonly balancer: ShardBalancer;
+  /** Shards whose lease this worker holds and renews, whether their state is loaded (owned) or not yet. */
+  private readonly held = new Set<number>();
+  /** Shards loaded and being processed: a subset of `held`. */
   private readonly owned = new Map<number, ShardRuntime>();
+  /** Loads under way, by shard. A load whose entry was removed or replaced meanwhile (lease lost, reconnect)
+   * is abandoned: its result never becomes `owned`. */
+  private readonly loading = new Map<number, { done: Promise<void> }>();
   private running = false;
   private leaseTimer: NodeJS.Timeout | null = null;
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
   /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`).
    * The longest synchronous steps, which hold the thread (bench/big-room.ts reads them): a batch's events applied
-   * (longestApplyMs), a commit built and sent (longestCommitMs), a slice (longestSliceMs), a room's restoreRoom
-   * (map, sets, heap) on a load (longestRestoreMs); and the longest HSCAN/SSCAN of a room's parts (not synchronous). */
+   * (longestApplyMs), a commit built and sent (longestCommitMs), a slice (longestSliceMs), a step of a room's
+   * restore (longestRestoreStepMs: a page of its parts added, or a step of its heap). Not synchronous, in steps:
+   * the longest read of a room's parts (longestPartsScanMs: HSCAN/SSCAN pages, each added as it comes) and the
+   * longest finish of a restore after it (longestRestoreMs: check, heap, attach). Lease renewals: the longest
+   * time between two refreshes sending them (longestRenewGapMs: the timer held back by a stalled thread, or a
+   * refresh still waiting) and the longest round trip of one (longestRenewRttMs: Redis busy, or the reply's
+   * callback held back); a lease lapses when the two add up to more than the lease. */
   readonly stats = {
     events: 0,
     batches: 0,
@@ -201,7 +221,12 @@ export class DetectorWorker {
     longestCommitMs: 0,
     longestPartsScanMs: 0,
     longestRestoreMs: 0,
+    longestRestoreStepMs: 0,
+    longestRenewGapMs: 0,
+    longestRenewRttMs: 0,
   };
+  /** When the last refresh sent its renewals (performance.now()), for longestRenewGapMs. */
+  private lastRenewSentAt = 0;
 
   constructor(private readonly opts: DetectorWorkerOptions) {
     this.id = opts.workerId ?? `det-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -220,9 +245,11 @@ export class DetectorWorker {
     // crash): what we hold in memory may be ahead of it. Forget it; refreshLeases reloads each shard.
     let connectedOnce = false;
     this.redis.on('ready', () => {
-      if (connectedOnce && this.owned.size > 0) {
+      if (connectedOnce && (this.owned.size > 0 || this.loading.size > 0)) {
         opts.log.warn('detector reconnected to redis: reloading its shards from their checkpoints', { worker: this.id });
         this.owned.clear();
+        // Loads under way read that Redis too: abandoned (the next refresh loads every held shard again).
+        this.loading.clear();
       }
       connectedOnce = true;
     });
@@ -234,6 +261,8 @@ export class DetectorWorker {
     await this.refreshLeases();
     this.leaseTimer = setInterval(() => void this.refreshLeases(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
     this.loopDone = this.loop();
+    // Resolves with the shards taken now loaded, as before loads left the refresh (renewed meanwhile).
+    await Promise.all([...this.loading.values()].map((l) => l.done));
   }
 
   /** Stops reading, gives the leases back (so a successor need not wait for expiry), closes connections. */
@@ -242,11 +271,12 @@ export class DetectorWorker {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.reader.disconnect();
     await this.loopDone?.catch(() => undefined);
-    await Promise.allSettled(
-      [...this.owned.keys()].map((s) => scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, 'release'])),
-    );
-    await this.balancer.leave().catch(() => undefined);
+    const held = [...this.held];
+    this.held.clear();
+    this.loading.clear();
     this.owned.clear();
+    await Promise.allSettled(held.map((s) => scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, 'release'])));
+    await this.balancer.leave().catch(() => undefined);
     this.redis.disconnect();
     this.leases.disconnect();
   }
@@ -267,47 +297,96 @@ export class DetectorWorker {
     }
   }
 
+  /**
+   * Renews every held lease at once (one round trip, beside the fair-share beat), then gives back a surplus
+   * and takes free shards up to the share. A refresh only talks to Redis: a shard taken is loaded apart
+   * (startLoad), so a big room's restore never holds back the renewals — its own shard's included. (It used
+   * to load inside this loop: a 500k-session room's read and restore took ~4 s, the leases taken before it and
+   * its own lapsed meanwhile, and the worker lost, retook and reloaded every shard about every 7 s.)
+   */
   private async refreshLeasesOnce(): Promise<void> {
+    const renewing = [...this.held];
+    const sentAt = performance.now();
+    if (renewing.length > 0 && this.lastRenewSentAt > 0) this.stats.longestRenewGapMs = Math.max(this.stats.longestRenewGapMs, sentAt - this.lastRenewSentAt);
+    this.lastRenewSentAt = renewing.length > 0 ? sentAt : 0;
     // Fair share (workers/shard-balancer.ts): give back the surplus, take no more than the share. Unknown
     // while Redis is away: then keep what we hold and take what is free, as before.
-    const share = await this.balancer.fairShare().catch(() => this.opts.shards);
+    const [share, renewed] = await Promise.all([
+      this.balancer.fairShare().catch(() => this.opts.shards),
+      Promise.all(renewing.map((s) => this.leaseCall(s, 'renew'))),
+    ]);
+    if (renewing.length > 0) this.stats.longestRenewRttMs = Math.max(this.stats.longestRenewRttMs, performance.now() - sentAt);
+    renewing.forEach((s, i) => {
+      if (renewed[i] === false) this.dropShard(s, 'lease renewal refused');
+      // Held but neither loaded nor loading: its state was dropped (a failed write, a reconnect): load it again.
+      else if (renewed[i] === true && this.held.has(s) && !this.owned.has(s) && !this.loading.has(s)) this.startLoad(s);
+    });
     for (let s = 0; s < this.opts.shards; s++) {
-      const mode = this.owned.has(s) ? 'renew' : 'acquire';
-      if (mode === 'renew' && this.owned.size > share) {
+      if (this.held.has(s) && this.held.size > share) {
+        this.held.delete(s);
         this.owned.delete(s);
+        this.loading.delete(s);
         this.opts.log.info('detector handed a shard over to rebalance', { worker: this.id, shard: s, share });
         await scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, 'release']).catch(() => undefined);
         continue;
       }
-      if (mode === 'acquire' && this.owned.size >= share) continue;
-      try {
-        const held = (await scripts.lease.run(this.leases, [keys.lease(s)], [this.id, this.opts.leaseMs, mode])) === 1;
-        if (held && mode === 'acquire') {
-          const rt = await this.loadShard(s);
-          if (!this.owned.has(s)) this.owned.set(s, rt);
-        }
-        if (!held && mode === 'renew') this.dropShard(s, 'lease renewal refused');
-      } catch (err) {
-        // Redis unreachable: keep what we have; the checkpoint fence stops us writing if the lease lapsed.
-        this.opts.log.debug('lease refresh failed', { shard: s, error: (err as Error).message });
+      if (this.held.has(s) || this.held.size >= share || !this.running) continue;
+      if ((await this.leaseCall(s, 'acquire')) === true && this.running) {
+        this.held.add(s);
+        this.startLoad(s);
       }
     }
   }
 
+  /** One lease call: whether we hold it afterwards; null when Redis did not answer (keep what we have: the
+   * checkpoint fence stops us writing if the lease lapsed meanwhile). */
+  private async leaseCall(shard: number, mode: 'acquire' | 'renew'): Promise<boolean | null> {
+    try {
+      return (await scripts.lease.run(this.leases, [keys.lease(shard)], [this.id, this.opts.leaseMs, mode])) === 1;
+    } catch (err) {
+      this.opts.log.debug('lease refresh failed', { shard, error: (err as Error).message });
+      return null;
+    }
+  }
+
+  /** Loads a held shard's checkpoint apart from the lease refresh; it is processed (`owned`) once loaded, if still held. */
+  private startLoad(shard: number): void {
+    const load = { done: Promise.resolve() };
+    this.loading.set(shard, load);
+    const current = () => this.loading.get(shard) === load;
+    load.done = this.loadShard(shard, current).then(
+      (rt) => {
+        if (!current()) return;
+        this.loading.delete(shard);
+        if (rt && this.running && this.held.has(shard)) this.owned.set(shard, rt);
+      },
+      (err: unknown) => {
+        if (!current()) return;
+        this.loading.delete(shard);
+        // Still held: the next refresh loads it again.
+        this.opts.log.warn('detector could not load a shard; retrying at the next lease refresh', { worker: this.id, shard, error: (err as Error).message });
+      },
+    );
+  }
+
   private dropShard(shard: number, why: string): void {
-    if (this.owned.delete(shard)) {
+    this.owned.delete(shard);
+    this.loading.delete(shard);
+    if (this.held.delete(shard)) {
       this.stats.leaseLost++;
       this.opts.log.warn('detector gave up shard', { worker: this.id, shard, why });
     }
   }
 
-  private async loadShard(shard: number): Promise<ShardRuntime> {
+  /** The shard's runtime from its checkpoint; null when abandoned on the way (`current` turned false). */
+  private async loadShard(shard: number, current: () => boolean): Promise<ShardRuntime | null> {
     const [cursor, active, owed] = await this.redis.hmget(keys.checkpoint(shard), CHECKPOINT_FIELDS.cursor, CHECKPOINT_FIELDS.active, CHECKPOINT_FIELDS.owed);
     const c = cursor ?? '0-0';
     const rt: ShardRuntime = {
       shard,
       cursor: c,
       readFrom: c,
+      replayTo: c,
       active: new Set(active ? (JSON.parse(active) as string[]) : []),
       activeChanged: false,
       rooms: new Map(),
@@ -317,7 +396,7 @@ export class DetectorWorker {
       owedUnwritten: new Set(),
       lastClockAt: 0,
     };
-    await this.loadRooms(rt, [...rt.active]);
+    if (!(await this.loadRooms(rt, [...rt.active], current))) return null;
     for (const [room, slot] of rt.rooms) markView(rt, room, slot, true);
     if (rt.inheritedOwed !== 0) rt.owedUnwritten = new Set(rt.rooms.keys());
     // Replay from the oldest room state of the active set; every room skips what its own state holds.
@@ -326,9 +405,14 @@ export class DetectorWorker {
     return rt;
   }
 
-  private async loadRooms(rt: ShardRuntime, rooms: string[]): Promise<void> {
+  /**
+   * Loads rooms into the shard's runtime from their checkpoints; false when abandoned on the way (`current`
+   * turned false: the shard was dropped), with nothing loaded. A big room's parts are restored in steps with the
+   * thread free between them (RESTORE_STEP), so lease renewals and the other shards go on meanwhile.
+   */
+  private async loadRooms(rt: ShardRuntime, rooms: string[], current: () => boolean): Promise<boolean> {
     const missing = rooms.filter((r) => !rt.rooms.has(r));
-    if (missing.length === 0) return;
+    if (missing.length === 0) return true;
     const fields = await this.redis.hmget(keys.checkpoint(rt.shard), ...missing.map(CHECKPOINT_FIELDS.room), ...missing.map(CHECKPOINT_FIELDS.writing));
     const raw = fields.slice(0, missing.length);
     // A sliced checkpoint left half-written (its worker died between slices): undone before the parts are read.
@@ -338,26 +422,42 @@ export class DetectorWorker {
       return json ? (JSON.parse(json) as RoomRecord) : { state: createRoomState(room, this.opts.engine), anchorTs: 0, anchorArrival: 0, lastSuggestion: null, cursor: '0-0' };
     });
     // The per-viewer parts, read only for rooms that have some (no lease holder but us writes them meanwhile).
-    await Promise.all(
+    const s = this.stats;
+    const step = (t: number) => (s.longestRestoreStepMs = Math.max(s.longestRestoreStepMs, performance.now() - t));
+    const restored = await Promise.all(
       recs.map(async (rec, i) => {
-        if (raw[i] === null) return;
+        if (raw[i] === null) return true;
         const need = partsNeeded(rec.state);
         const room = missing[i]!;
+        const restore = new RoomRestore(rec.state, this.opts.engine);
         const scanFrom = performance.now();
-        const [sessions, unique, payers] = await Promise.all([
-          need.sessions ? scanAll(this.redis, 'hscan', keys.sessions(rt.shard, room)) : [],
-          need.unique ? scanAll(this.redis, 'sscan', keys.uniqueViewers(rt.shard, room)) : [],
-          need.payers ? scanAll(this.redis, 'sscan', keys.payingViewers(rt.shard, room)) : [],
+        // Each page goes into the restore as it comes: its work is proportional to the page (10,000 entries).
+        const add = (fn: (page: string[]) => void) => (page: string[]) => {
+          const t = performance.now();
+          fn(page);
+          step(t);
+        };
+        await Promise.all([
+          need.sessions ? scanPages(this.redis, 'hscan', keys.sessions(rt.shard, room), add((p) => restore.addSessions(p))) : undefined,
+          need.unique ? scanPages(this.redis, 'sscan', keys.uniqueViewers(rt.shard, room), add((p) => restore.addUnique(p))) : undefined,
+          need.payers ? scanPages(this.redis, 'sscan', keys.payingViewers(rt.shard, room), add((p) => restore.addPayers(p))) : undefined,
         ]);
         const restoreFrom = performance.now();
-        const pairs: [string, string][] = [];
-        for (let k = 0; k < sessions.length; k += 2) pairs.push([sessions[k]!, sessions[k + 1]!]);
-        restoreRoom(rec.state, { sessions: pairs, unique, payers }, this.opts.engine);
-        const s = this.stats;
         s.longestPartsScanMs = Math.max(s.longestPartsScanMs, restoreFrom - scanFrom);
+        const steps = restore.finish(RESTORE_STEP);
+        for (;;) {
+          const t = performance.now();
+          const done = steps.next().done;
+          step(t);
+          if (done) break;
+          if (!current()) return false;
+          await yieldThread();
+        }
         s.longestRestoreMs = Math.max(s.longestRestoreMs, performance.now() - restoreFrom);
+        return true;
       }),
     );
+    if (!restored.every(Boolean) || !current()) return false;
     const now = Date.now();
     missing.forEach((room, i) => {
       const rec = recs[i]!;
@@ -375,6 +475,7 @@ export class DetectorWorker {
         writing: false,
       });
     });
+    return true;
   }
 
   private async loop(): Promise<void> {
@@ -443,7 +544,7 @@ export class DetectorWorker {
       parsedEvents[i] = parsed;
       if (parsed) needed.add(parsed.room);
     }
-    await this.loadRooms(rt, [...needed]);
+    if (!(await this.loadRooms(rt, [...needed], () => this.owned.get(rt.shard) === rt))) return;
     const applyFrom = performance.now();
 
     // Entries ≤ C were committed by a predecessor: re-derive their effect on the room states (from each
@@ -542,7 +643,7 @@ export class DetectorWorker {
     const toWrite = await this.sliceBigDeltas(rt, this.statesToWrite(rt));
     if (toWrite === false) return;
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
-    const views = this.viewsToWrite(rt, urgent, waiting);
+    const views = this.viewsToWrite(rt, urgent, waiting, compareIds(end, rt.replayTo) < 0);
     // Events whose effect the views show once this commit lands (see VIEW_EVENTS_MS).
     let released = unowed;
     for (const room of views.rooms) released += rt.rooms.get(room)!.owed;
@@ -584,7 +685,12 @@ export class DetectorWorker {
     }
     // Rooms outside the active set leave memory (a changed one was written above); their state stays in the
     // checkpoint for the API and for their next event.
-    for (const room of rt.rooms.keys()) if (!rt.active.has(room)) rt.rooms.delete(room);
+    for (const [room, slot] of rt.rooms) {
+      if (rt.active.has(room)) continue;
+      rt.rooms.delete(room);
+      // Left while replaying, its summary unwritten: the predecessor wrote it when the room left, from this very state.
+      if (slot.viewStale) rt.staleViews.delete(room);
+    }
     this.stats.events += events;
     this.stats.batches++;
     const m = this.opts.metrics;
@@ -596,11 +702,21 @@ export class DetectorWorker {
     }
   }
 
-  /** Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay behind. */
-  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean): { rooms: string[]; eventsDeferred: boolean } {
+  /**
+   * Rooms whose summary goes into this commit (see VIEW_REFRESH_MS), and whether summaries of event changes stay
+   * behind. None while `replaying` (the batch ends before the cursor C the shard was loaded at): a room state is
+   * then behind what its published summary shows — the predecessor's, written up to C — and a summary from it
+   * would show fewer events (seen for ~2.5 s after a takeover, the counters saying caught up meanwhile). They stay
+   * stale and go out once the replay reaches C; a predecessor's deferred summaries are still owed until then.
+   */
+  private viewsToWrite(rt: ShardRuntime, urgent: Set<string>, waiting: boolean, replaying: boolean): { rooms: string[]; eventsDeferred: boolean } {
     const now = Date.now();
     const rooms: string[] = [];
     let eventsDeferred = false;
+    if (replaying) return { rooms, eventsDeferred };
+    // Rooms loaded with an inherited `@owed` that left during the replay and did not come back: their
+    // summaries are the predecessor's, written when they left (they owe nothing), so the owed is not held by them.
+    if (rt.owedUnwritten.size > 0) for (const room of rt.owedUnwritten) if (!rt.rooms.has(room)) rt.owedUnwritten.delete(room);
     // Caught up, a shard writes its summaries of event changes at once, unless there are many: those would
     // all come due again together (each at its own point of the period is what keeps commits small).
     const atOnce = !waiting && rt.staleViews.size <= VIEW_BURST;
@@ -835,16 +951,17 @@ function slicedKeys(shard: number, room: string): string[] {
   ];
 }
 
-/** Every item of a hash (field, value, …) or set, in SCAN pages: a big room's parts never block Redis in one reply. */
-async function scanAll(redis: RedisClient, cmd: 'hscan' | 'sscan', key: string): Promise<string[]> {
-  const items: string[] = [];
+/** Every item of a hash (field, value, …) or set, page by page (SCAN): a big room's parts never block Redis in one reply. */
+async function scanPages(redis: RedisClient, cmd: 'hscan' | 'sscan', key: string, onPage: (page: string[]) => void): Promise<void> {
   let cursor = '0';
   do {
     const [next, page] = await redis[cmd](key, cursor, 'COUNT', 10_000);
     cursor = next;
-    for (const x of page) items.push(x);
+    onPage(page);
   } while (cursor !== '0');
-  return items;
 }
+
+/** Lets timers (lease renewals) and replies in before the next step: setImmediate runs after the poll phase. */
+const yieldThread = () => new Promise<void>((ok) => setImmediate(ok));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -25,6 +25,9 @@ export interface DetectorChildStats {
     longestCommitMs: number;
     longestPartsScanMs: number;
     longestRestoreMs: number;
+    longestRestoreStepMs: number;
+    longestRenewGapMs: number;
+    longestRenewRttMs: number;
   };
   owned: number[];
   /** Loop delay since the last `stats(true)` (a phase of the bench), and since the process started. */
