@@ -64,6 +64,9 @@ test('the WAIT runs on the shard\'s own node: it waits for that master\'s replic
 
   const replicaPort = replicaOf.get(masters.get(held)!)!;
   const sleeper = new Redis(replicaPort, '127.0.0.1');
+  // Connected first: on a loaded machine the connection alone can take longer than the 50 ms below, and then the
+  // replica was not yet asleep when the held shard's WAIT ran (seen in CI: it answered in 61 ms).
+  await sleeper.ping();
   const sleeping = sleeper.call('DEBUG', 'SLEEP', '3').finally(() => sleeper.disconnect());
   await new Promise((r) => setTimeout(r, 50));
 
