@@ -53,8 +53,6 @@ export interface DetectorConfig {
   surgeKeep?: number;
   /** ...for this many samples after the jump; a crowd still there after that stayed past any draw. */
   surgeHoldSamples?: number;
-  /** No early `building` call while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
-  leadPaidHold?: boolean;
   /** ...and must then have held this many samples since its first jump before `rising` is emitted. */
   jumpConfirmSamples: number;
   /** Samples without growth while rising after which the crest is called a peak (plateau) even without a drop. */
@@ -86,6 +84,8 @@ export interface DetectorConfig {
    * `leadAbruptRatio` is a crowd arriving in a step (a giveaway), left to the confirmed stage's jump rules. */
   leadHoldSamples: number;
   leadAbruptRatio: number;
+  /** No early `building` call while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
+  leadPaidHold?: boolean;
 }
 
 export interface PolicyConfig {
