@@ -90,8 +90,6 @@ export function redisTargetProblem(target: string): string | null {
   return 'must be redis://host:port, rediss://…, redis-cluster://host:port,host:port for a Redis Cluster, or redis-sentinel://host:port,host:port/<master name> for Sentinel';
 }
 
-export const isClusterTarget = (target: string): boolean => target.startsWith(`${CLUSTER_SCHEME}//`);
-
 export interface CreateRedisOptions extends Omit<RedisOptions, 'retryStrategy'> {
   retryStrategy?: (times: number) => number | void | null;
 }
