@@ -130,6 +130,28 @@ function earlyEngine(): EngineApi {
   };
 }
 
+test('replay: a row the folder lacks (a dropped report) leaves its gap; the next row\'s messages cover both steps at their own rate', async () => {
+  const { replayRowTimes, rowAt } = await import('./crest-replay.ts');
+  const cfg = engineConfig('balanced');
+  const rowMs = 5000;
+  const ts = [60_000, 65_000, 75_000, 80_000];
+  const times = replayRowTimes(ts, 4, rowMs);
+  assert.deepEqual(times, [0, 5000, 15_000, 20_000].map((d) => REPLAY_T0 + d));
+  assert.deepEqual(replayRowTimes([0, 5000, 7000], 3, rowMs), [0, 5000, 10_000].map((d) => REPLAY_T0 + d), 'off the grid: one row per step');
+  assert.deepEqual([REPLAY_T0 - 1, REPLAY_T0 + 4999, REPLAY_T0 + 14_999, REPLAY_T0 + 15_000, REPLAY_T0 + 99_999].map((t) => rowAt(times, t)), [0, 0, 1, 2, 3]);
+  const seen: CrestEvent[] = [];
+  const engine = risingOnAdvance();
+  const spy: EngineApi = { ...engine, applyEvent: (st, ev, c, out) => (seen.push(ev), engine.applyEvent(st, ev, c, out)) };
+  const extra = { entries_organic: [5, 5, 10, 5], entries_paid: [0, 0, 0, 0], interactions: [0, 0, 0, 0] };
+  const run = replayCounts(spy, cfg, 'r', [100, 100, 200, 200], rowMs, extra, times);
+  assert.deepEqual(seen.filter((e) => e.type === 'room.online').map((e) => e.ts - REPLAY_T0), [0, 5000, 15_000, 20_000]);
+  const row2 = seen.filter((e) => e.id.startsWith('o2.')).map((e) => e.ts - REPLAY_T0);
+  assert.equal(row2.length, 10);
+  assert.ok(row2.every((t) => t >= 10_000 && t < 20_000), `row 2's entries over the 10 s it covers: ${row2}`);
+  assert.deepEqual(seen.map((e) => e.ts), [...seen.map((e) => e.ts)].sort((a, b) => a - b), 'the engine gets every event in time order');
+  assert.deepEqual(run.alarms.map((a) => a.row), [2], 'the alarm is on the row (not the step) that raised it');
+});
+
 test('replay: the first call (building) is the alarm row; a retracted window is a false alarm; --alarm-on rising scores the confirmation', () => {
   const counts = [100, 100, 200, 100, 100, 200, 200, 300, 300];
   const run = replayCounts(earlyEngine(), engineConfig('balanced'), 'r', counts);
@@ -142,7 +164,7 @@ test('row events: entries by source and one like per interaction, spread over th
   const { rowEvents } = await import('./crest-replay.ts');
   const { parseEvent } = await import('../../core/events.ts');
   const extra = { entries_organic: [0, 3], entries_paid: [0, 1], interactions: [0, 2] };
-  const evs = rowEvents('eval.r', 1, 5000, extra);
+  const evs = rowEvents('eval.r', 1, REPLAY_T0 + 5000, REPLAY_T0 + 10000, extra);
   assert.equal(evs.length, 6);
   assert.deepEqual(evs.map((e) => e.type).sort(), ['engage.like', 'engage.like', 'viewer.enter', 'viewer.enter', 'viewer.enter', 'viewer.enter']);
   assert.equal(evs.filter((e) => e.type === 'viewer.enter' && e.source === 'paid').length, 1);
@@ -153,6 +175,6 @@ test('row events: entries by source and one like per interaction, spread over th
     assert.equal(parseEvent(e).ok, true, JSON.stringify(e));
   }
   assert.deepEqual(evs.map((e) => e.ts), [...evs.map((e) => e.ts)].sort((a, b) => a - b));
-  assert.deepEqual(rowEvents('eval.r', 1, 5000, extra), evs, 'deterministic');
-  assert.deepEqual(rowEvents('eval.r', 0, 5000, extra), []);
+  assert.deepEqual(rowEvents('eval.r', 1, REPLAY_T0 + 5000, REPLAY_T0 + 10000, extra), evs, 'deterministic');
+  assert.deepEqual(rowEvents('eval.r', 0, REPLAY_T0, REPLAY_T0 + 5000, extra), []);
 });

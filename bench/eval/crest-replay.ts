@@ -200,16 +200,17 @@ export interface RowEventCounts {
 /**
  * The events of row i beside its count: entries_organic `viewer.enter` (source 'public': the contract has no
  * 'recommend'; the detector counts every non-paid source as organic), entries_paid ones (source 'paid') and
- * interactions `engage.like` events, each kind spread evenly over the row's span [T0 + i·rowMs, T0 + (i+1)·rowMs)
- * so a 5 s row feeds the detector's per-sample rates five samples' worth, not one burst. One like event per
- * interaction, not one event with count = interactions: core/detector-lead.ts counts interaction events, not a
- * like's `count`. Ids and viewer ids are synthetic and unique (`x<row>.<k>`); the whole thing is deterministic.
+ * interactions `engage.like` events, each kind spread evenly over the span [from, to) the row's counts cover
+ * (one row step, or more after rows the folder lacks: their messages are in the next row), so a 5 s row feeds the
+ * detector's per-sample rates five samples' worth, not one burst. One like event per interaction, not one event
+ * with count = interactions: core/detector-lead.ts counts interaction events, not a like's `count`. Ids and viewer
+ * ids are synthetic and unique (`x<row>.<k>`); the whole thing is deterministic.
  */
-export function rowEvents(room: string, i: number, rowMs: number, extra: RowEventCounts): CrestEvent[] {
-  const base = REPLAY_T0 + i * rowMs;
+export function rowEvents(room: string, i: number, from: number, to: number, extra: RowEventCounts): CrestEvent[] {
   const evs: CrestEvent[] = [];
+  const span = to - from;
   const spread = (m: number, make: (k: number, ts: number) => CrestEvent) => {
-    for (let k = 0; k < m; k++) evs.push(make(k, base + Math.floor(((k + 0.5) * rowMs) / m)));
+    for (let k = 0; k < m; k++) evs.push(make(k, from + Math.floor(((k + 0.5) * span) / m)));
   };
   spread(extra.entries_organic[i] ?? 0, (k, ts) => ({ id: `o${i}.${k}`, room, ts, type: 'viewer.enter', viewer: `x${i}.${k}`, source: 'public' }));
   const o = extra.entries_organic[i] ?? 0;
@@ -217,6 +218,27 @@ export function rowEvents(room: string, i: number, rowMs: number, extra: RowEven
   spread(extra.interactions[i] ?? 0, (k, ts) => ({ id: `l${i}.${k}`, room, ts, type: 'engage.like', viewer: `x${i}.l${k}`, count: 1 }));
   // Stable: equal ts keep the order above.
   return evs.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Replay time of each row: T0 plus its offset from the first row when every row sits on the `rowMs` grid (so a
+ * row the folder lacks — a dropped platform report — leaves its gap, as it did live), else T0 + i·rowMs.
+ */
+export function replayRowTimes(ts: readonly number[] | undefined, n: number, rowMs: number): number[] {
+  const onGrid = ts !== undefined && ts.length === n && ts.every((t, i) => i === 0 || (t > ts[i - 1]! && (t - ts[0]!) % rowMs === 0));
+  return Array.from({ length: n }, (_, i) => REPLAY_T0 + (onGrid ? ts[i]! - ts[0]! : i * rowMs));
+}
+
+/** The row a replay time falls in (the last row at or before it; row 0 before the first). */
+export function rowAt(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (times[mid]! <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /**
@@ -234,15 +256,22 @@ export function replayCounts(
   counts: readonly number[],
   rowMs: number = cfg.detector.sampleMs,
   extra?: RowEventCounts,
+  times: readonly number[] = replayRowTimes(undefined, counts.length, rowMs),
 ): CrestRun {
   function* steps(): Generator<ReplayStep> {
     for (let i = 0; i < counts.length; i++) {
-      yield { ev: { id: `r${i}`, room, ts: REPLAY_T0 + i * rowMs, type: 'room.online', count: counts[i]! } };
-      if (extra) for (const ev of rowEvents(room, i, rowMs, extra)) yield { ev };
-      yield { advance: REPLAY_T0 + (i + 1) * rowMs, row: i };
+      const t = times[i]!;
+      const online: CrestEvent = { id: `r${i}`, room, ts: t, type: 'room.online', count: counts[i]! };
+      // A row's messages cover the time since the previous row's boundary: after a missing row, they start before
+      // this row's count (and go to the engine first, in time order).
+      const evs = extra ? rowEvents(room, i, i === 0 ? t : times[i - 1]! + rowMs, t + rowMs, extra) : [];
+      for (const ev of evs) if (ev.ts < t) yield { ev };
+      yield { ev: online };
+      for (const ev of evs) if (ev.ts >= t) yield { ev };
+      yield { advance: t + rowMs, row: i };
     }
   }
-  return runEngine(engine, cfg, room, steps(), counts.length, (ts) => Math.floor((ts - REPLAY_T0) / rowMs));
+  return runEngine(engine, cfg, room, steps(), counts.length, (ts) => rowAt(times, ts));
 }
 
 export interface ForecastError {

@@ -3,7 +3,7 @@
  * series + labels.json) and N generated rooms. Shared by run.ts (the table) and matched-rate.ts.
  */
 import type { EngineConfig } from '../../core/engine-config.ts';
-import { forecastErrors, replayCounts, REPLAY_T0, roomIdFor, rowMsProblem, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
+import { forecastErrors, replayCounts, replayRowTimes, REPLAY_T0, roomIdFor, rowAt, rowMsProblem, runEngine, type CrestRun, type EngineApi, type ForecastError } from './crest-replay.ts';
 import { loadFolder } from './load.ts';
 import { loadScenario, simulatedRooms, simulatedSteps, SIM_START_TS } from './simulated.ts';
 import { toCounts, type TransformInfo } from './transform.ts';
@@ -68,7 +68,9 @@ export function seriesItems(
     transforms[s.name] = info;
     const room = roomIdFor(s.name);
     const { rowMs, rowMsFrom } = rowMsFor(s.stepMs, rowMsArg, cfg);
-    const rowOf = (ts: number) => Math.floor((ts - REPLAY_T0) / rowMs);
+    // At the series' own step a row it lacks (a dropped report) is a gap in time, as it was live.
+    const times = replayRowTimes(rowMsFrom === 'step_ms' ? s.ts : undefined, s.values.length, rowMs);
+    const rowOf = (ts: number) => rowAt(times, ts);
     items.push({
       name: s.name,
       n: s.values.length,
@@ -81,7 +83,7 @@ export function seriesItems(
       rowMsFrom,
       leading: s.extra !== undefined,
       crest: (eng, cfg) => {
-        const run = replayCounts(eng, cfg, room, counts, rowMs, s.extra);
+        const run = replayCounts(eng, cfg, room, counts, rowMs, s.extra, times);
         return { run, forecasts: forecastErrors(run.alarms, counts, rowOf) };
       },
     });
