@@ -168,7 +168,6 @@ const options = {
   sourcemap: sourcemap ? 'linked' : false,
   legalComments: 'none',
   charset: 'utf8',
-  loader: { '.css': 'text' },
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
   metafile: true,
