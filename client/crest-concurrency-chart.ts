@@ -334,6 +334,7 @@ export class CrestConcurrencyChart extends LitElement {
         data-testid="chart"
         data-res=${this.resolution}
         data-points=${this.series.length}
+        @pointerdown=${this.onPointer}
         @pointermove=${this.onPointer}
         @pointerleave=${this.onPointer}
       >
@@ -396,10 +397,12 @@ export class CrestConcurrencyChart extends LitElement {
   }
 
   private onPointer(e: PointerEvent): void {
+    // A finger leaves as soon as it lifts: the readout of a tap stays until the next tap, as a mouse's hover would.
+    if (e.type === 'pointerleave' && e.pointerType === 'touch') return;
     const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
     const share = (e.clientX - box.left - PAD.l) / (box.width - PAD.l - PAD.r);
     const y = e.clientY - box.top;
-    const inside = e.type === 'pointermove' && share >= 0 && share <= 1 && y >= PAD.t && y <= PLOT_HEIGHT - PAD.b;
+    const inside = e.type !== 'pointerleave' && share >= 0 && share <= 1 && y >= PAD.t && y <= PLOT_HEIGHT - PAD.b;
     this.hoverAt = inside ? share : null;
   }
 

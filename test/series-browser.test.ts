@@ -99,4 +99,17 @@ test('the chart paints the live curve, and under the pointer reads out the neare
   await page.mouse.move(box.x + box.width / 2, box.y + box.height + 40);
   await readout.waitFor({ state: 'detached', timeout: 5_000 });
   await page.close();
+
+  // On a phone a tap reads out the point, and the readout stays once the finger has lifted.
+  const phone = await t.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, locale: 'en-US' });
+  const tab = await phone.newPage();
+  await tab.goto(`${t.crest.url}/operator/${room}?token=${t.crest.token('operator', [room])}`);
+  await waitFor('the live series on the phone', 20_000, async () => ((await points(tab)) >= 170 ? true : undefined));
+  const small = (await chart(tab).boundingBox())!;
+  await tab.touchscreen.tap(small.x + 48 + 0.25 * (small.width - 60), small.y + 100);
+  const tapped = tab.locator('[data-testid="chart-readout"]');
+  await tapped.waitFor({ timeout: 5_000 });
+  await tab.waitForTimeout(300);
+  assert.match(await tapped.innerText(), /Concurrency:\s*500\b/);
+  await phone.close();
 });
