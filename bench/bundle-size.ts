@@ -3,7 +3,7 @@
  * it wrote (dist/client/sizes.json): for each page and language, the gzip (level 9) of every file a first
  * visit downloads — app.js and the chunks that route imports. The target applies to the heaviest page;
  * the sum over all files (what a visitor of every page would fetch) is reported beside it, and so is what each
- * on-demand part of a page (the operator's details) adds when opened. Target ≤ 60 KB.
+ * on-demand part of a page (the operator's details) adds when opened. Target ≤ 40 KB.
  *   node --import tsx bench/bundle-size.ts [--json FILE]
  */
 import { spawnSync } from 'node:child_process';

@@ -1,17 +1,27 @@
 /**
- * The concurrency curve (uPlot) with highlight windows shaded and suggestion markers. Bands and markers
- * are DOM elements over the plot area, not canvas paint, so they can be styled, hovered and found by a
- * browser test. Their positions come from the x range, which this element sets itself; uPlot only
- * tells us where the plot area sits inside the canvas.
+ * The concurrency curve with highlight windows shaded and suggestion markers. The curve, its grid and axis
+ * labels are painted on one canvas (a live series holds up to 3,600 points, redrawn every tick); bands,
+ * markers and the hover readout are DOM elements over the plot area, so they can be styled, hovered and
+ * found by a browser test. Both sides place things from the same x range and plot box (PAD), set here.
+ * Painted by hand rather than by a chart library: one line, two axes and a readout are all this chart
+ * draws, and uPlot was 21 of the operator page's 60 KB gzip.
  */
-import { LitElement, css, html, unsafeCSS, type PropertyValues } from 'lit';
-import uPlot from 'uplot';
-import uplotCss from 'uplot/dist/uPlot.min.css';
+import { LitElement, css, html, type PropertyValues } from 'lit';
 import type { HighlightWindow, PlannedMoment, SeriesPoint, SeriesResolution, Suggestion } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
 import { shared, tokens } from './theme.ts';
 
 const PLOT_HEIGHT = 240;
+/** The plot box inside the canvas, in CSS px: the value labels sit left of it, the time labels under it. */
+const PAD = { l: 48, r: 12, t: 12, b: 30 };
+/** Least distance between two grid lines, in CSS px. */
+const X_SPACE = 70;
+const Y_SPACE = 30;
+const S = 1000;
+const MIN = 60 * S;
+const HOUR = 60 * MIN;
+/** Time-axis steps: round seconds, minutes and hours of the local clock. */
+const TIME_STEPS = [S, 5 * S, 10 * S, 15 * S, 30 * S, MIN, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR];
 const MIN_SPAN_MS = 60_000;
 /** Planned moments up to this far past the newest point widen the chart so their markers show ahead. */
 const PLAN_AHEAD_MS = 15 * 60_000;
@@ -28,6 +38,7 @@ export class CrestConcurrencyChart extends LitElement {
     plans: { attribute: false },
     resolution: {},
     i18n: { attribute: false },
+    hoverAt: { state: true },
   };
   declare plans: readonly PlannedMoment[];
   /** What `series` holds: live 1 s points, or 10 s / 1 min means (longer history). */
@@ -37,7 +48,8 @@ export class CrestConcurrencyChart extends LitElement {
   declare suggestions: readonly Suggestion[];
   declare i18n: I18n;
 
-  private plot: uPlot | null = null;
+  /** Where the pointer is over the plot, as a 0..1 share of its width (null: not over it). */
+  declare hoverAt: number | null;
   private resizer: ResizeObserver | null = null;
 
   constructor() {
@@ -47,12 +59,12 @@ export class CrestConcurrencyChart extends LitElement {
     this.suggestions = [];
     this.plans = [];
     this.resolution = '1s';
+    this.hoverAt = null;
   }
 
   static override styles = [
     tokens,
     shared,
-    unsafeCSS(uplotCss),
     css`
       :host {
         display: block;
@@ -98,8 +110,15 @@ export class CrestConcurrencyChart extends LitElement {
         position: relative;
         min-height: ${PLOT_HEIGHT}px;
       }
+      canvas {
+        display: block;
+      }
       .over {
         position: absolute;
+        left: ${PAD.l}px;
+        right: ${PAD.r}px;
+        top: ${PAD.t}px;
+        height: ${PLOT_HEIGHT - PAD.t - PAD.b}px;
         pointer-events: none;
         overflow: hidden;
       }
@@ -205,23 +224,41 @@ export class CrestConcurrencyChart extends LitElement {
         color: var(--c-muted);
       }
       /* The hover readout floats over the plot's top-left corner instead of taking a row below it. */
-      .u-legend {
+      .readout {
         position: absolute;
         top: 0;
-        left: 56px;
+        left: ${PAD.l + 8}px;
+        display: flex;
+        gap: 12px;
+        padding: 0 4px;
         font-size: 12px;
-        text-align: left;
-        margin: 0;
         background: rgb(255 255 255 / 0.9);
         border-radius: 6px;
         pointer-events: none;
         z-index: 2;
       }
-      .wrap:not(:hover) .u-legend {
-        visibility: hidden;
+      .readout i {
+        display: inline-block;
+        width: 10px;
+        height: 10px;
+        margin-right: 4px;
+        border: 2px solid var(--c-accent);
+        vertical-align: -1px;
       }
-      .u-legend .u-series > * {
-        padding: 0 4px;
+      .cursor {
+        position: absolute;
+        top: 0;
+        bottom: 0;
+        border-left: 1px dashed #374151;
+      }
+      .cursor b {
+        position: absolute;
+        left: -4px;
+        width: 7px;
+        height: 7px;
+        margin-top: -3px;
+        border-radius: 50%;
+        background: var(--c-accent);
       }
       @media (prefers-reduced-motion: reduce) {
         .rising {
@@ -241,12 +278,35 @@ export class CrestConcurrencyChart extends LitElement {
     return [Math.min(s[0].ts, last - MIN_SPAN_MS), max];
   }
 
+  /** Top of the value axis: 15% headroom over the highest point, at least 10 viewers. */
+  private top(): number {
+    let max = 0;
+    for (const p of this.series) if (p.concurrency > max) max = p.concurrency;
+    return Math.max(10, Math.ceil(max * 1.15));
+  }
+
+  /** The point under the pointer: the one nearest in time (the series is oldest first). */
+  private hovered(x0: number, span: number): SeriesPoint | null {
+    const s = this.series;
+    if (this.hoverAt === null || s.length === 0) return null;
+    const ts = x0 + this.hoverAt * span;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid].ts < ts) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 && ts - s[lo - 1].ts < s[lo].ts - ts ? s[lo - 1] : s[lo];
+  }
+
   override render() {
     const { i18n } = this;
     const [x0, x1] = this.range();
     const span = x1 - x0;
     const pct = (ts: number): number => ((ts - x0) / span) * 100;
     const hasData = this.series.length > 0;
+    const at = this.hovered(x0, span);
     return html`
       <div class="top">
         <h2>${i18n.t('chart.title')}</h2>
@@ -269,8 +329,16 @@ export class CrestConcurrencyChart extends LitElement {
           )}
         </div>
       </div>
-      <div class="wrap ${hasData ? '' : 'no-data'}" data-testid="chart" data-res=${this.resolution} data-points=${this.series.length}>
-        <div class="plot"></div>
+      <div
+        class="wrap ${hasData ? '' : 'no-data'}"
+        data-testid="chart"
+        data-res=${this.resolution}
+        data-points=${this.series.length}
+        @pointerdown=${this.onPointer}
+        @pointermove=${this.onPointer}
+        @pointerleave=${this.onPointer}
+      >
+        <canvas class="plot" role="img" aria-label=${i18n.t('chart.title')}></canvas>
         <div class="over">
           ${hasData
             ? this.windows.map((w) => {
@@ -315,99 +383,114 @@ export class CrestConcurrencyChart extends LitElement {
                     ></div>`,
               )
             : null}
+          ${at ? html`<div class="cursor" style="left:${pct(at.ts)}%"><b style="top:${100 - (at.concurrency / this.top()) * 100}%"></b></div>` : null}
         </div>
+        ${at
+          ? html`<div class="readout" data-testid="chart-readout" data-ts=${at.ts}>
+              <span>${i18n.t('chart.time')}: <strong>${i18n.time(at.ts)}</strong></span>
+              <span><i></i>${i18n.t('chart.title')}: <strong>${i18n.num(at.concurrency)}</strong></span>
+            </div>`
+          : null}
         ${hasData ? null : html`<div class="empty">${i18n.t('chart.empty')}</div>`}
       </div>
     `;
   }
 
+  private onPointer(e: PointerEvent): void {
+    // A finger leaves as soon as it lifts: the readout of a tap stays until the next tap, as a mouse's hover would.
+    if (e.type === 'pointerleave' && e.pointerType === 'touch') return;
+    const box = (e.currentTarget as HTMLElement).getBoundingClientRect();
+    const share = (e.clientX - box.left - PAD.l) / (box.width - PAD.l - PAD.r);
+    const y = e.clientY - box.top;
+    const inside = e.type !== 'pointerleave' && share >= 0 && share <= 1 && y >= PAD.t && y <= PLOT_HEIGHT - PAD.b;
+    this.hoverAt = inside ? share : null;
+  }
+
   override firstUpdated(): void {
-    const wrap = this.renderRoot.querySelector<HTMLElement>('.wrap')!;
-    this.resizer = new ResizeObserver(() => this.plot?.setSize({ width: wrap.clientWidth, height: PLOT_HEIGHT }));
-    this.resizer.observe(wrap);
+    this.resizer = new ResizeObserver(() => this.draw());
+    this.resizer.observe(this.renderRoot.querySelector('.wrap')!);
   }
 
   override updated(changed: PropertyValues<this>): void {
-    if (!this.plot || changed.has('i18n')) this.createPlot();
-    else if (changed.has('series') || changed.has('plans')) this.plot.setData(this.data());
+    if (changed.has('series') || changed.has('plans') || changed.has('i18n')) this.draw();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.resizer?.disconnect();
-    this.plot?.destroy();
-    this.plot = null;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    // Re-attached after a disconnect: firstUpdated will not run again, so observe and draw here.
-    if (this.hasUpdated && !this.plot) {
-      this.firstUpdated();
-      this.createPlot();
+    // Re-attached after a disconnect: firstUpdated will not run again, so observe (and so draw) here.
+    if (this.hasUpdated) this.firstUpdated();
+  }
+
+  /** Paints grid, axis labels and the curve for the current size, series and language. */
+  private draw(): void {
+    const wrap = this.renderRoot.querySelector<HTMLElement>('.wrap');
+    const canvas = this.renderRoot.querySelector('canvas');
+    const w = wrap?.clientWidth ?? 0;
+    const pw = w - PAD.l - PAD.r;
+    if (!canvas || pw <= 0) return;
+    const h = PLOT_HEIGHT;
+    const ph = h - PAD.t - PAD.b;
+    const dpr = devicePixelRatio || 1;
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+    const g = canvas.getContext('2d')!;
+    g.scale(dpr, dpr);
+    const { i18n, series } = this;
+    const [x0, x1] = this.range();
+    const span = x1 - x0;
+    const y1 = this.top();
+    const X = (ts: number) => PAD.l + ((ts - x0) / span) * pw;
+    const Y = (v: number) => PAD.t + ph - (v / y1) * ph;
+    g.font = '11px system-ui, sans-serif';
+    g.fillStyle = '#6b7280';
+    g.strokeStyle = '#eef0f3';
+    g.lineWidth = 1;
+    g.beginPath();
+    // Value grid: a step of 1, 2 or 5 × 10ⁿ viewers, at least Y_SPACE px apart.
+    const raw = (y1 * Y_SPACE) / ph;
+    const mag = 10 ** Math.floor(Math.log10(raw));
+    const dy = Math.max(1, [1, 2, 5, 10].find((k) => k * mag >= raw)! * mag);
+    g.textAlign = 'right';
+    g.textBaseline = 'middle';
+    for (let v = 0; v <= y1; v += dy) {
+      const y = Math.round(Y(v)) + 0.5;
+      g.moveTo(PAD.l, y);
+      g.lineTo(PAD.l + pw, y);
+      g.fillText(i18n.compact(v), PAD.l - 8, y);
     }
-  }
-
-  private data(): uPlot.AlignedData {
-    return [this.series.map((p) => p.ts), this.series.map((p) => p.concurrency)];
-  }
-
-  private createPlot(): void {
-    this.plot?.destroy();
-    const wrap = this.renderRoot.querySelector<HTMLElement>('.wrap')!;
-    const target = this.renderRoot.querySelector<HTMLElement>('.plot')!;
-    const i18n = this.i18n;
-    const grid = { stroke: '#eef0f3', width: 1 };
-    const axis = { stroke: '#6b7280', grid, ticks: { show: false }, font: '11px system-ui, sans-serif' };
-    this.plot = new uPlot(
-      {
-        width: Math.max(200, wrap.clientWidth),
-        height: PLOT_HEIGHT,
-        ms: 1,
-        legend: { show: true, live: true },
-        cursor: { drag: { x: false, y: false }, points: { size: 7 } },
-        scales: {
-          x: { time: true, range: () => this.range() },
-          y: { range: (_u, _min, max) => [0, Math.max(10, Math.ceil((max || 0) * 1.15))] },
-        },
-        axes: [
-          {
-            ...axis,
-            space: 70,
-            values: (_u, splits) => {
-              const [x0, x1] = this.range();
-              return splits.map((v) => i18n.time(v, x1 - x0 < 10 * MIN_SPAN_MS));
-            },
-          },
-          { ...axis, size: 48, values: (_u, splits) => splits.map((v) => i18n.compact(v)) },
-        ],
-        series: [
-          { label: i18n.t('chart.time'), value: (_u, v) => (v == null ? '' : i18n.time(v)) },
-          {
-            label: i18n.t('chart.title'),
-            stroke: '#2563eb',
-            width: 2,
-            fill: 'rgba(37,99,235,0.07)',
-            points: { show: false },
-            value: (_u, v) => (v == null ? '—' : i18n.num(v)),
-          },
-        ],
-        hooks: { setSize: [(u) => this.syncOverlay(u)], ready: [(u) => this.syncOverlay(u)] },
-      },
-      this.data(),
-      target,
-    );
-  }
-
-  /** Lays the band/marker layer exactly over uPlot's plot area (axes excluded). */
-  private syncOverlay(u: uPlot): void {
-    const over = this.renderRoot.querySelector<HTMLElement>('.over');
-    if (!over) return;
-    const s = u.over.style;
-    over.style.left = s.left;
-    over.style.top = s.top;
-    over.style.width = s.width;
-    over.style.height = s.height;
+    // Time grid on round local-clock steps (the labels are local time of day).
+    const dx = TIME_STEPS.find((d) => (d / span) * pw >= X_SPACE) ?? 24 * HOUR;
+    const tz = new Date(x0).getTimezoneOffset() * MIN;
+    const seconds = span < 10 * MIN_SPAN_MS;
+    g.textAlign = 'center';
+    g.textBaseline = 'top';
+    for (let ts = Math.ceil((x0 - tz) / dx) * dx + tz; ts <= x1; ts += dx) {
+      const x = Math.round(X(ts)) + 0.5;
+      g.moveTo(x, PAD.t);
+      g.lineTo(x, PAD.t + ph);
+      const label = i18n.time(ts, seconds);
+      // A label cut by the canvas edge is left out rather than drawn in part.
+      if (x + g.measureText(label).width / 2 <= w) g.fillText(label, x, PAD.t + ph + 8);
+    }
+    g.stroke();
+    if (series.length === 0) return;
+    g.beginPath();
+    for (const p of series) g.lineTo(X(p.ts), Y(p.concurrency));
+    g.strokeStyle = '#2563eb';
+    g.lineWidth = 2;
+    g.lineJoin = 'round';
+    g.stroke();
+    g.lineTo(X(series[series.length - 1].ts), Y(0));
+    g.lineTo(X(series[0].ts), Y(0));
+    g.fillStyle = 'rgba(37, 99, 235, 0.07)';
+    g.fill();
   }
 }
 customElements.define('crest-concurrency-chart', CrestConcurrencyChart);

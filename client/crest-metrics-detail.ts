@@ -20,7 +20,7 @@ const POLL_MS = 5_000;
 
 /**
  * This card's texts ride in its own chunk rather than in the shared language tables (i18n-en/zh.ts), which
- * every page downloads on first load: the operator page has no room left under its 60 KB budget.
+ * every page downloads on first load: they are fetched only by the operator who opens the card.
  */
 const en = {
   title: 'Details: stream to date',

@@ -25,8 +25,8 @@ const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/
 
 /**
  * helmet's defaults (script-src 'self', object-src 'none', frame-ancestors 'self', …) fit the client: one
- * module script from our origin; Lit's adopted stylesheets and uPlot's element.style writes are not
- * governed by style-src, and index.html's one inline <style> is covered by helmet's 'unsafe-inline' for
+ * module script from our origin; Lit's adopted stylesheets and the chart's element.style writes are
+ * not governed by style-src, and index.html's one inline <style> is covered by helmet's 'unsafe-inline' for
  * styles. socket.io connects to our own origin (connect-src 'self' covers ws: there). No
  * upgrade-insecure-requests: a plain-http deployment on a LAN address must still load its own assets.
  */

@@ -1,7 +1,7 @@
 /**
  * The client's size figures are what a browser really downloads. client/build.mjs predicts, for every
  * page and language, the files of a first visit and their gzip sum (dist/client/sizes.json: the figure
- * the bench and the README report against the 60 KB budget). Here each page is opened in Debian's
+ * the bench and the README report against the 40 KB budget). Here each page is opened in Debian's
  * headless Chromium against a real Crest, in English and in Chinese, and the scripts it fetched must be
  * exactly the predicted ones, with the same gzip total, within budget. (Source maps are fetched only by
  * developer tools, never by the page.)
@@ -34,7 +34,7 @@ after(async () => {
   await crest?.close();
 });
 
-test('every page, in English and in Chinese, downloads exactly the scripts the build measured, and the heaviest fits 60 KB gzip', async () => {
+test('every page, in English and in Chinese, downloads exactly the scripts the build measured, and the heaviest fits 40 KB gzip', async () => {
   assert.deepEqual(Object.keys(sizes.pages).sort(), Object.keys(PATHS).sort(), 'the build measures every route');
   const token = crest.token('operator', [ROOM]);
   for (const [page, path] of Object.entries(PATHS)) {
