@@ -69,11 +69,11 @@ test('the threshold sweep picks, at each matched rate, the lowest median latency
   ];
   const picks = pickAtRates(points);
   const settings = (fam: string) => picks.get(fam)!.map((p) => p?.setting ?? '—');
-  assert.deepEqual(RATES.map((r) => r.label), ['FA/1k ≤ 0', 'FA/1k ≤ 0.1', 'FA/1k ≤ 0.5', '0 FA on controls']);
-  assert.deepEqual(settings('det'), ['k 4', 'k 3', 'k 2', 'k 5']);
-  assert.deepEqual(settings('quiet'), ['k 2', 'k 2', 'k 2', 'k 2']);
-  assert.deepEqual(settings('loud'), ['—', '—', '—', '—']);
-  assert.deepEqual(settings('few'), ['—', '—', '—', '—'], 'a setting that misses most rises is no pick, however early its hits');
+  assert.deepEqual(RATES.map((r) => r.label), ['FA/1k ≤ 0', 'FA/1k ≤ 0.1', 'FA/1k ≤ 0.5', 'FA/1k ≤ 1', 'FA/1k ≤ 2', '0 FA on controls']);
+  assert.deepEqual(settings('det'), ['k 4', 'k 3', 'k 2', 'k 2', 'default', 'k 5']);
+  assert.deepEqual(settings('quiet'), ['k 2', 'k 2', 'k 2', 'k 2', 'k 2', 'k 2']);
+  assert.deepEqual(settings('loud'), ['—', '—', '—', '—', '—', '—']);
+  assert.deepEqual(settings('few'), ['—', '—', '—', '—', '—', '—'], 'a setting that misses most rises is no pick, however early its hits');
 });
 
 test('the plot: one polyline per detector through its non-dominated settings, written as a standalone SVG', () => {
