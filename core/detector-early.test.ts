@@ -81,7 +81,7 @@ describe('early stage: building', () => {
     assert.ok(risingAlone && risingAlone.ts >= rising.ts, `confirmed alone at ${risingAlone && sec(risingAlone.ts)} s, with leads at ${sec(rising.ts)} s`);
   });
 
-  test('a crowd the buyer paid for gets no early call; the same rise bringing organic entries does', () => {
+  test('a crowd the buyer paid for gets no early call, and no rising while it is mostly bought; the same rise bringing organic entries does', () => {
     // From 300 s paid entries climb to ×15 over 40 s, interaction follows the bigger crowd; concurrency +0.8/s.
     const rise = (organicGrowth: number): Second[] => {
       const script = quiet(300);
@@ -90,12 +90,17 @@ describe('early stage: building', () => {
       }
       return script;
     };
+    const risingAt = (evs: DetectorEvent[]) => evs.find((e) => e.kind === 'rising')?.ts ?? Infinity;
     const bought = feed(rise(0));
     assert.ok(!bought.some((e) => e.kind === 'building'), `bought traffic: ${kinds(bought)}`);
     const without = feed(rise(0), { c: { ...cfg, leadPaidHold: false } });
     assert.ok(without.some((e) => e.kind === 'building'), `without the paid hold the same rise is called early: ${kinds(without)}`);
+    // Confirmed only once the bought rate has become the room's usual one (its baseline learns while nothing is
+    // called), not while the extra entries are mostly paid.
+    assert.ok(risingAt(bought) > risingAt(without) + 60_000, `rising at ${sec(risingAt(bought))} s with the hold, ${sec(risingAt(without))} s without`);
     const organic = feed(rise(1.5));
     assert.ok(organic.some((e) => e.kind === 'building'), `with organic entries: ${kinds(organic)}`);
+    assert.equal(risingAt(organic), risingAt(feed(rise(1.5), { c: { ...cfg, leadPaidHold: false } })), 'a rise with organic entries is confirmed as without the hold');
   });
 
   test('a crowd that comes for a giveaway, stays for the draw and leaves is retracted: fell-back', () => {

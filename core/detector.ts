@@ -386,6 +386,9 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       const g = m - riseAt(st, st.riseLen - 1 - (cfg.surgeSamples ?? 30));
       if (g < cfg.surgeKeep * (st.surgeMax ?? 0)) return;
     }
+    // Nor while the crowd is mostly bought (see earlyStep): on the live set that held back confirmed calls on paid
+    // bursts, and on the simulator one on a paid-traffic control, at no cost in latency on either.
+    if (cfg.leadPaidHold && leadBoughtOnly(st.lead!, cfg)) return;
     // A building call confirmed: the same window goes on, from the call's onset and first detection.
     const call = st.early!.call;
     st.early!.call = null;

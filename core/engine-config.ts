@@ -84,7 +84,7 @@ export interface DetectorConfig {
    * `leadAbruptRatio` is a crowd arriving in a step (a giveaway), left to the confirmed stage's jump rules. */
   leadHoldSamples: number;
   leadAbruptRatio: number;
-  /** No early `building` call while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
+  /** No call, `building` or `rising`, while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
   leadPaidHold?: boolean;
 }
 
