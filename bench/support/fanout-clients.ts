@@ -3,7 +3,8 @@
  * `first` … `first + clients − 1` (websocket transport), client i joined to room i mod `rooms`, and stamps
  * every `room:tick` on receipt.
  * IPC from the parent: {cmd:'connect', url, token, first, clients, rooms} → {connected, seconds};
- * {cmd:'measure'} starts the sample; {cmd:'report'} → {received, raw lags and stages, loop delay}; {cmd:'close'}.
+ * {cmd:'measure'} starts the sample; {cmd:'report'} → {received, raw lags and stages, loop delay, receipts per tick
+ * time}; {cmd:'close'}.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
@@ -15,6 +16,8 @@ const sockets: ClientSocket[] = [];
 let measuring = false;
 let measureStart = 0;
 let received = 0;
+/** Receipts per tick event time (a second boundary), from the first: delivery is counted per boundary, not per wall second. */
+const bySecond = new Map<number, number>();
 const lags: number[] = [];
 // Stages: the tick's cursor is its out-stream id, whose ms is when the detector's commit landed in Redis.
 const toCommit: number[] = [];
@@ -22,6 +25,7 @@ const commitToSocket: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
 function onTick(msg: { cursor: string; tick: { ts: number } }): void {
+  bySecond.set(msg.tick.ts, (bySecond.get(msg.tick.ts) ?? 0) + 1);
   if (!measuring) return;
   const now = Date.now();
   received++;
@@ -77,6 +81,7 @@ process.on('message', async (m: { cmd: string; url: string; token: string; first
       toCommit,
       commitToSocket,
       loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      bySecond: Object.fromEntries(bySecond),
       rss: process.memoryUsage().rss,
     });
   } else if (m.cmd === 'close') {
