@@ -25,28 +25,33 @@ const WEBHOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export type WebhookResult = 'delivered' | 'failed' | 'dead-lettered';
 
-export class WorkerMetrics {
+/** One registry and the metrics made on it (every metric of a set names the same registry). */
+class MetricSet {
   readonly registry = new Registry();
-  readonly detectorLag = new Histogram({
-    name: 'crest_detector_lag_seconds',
-    help: "From an event's append to its shard stream to the detector commit that applied it, per shard",
-    labelNames: ['shard'] as const,
-    buckets: LAG_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly detectorBatches = new Counter({
-    name: 'crest_detector_batches_total',
-    help: 'Detector batches committed, per shard',
-    labelNames: ['shard'] as const,
-    registers: [this.registry],
-  });
-  readonly webhookDelivery = new Histogram({
-    name: 'crest_webhook_delivery_seconds',
-    help: 'One webhook delivery attempt (the POST), by result: delivered, failed (will retry), dead-lettered (no attempts left)',
-    labelNames: ['result'] as const,
-    buckets: WEBHOOK_BUCKETS,
-    registers: [this.registry],
-  });
+
+  protected histogram<L extends string>(name: string, help: string, buckets: number[], ...labelNames: L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  protected counter<L extends string>(name: string, help: string, ...labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+export class WorkerMetrics extends MetricSet {
+  readonly detectorLag = this.histogram(
+    'crest_detector_lag_seconds',
+    "From an event's append to its shard stream to the detector commit that applied it, per shard",
+    LAG_BUCKETS,
+    'shard',
+  );
+  readonly detectorBatches = this.counter('crest_detector_batches_total', 'Detector batches committed, per shard', 'shard');
+  readonly webhookDelivery = this.histogram(
+    'crest_webhook_delivery_seconds',
+    'One webhook delivery attempt (the POST), by result: delivered, failed (will retry), dead-lettered (no attempts left)',
+    WEBHOOK_BUCKETS,
+    'result',
+  );
 
   json(): Promise<MetricsJson> {
     return this.registry.getMetricsAsJSON();
@@ -66,28 +71,15 @@ export interface ApiMetricSources {
   onError(what: string, err: Error): void;
 }
 
-export class ApiMetrics {
-  readonly registry = new Registry();
-  readonly ingestRequest = new Histogram({
-    name: 'crest_ingest_request_duration_seconds',
-    help: 'POST /api/v1/events, from the request to the answer, by HTTP status',
-    labelNames: ['status'] as const,
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly eventToSocket = new Histogram({
-    name: 'crest_event_to_socket_seconds',
-    help: 'From the append of the stream entry (event or clock record) that produced an update to the gateway emitting it to sockets, by update type',
-    labelNames: ['type'] as const,
-    buckets: LAG_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly httpErrors = new Counter({
-    name: 'crest_http_errors_total',
-    help: 'API answers with an error status, by status',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
+export class ApiMetrics extends MetricSet {
+  readonly ingestRequest = this.histogram('crest_ingest_request_duration_seconds', 'POST /api/v1/events, from the request to the answer, by HTTP status', REQUEST_BUCKETS, 'status');
+  readonly eventToSocket = this.histogram(
+    'crest_event_to_socket_seconds',
+    'From the append of the stream entry (event or clock record) that produced an update to the gateway emitting it to sockets, by update type',
+    LAG_BUCKETS,
+    'type',
+  );
+  readonly httpErrors = this.counter('crest_http_errors_total', 'API answers with an error status, by status', 'status');
   // The counters /metrics showed before prom-client, under the same names.
   readonly socketsConnected = this.counter('crest_sockets_connected_total', 'Socket connections accepted');
   readonly socketRateLimited = this.counter('crest_socket_rate_limited_total', 'Socket joins and acks refused for the token rate limit');
@@ -97,6 +89,7 @@ export class ApiMetrics {
   private sources: ApiMetricSources | null = null;
 
   constructor(opts: { ingestCounters?: () => { accepted: number; duplicate: number; rejected: number } } = {}) {
+    super();
     collectDefaultMetrics({ register: this.registry });
     const ingest = opts.ingestCounters;
     for (const k of ['accepted', 'duplicate', 'rejected'] as const) {
@@ -190,9 +183,5 @@ export class ApiMetrics {
     const workers = (await this.sources?.workerJson()) ?? [];
     if (workers.length === 0) return own;
     return own + (await AggregatorRegistry.aggregate(workers).metrics());
-  }
-
-  private counter(name: string, help: string): Counter {
-    return new Counter({ name, help, registers: [this.registry] });
   }
 }
