@@ -7,7 +7,8 @@
  *    webhook deliveries). /metrics sums every such registry it can see with prom-client's own
  *    AggregatorRegistry.aggregate (the worker thread's by message, other processes' through Redis:
  *    server/metrics-publisher.ts), and appends the result to the API's own text. The two sets share no
- *    metric name, so the concatenation has one `# TYPE` per name.
+ *    metric name, so the concatenation has one `# TYPE` per name. A worker process publishes its own default
+ *    process metrics beside it, renamed and labelled per process (workerProcessMetrics).
  * Per-instance registries, not prom-client's global one: a test process starts several Crests.
  */
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -56,6 +57,23 @@ export class WorkerMetrics extends MetricSet {
   json(): Promise<MetricsJson> {
     return this.registry.getMetricsAsJSON();
   }
+}
+
+/** The name prefix of a worker process's own default metrics on the API's /metrics (workerProcessMetrics). */
+export const WORKER_PROCESS_PREFIX = 'crest_worker_';
+
+/**
+ * The default process metrics (CPU, RSS, heap, event-loop lag, GC) of a process that has no /metrics of its own
+ * (`crest worker detector|alerts`), as it publishes them beside its WorkerMetrics. On the API's /metrics they
+ * must not meet the API's own `process_*` under the same name (one `# TYPE` per name), hence the prefix; and
+ * the worker registries are summed there, which would add up the RSS of every worker, hence a `proc` label per
+ * process (its publisher id) that keeps each one its own series, and `role`. With one series per process, any
+ * aggregator gives the process's own value: 'first' for all, so the start time (prom-client: 'omit') is kept.
+ */
+export function workerProcessMetrics(labels: { proc: string; role: string }): () => Promise<MetricsJson> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: WORKER_PROCESS_PREFIX, labels });
+  return async () => (await registry.getMetricsAsJSON()).map((m) => ({ ...m, aggregator: 'first' as const }));
 }
 
 /** Where the API's scrape-time gauges read from; set by startCrest once the parts exist. */

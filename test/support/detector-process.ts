@@ -1,12 +1,27 @@
 /**
- * Detector workers as separate processes (`crest worker detector`), so a test can kill -9 one the way
- * a crash would, while the API runs in the test's own process.
+ * Workers as separate processes (`crest worker detector`, `crest worker alerts`), so a test can kill -9 one the
+ * way a crash would, or see what a process without an API publishes, while the API runs in the test's own process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_SECRET, type TestCrest } from './crest.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/crest.mjs', import.meta.url));
+
+/** `crest worker <part>` against `crest`'s Redis, logging errors only. */
+export function spawnWorker(part: 'detector' | 'alerts', crest: TestCrest, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [CLI, 'worker', part], {
+    env: {
+      ...process.env,
+      REDIS_URL: crest.redisUrl,
+      CREST_SHARDS: String(crest.config.shards),
+      CREST_TOKEN_SECRET: TEST_SECRET,
+      CREST_LOG_LEVEL: 'error',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
 
 export class DetectorProcesses {
   private readonly children: ChildProcess[] = [];
@@ -17,19 +32,7 @@ export class DetectorProcesses {
 
   /** `env`: extra settings for this worker (CREST_DELTA_SLICE, say). */
   start(env: Record<string, string> = {}): ChildProcess {
-    const crest = this.crest();
-    const child = spawn(process.execPath, [CLI, 'worker', 'detector'], {
-      env: {
-        ...process.env,
-        REDIS_URL: crest.redisUrl,
-        CREST_SHARDS: String(crest.config.shards),
-        CREST_TOKEN_SECRET: TEST_SECRET,
-        CREST_LEASE_MS: String(this.leaseMs),
-        CREST_LOG_LEVEL: 'error',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const child = spawnWorker('detector', this.crest(), { CREST_LEASE_MS: String(this.leaseMs), ...env });
     this.children.push(child);
     return child;
   }
