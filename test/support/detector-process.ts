@@ -3,8 +3,10 @@
  * way a crash would, or see what a process without an API publishes, while the API runs in the test's own process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TEST_SECRET, type TestCrest } from './crest.ts';
+import { startTestCrest, TEST_SECRET, type TestCrest } from './crest.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/crest.mjs', import.meta.url));
 
@@ -40,4 +42,22 @@ export class DetectorProcesses {
   killAll(): void {
     for (const c of this.children) c.kill('SIGKILL');
   }
+}
+
+/**
+ * For a test file that kills detectors: this process runs only the API (a Crest started before the file's tests,
+ * leases of `leaseMs`, plus `env`), detectors are processes started on demand, and all of them are stopped after.
+ */
+export function apiWithDetectorProcesses(leaseMs: number, env: Record<string, string> = {}): { crest(): TestCrest; detectors: DetectorProcesses } {
+  let crest: TestCrest | null = null;
+  const running = () => crest ?? assert.fail('the Crest is started in before()');
+  const detectors = new DetectorProcesses(running, leaseMs);
+  before(async () => {
+    crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: String(leaseMs), ...env });
+  });
+  after(async () => {
+    detectors.killAll();
+    await crest?.close();
+  });
+  return { crest: running, detectors };
 }
