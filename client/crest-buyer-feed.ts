@@ -7,7 +7,7 @@ import { RoomView } from './live-view.ts';
 import type { Ack, RoomMetrics, Suggestion } from '../core/protocol.ts';
 import { ackEvent, renderAck } from './ack-view.ts';
 import { viewHref } from './session.ts';
-import { pageFrame, shared, tokens } from './theme.ts';
+import { pageStyles } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
@@ -34,9 +34,7 @@ export class CrestBuyerFeed extends RoomView {
   }
 
   static override styles = [
-    tokens,
-    shared,
-    pageFrame,
+    pageStyles,
     css`
       h1 {
         overflow: hidden;

@@ -10,7 +10,7 @@ import type { TrafficSource } from '../core/events.ts';
 import type { RoomMetrics } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
 import { PollController } from './poll-controller.ts';
-import { cardBody, dataTable, shared, tokens } from './theme.ts';
+import { tableCardStyles } from './theme.ts';
 // Already loaded by the app shell (a no-op at run time). Reaching it from here too keeps Lit, the theme and
 // the toggle in one shared chunk: without it esbuild splits the toggle off and every first load pays a file.
 import './crest-lang-toggle.ts';
@@ -82,10 +82,7 @@ export class CrestMetricsDetail extends LitElement {
   }
 
   static override styles = [
-    tokens,
-    shared,
-    cardBody,
-    dataTable,
+    tableCardStyles,
     css`
       table {
         margin-top: 8px;

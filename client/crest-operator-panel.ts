@@ -11,7 +11,7 @@ import type { ResolutionEvent } from './crest-concurrency-chart.ts';
 import { PollController } from './poll-controller.ts';
 import { EMPTY_ROOM, type RoomState } from './room-state.ts';
 import { viewHref } from './session.ts';
-import { pageFrame, shared, tokens } from './theme.ts';
+import { pageStyles } from './theme.ts';
 import './crest-concurrency-chart.ts';
 import './crest-connection-state.ts';
 import './crest-connector-state.ts';
@@ -66,9 +66,7 @@ export class CrestOperatorPanel extends RoomView {
   }
 
   static override styles = [
-    tokens,
-    shared,
-    pageFrame,
+    pageStyles,
     css`
       h1 {
         display: flex;

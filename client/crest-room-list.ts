@@ -5,7 +5,7 @@ import type { ConnState } from './connection-controller.ts';
 import type { I18n } from './i18n.ts';
 import { attentionOf, rankRooms, type Attention } from './room-ranking.ts';
 import { viewHref } from './session.ts';
-import { pageFrame, shared, tokens } from './theme.ts';
+import { pageStyles } from './theme.ts';
 import './crest-connection-state.ts';
 import './crest-lang-toggle.ts';
 
@@ -35,9 +35,7 @@ export class CrestRoomList extends LitElement {
   }
 
   static override styles = [
-    tokens,
-    shared,
-    pageFrame,
+    pageStyles,
     css`
       header {
         gap: 12px;

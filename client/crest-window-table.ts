@@ -2,7 +2,7 @@
 import { LitElement, css, html } from 'lit';
 import type { HighlightWindow } from '../core/protocol.ts';
 import type { I18n } from './i18n.ts';
-import { cardBody, dataTable, shared, tokens } from './theme.ts';
+import { tableCardStyles } from './theme.ts';
 
 export class CrestWindowTable extends LitElement {
   static override properties = {
@@ -18,10 +18,7 @@ export class CrestWindowTable extends LitElement {
   }
 
   static override styles = [
-    tokens,
-    shared,
-    cardBody,
-    dataTable,
+    tableCardStyles,
     css`
       .scroll {
         margin-top: 8px;

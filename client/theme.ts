@@ -32,7 +32,7 @@ export const tokens = css`
 `;
 
 /** The frame of a full-page view: page background, the top bar and its title. */
-export const pageFrame = css`
+const pageFrame = css`
   :host {
     display: block;
     min-height: 100vh;
@@ -155,7 +155,7 @@ export const cardBody = css`
 `;
 
 /** A compact figures table: muted headings, a rule between rows, no wrapping (the card scrolls instead). */
-export const dataTable = css`
+const dataTable = css`
   table {
     width: 100%;
     border-collapse: collapse;
@@ -193,3 +193,9 @@ export const statusDot = css`
     background: var(--c-faint);
   }
 `;
+
+/** What a full-page view's styles start from (the room list, the operator panel, the buyer feed). */
+export const pageStyles = [tokens, shared, pageFrame];
+
+/** What the styles of a card holding one figures table start from. */
+export const tableCardStyles = [tokens, shared, cardBody, dataTable];

@@ -25,7 +25,7 @@ import { Gateway, type CrestServer } from './gateway.ts';
 import { IngestService } from './ingest-service.ts';
 import { createRedis } from './redis-connection.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { ApiMetrics, WorkerMetrics, type MetricsJson } from './metrics-registry.ts';
+import { ApiMetrics, WorkerMetrics, workerProcessMetrics, type MetricsJson } from './metrics-registry.ts';
 import { MetricsPublisher } from './metrics-publisher.ts';
 import { apiMetricSources } from './metrics-sources.ts';
 import { RoomStore } from './room-store.ts';
@@ -147,8 +147,10 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
     }
 
     if (!config.roles.has('api') && (config.roles.has('detector') || config.roles.has('alerts'))) {
-      // No /metrics of its own: the API processes show this one's (server/metrics-publisher.ts).
-      const publisher = new MetricsPublisher(redis, `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, localMetrics, log);
+      // No /metrics of its own: the API processes show this one's (server/metrics-publisher.ts), its process metrics too.
+      const proc = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+      const processMetrics = workerProcessMetrics({ proc, role: (['detector', 'alerts'] as const).filter((r) => config.roles.has(r)).join(',') });
+      const publisher = new MetricsPublisher(redis, proc, async () => [...(await localMetrics()), await processMetrics()], log);
       publisher.start();
       stops.push(() => publisher.stop());
     }

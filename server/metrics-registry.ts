@@ -7,7 +7,8 @@
  *    webhook deliveries). /metrics sums every such registry it can see with prom-client's own
  *    AggregatorRegistry.aggregate (the worker thread's by message, other processes' through Redis:
  *    server/metrics-publisher.ts), and appends the result to the API's own text. The two sets share no
- *    metric name, so the concatenation has one `# TYPE` per name.
+ *    metric name, so the concatenation has one `# TYPE` per name. A worker process publishes its own default
+ *    process metrics beside it, renamed and labelled per process (workerProcessMetrics).
  * Per-instance registries, not prom-client's global one: a test process starts several Crests.
  */
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -25,32 +26,54 @@ const WEBHOOK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export type WebhookResult = 'delivered' | 'failed' | 'dead-lettered';
 
-export class WorkerMetrics {
+/** One registry and the metrics made on it (every metric of a set names the same registry). */
+class MetricSet {
   readonly registry = new Registry();
-  readonly detectorLag = new Histogram({
-    name: 'crest_detector_lag_seconds',
-    help: "From an event's append to its shard stream to the detector commit that applied it, per shard",
-    labelNames: ['shard'] as const,
-    buckets: LAG_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly detectorBatches = new Counter({
-    name: 'crest_detector_batches_total',
-    help: 'Detector batches committed, per shard',
-    labelNames: ['shard'] as const,
-    registers: [this.registry],
-  });
-  readonly webhookDelivery = new Histogram({
-    name: 'crest_webhook_delivery_seconds',
-    help: 'One webhook delivery attempt (the POST), by result: delivered, failed (will retry), dead-lettered (no attempts left)',
-    labelNames: ['result'] as const,
-    buckets: WEBHOOK_BUCKETS,
-    registers: [this.registry],
-  });
+
+  protected histogram<L extends string>(name: string, help: string, buckets: number[], ...labelNames: L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  protected counter<L extends string>(name: string, help: string, ...labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+export class WorkerMetrics extends MetricSet {
+  readonly detectorLag = this.histogram(
+    'crest_detector_lag_seconds',
+    "From an event's append to its shard stream to the detector commit that applied it, per shard",
+    LAG_BUCKETS,
+    'shard',
+  );
+  readonly detectorBatches = this.counter('crest_detector_batches_total', 'Detector batches committed, per shard', 'shard');
+  readonly webhookDelivery = this.histogram(
+    'crest_webhook_delivery_seconds',
+    'One webhook delivery attempt (the POST), by result: delivered, failed (will retry), dead-lettered (no attempts left)',
+    WEBHOOK_BUCKETS,
+    'result',
+  );
 
   json(): Promise<MetricsJson> {
     return this.registry.getMetricsAsJSON();
   }
+}
+
+/** The name prefix of a worker process's own default metrics on the API's /metrics (workerProcessMetrics). */
+export const WORKER_PROCESS_PREFIX = 'crest_worker_';
+
+/**
+ * The default process metrics (CPU, RSS, heap, event-loop lag, GC) of a process that has no /metrics of its own
+ * (`crest worker detector|alerts`), as it publishes them beside its WorkerMetrics. On the API's /metrics they
+ * must not meet the API's own `process_*` under the same name (one `# TYPE` per name), hence the prefix; and
+ * the worker registries are summed there, which would add up the RSS of every worker, hence a `proc` label per
+ * process (its publisher id) that keeps each one its own series, and `role`. With one series per process, any
+ * aggregator gives the process's own value: 'first' for all, so the start time (prom-client: 'omit') is kept.
+ */
+export function workerProcessMetrics(labels: { proc: string; role: string }): () => Promise<MetricsJson> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: WORKER_PROCESS_PREFIX, labels });
+  return async () => (await registry.getMetricsAsJSON()).map((m) => ({ ...m, aggregator: 'first' as const }));
 }
 
 /** Where the API's scrape-time gauges read from; set by startCrest once the parts exist. */
@@ -66,28 +89,15 @@ export interface ApiMetricSources {
   onError(what: string, err: Error): void;
 }
 
-export class ApiMetrics {
-  readonly registry = new Registry();
-  readonly ingestRequest = new Histogram({
-    name: 'crest_ingest_request_duration_seconds',
-    help: 'POST /api/v1/events, from the request to the answer, by HTTP status',
-    labelNames: ['status'] as const,
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly eventToSocket = new Histogram({
-    name: 'crest_event_to_socket_seconds',
-    help: 'From the append of the stream entry (event or clock record) that produced an update to the gateway emitting it to sockets, by update type',
-    labelNames: ['type'] as const,
-    buckets: LAG_BUCKETS,
-    registers: [this.registry],
-  });
-  readonly httpErrors = new Counter({
-    name: 'crest_http_errors_total',
-    help: 'API answers with an error status, by status',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
+export class ApiMetrics extends MetricSet {
+  readonly ingestRequest = this.histogram('crest_ingest_request_duration_seconds', 'POST /api/v1/events, from the request to the answer, by HTTP status', REQUEST_BUCKETS, 'status');
+  readonly eventToSocket = this.histogram(
+    'crest_event_to_socket_seconds',
+    'From the append of the stream entry (event or clock record) that produced an update to the gateway emitting it to sockets, by update type',
+    LAG_BUCKETS,
+    'type',
+  );
+  readonly httpErrors = this.counter('crest_http_errors_total', 'API answers with an error status, by status', 'status');
   // The counters /metrics showed before prom-client, under the same names.
   readonly socketsConnected = this.counter('crest_sockets_connected_total', 'Socket connections accepted');
   readonly socketRateLimited = this.counter('crest_socket_rate_limited_total', 'Socket joins and acks refused for the token rate limit');
@@ -97,6 +107,7 @@ export class ApiMetrics {
   private sources: ApiMetricSources | null = null;
 
   constructor(opts: { ingestCounters?: () => { accepted: number; duplicate: number; rejected: number } } = {}) {
+    super();
     collectDefaultMetrics({ register: this.registry });
     const ingest = opts.ingestCounters;
     for (const k of ['accepted', 'duplicate', 'rejected'] as const) {
@@ -190,9 +201,5 @@ export class ApiMetrics {
     const workers = (await this.sources?.workerJson()) ?? [];
     if (workers.length === 0) return own;
     return own + (await AggregatorRegistry.aggregate(workers).metrics());
-  }
-
-  private counter(name: string, help: string): Counter {
-    return new Counter({ name, help, registers: [this.registry] });
   }
 }

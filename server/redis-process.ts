@@ -20,6 +20,16 @@ export interface RedisProcessOptions {
   args?: string[];
 }
 
+/**
+ * Notes a redis-server's pid where a supervisor that may SIGKILL this process asks for it (the test runner's
+ * CREST_CHILD_PIDS_DIR, test/run.mjs): redis-server rewrites its process title over its environment, so it
+ * cannot be found any other way once it has outlived us.
+ */
+export function noteForSupervisor(pid: number | undefined): void {
+  const pidsDir = process.env.CREST_CHILD_PIDS_DIR;
+  if (pidsDir && pid) writeFileSync(join(pidsDir, String(pid)), 'redis-server');
+}
+
 /** Asks the kernel for a free loopback port. */
 export function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -47,6 +57,11 @@ export class RedisProcess {
   constructor(opts: RedisProcessOptions) {
     this.opts = opts;
     this.dir = resolve(opts.dir);
+  }
+
+  /** The running redis-server's pid (undefined before start and after stop). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   get url(): string {
@@ -81,10 +96,7 @@ export class RedisProcess {
     // client has closed. If we die without stopping it, the exit hook still takes it down.
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
-    // A supervisor that may SIGKILL us (the test runner) asks where to note the pid: redis-server rewrites its
-    // process title over its environment, so it cannot be found any other way once it has outlived us.
-    const pidsDir = process.env.CREST_CHILD_PIDS_DIR;
-    if (pidsDir && child.pid) writeFileSync(join(pidsDir, String(child.pid)), 'redis-server');
+    noteForSupervisor(child.pid);
     const killOnExit = () => child.kill('SIGTERM');
     process.once('exit', killOnExit);
     child.once('exit', () => process.off('exit', killOnExit));
@@ -110,7 +122,8 @@ export class RedisProcess {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number, failed: () => string | null): Promise<void> {
+/** Waits until a redis-server (or sentinel) on `port` answers PING; `failed` says why to stop waiting (it exited). */
+export async function waitForPort(port: number, timeoutMs: number, failed: () => string | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = failed();

@@ -5,30 +5,23 @@
  * paying viewers, and GMV by the source of the payer's session (which needs the restored sessions). The room's
  * state JSON stays small while its sessions hash holds every open session.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { assertRampTotals, bigRoomRamp } from './support/big-room-ramp.ts';
-import { DetectorProcesses } from './support/detector-process.ts';
-import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { apiWithDetectorProcesses } from './support/detector-process.ts';
+import { waitFor } from './support/crest.ts';
 import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { shardOf } from '../core/sharding.ts';
 
-let crest: TestCrest;
-const detectors = new DetectorProcesses(() => crest, 1000);
-
-before(async () => {
-  crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: '1000', CREST_MAX_EVENTS_PER_REQUEST: '5000' });
-});
-after(async () => {
-  detectors.killAll();
-  await crest.close();
-});
+const rig = apiWithDetectorProcesses(1000, { CREST_MAX_EVENTS_PER_REQUEST: '5000' });
 
 const VIEWERS = 40_000;
 
 test('a big room killed mid-ramp restores from JSON + sessions hash with exact totals', async () => {
+  const crest = rig.crest();
+  const { detectors } = rig;
   const room = 'big1';
   const t0 = Date.now();
   const { batches, want } = bigRoomRamp(room, VIEWERS, t0);

@@ -6,32 +6,25 @@
  * end exact (open sessions, unique and paying viewers, GMV by the payer's session source, which needs the
  * restored sessions), and no undo log or mark is left behind.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { assertRampTotals, bigRoomRamp } from './support/big-room-ramp.ts';
-import { DetectorProcesses } from './support/detector-process.ts';
-import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { apiWithDetectorProcesses } from './support/detector-process.ts';
+import { waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { shardOf } from '../core/sharding.ts';
 
-let crest: TestCrest;
-const detectors = new DetectorProcesses(() => crest, 1000);
-
-before(async () => {
-  crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: '1000', CREST_MAX_EVENTS_PER_REQUEST: '5000' });
-});
-after(async () => {
-  detectors.killAll();
-  await crest.close();
-});
+const rig = apiWithDetectorProcesses(1000, { CREST_MAX_EVENTS_PER_REQUEST: '5000' });
 
 const VIEWERS = 24_000;
 /** Small slices: a 24k-entry delta takes ~240 slices, 16 per batch, so a checkpoint stays under way for seconds. */
 const SLICE = { CREST_DELTA_SLICE: '100' };
 
 test('a big room killed between the slices of its checkpoint restores with exact totals', async () => {
+  const crest = rig.crest();
+  const { detectors } = rig;
   const room = 'big2';
   const t0 = Date.now();
   const { batches, want } = bigRoomRamp(room, VIEWERS, t0);

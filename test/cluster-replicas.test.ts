@@ -14,6 +14,7 @@ import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
 import { slotMasterPort, startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
 import { waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const SHARDS = 8;
 let cluster: TestRedisCluster;
@@ -40,6 +41,7 @@ after(async () => {
   redis?.disconnect();
   await cluster?.cleanup();
 });
+exitsWithin(); // run without --test-force-exit
 
 /** The port of the master serving `key`'s slot. */
 async function masterOf(key: string): Promise<number> {

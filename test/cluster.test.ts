@@ -30,6 +30,7 @@ import { silentLogger } from '../server/logger.ts';
 import { join, scriptedRise, TEST_SECRET, waitFor, type TestSocket } from './support/crest.ts';
 import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
 import { startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const SHARDS = 8;
@@ -104,6 +105,7 @@ after(async () => {
   await cluster?.cleanup();
   rmSync(archiveDir, { recursive: true, force: true });
 });
+exitsWithin(); // run without --test-force-exit
 
 async function socketOn(g: CrestHandle, token: string): Promise<TestSocket> {
   const s: TestSocket = io(g.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { CrestEvent } from '../core/events.ts';
 import { generateRoom } from '../core/scenario/generate-room.ts';
 import { DEFAULT_DEMO_DURATION_MS, DEMO_ROOMS, demoRooms, startDemoSimulator } from '../workers/demo-simulator.ts';
-import type { DemoCycle, DemoRoom } from '../workers/demo-simulator.ts';
+import type { DemoCycle, DemoRoom, DemoSimulatorOptions } from '../workers/demo-simulator.ts';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -25,6 +25,11 @@ function byRoom(batches: CrestEvent[][]): Map<string, CrestEvent[]> {
     out.set(e.room, list);
   }
   return out;
+}
+
+/** One room on a clock that starts at T0, one-minute cycles, 10 ms ticks; the test sets the speed and the submit. */
+function startOneRoom(room: DemoRoom, opts: Pick<DemoSimulatorOptions, 'speed' | 'submit' | 'onCycle'>) {
+  return startDemoSimulator({ rooms: [room], now: clockFrom(T0), durationMs: MIN, tickMs: 10, ...opts });
 }
 
 const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -113,12 +118,8 @@ test('loop: the next cycle starts where the last ended, with seed + 1 and fresh 
   const cycles: DemoCycle[] = [];
   const batches: CrestEvent[][] = [];
   const before = timeouts();
-  const sim = startDemoSimulator({
-    rooms: [{ room: 'sim-loop', scenario: 'flat', seed: 40, baseViewers: 30 }],
-    now: clockFrom(T0),
+  const sim = startOneRoom({ room: 'sim-loop', scenario: 'flat', seed: 40, baseViewers: 30 }, {
     speed: 400,
-    durationMs: MIN,
-    tickMs: 10,
     submit: async (events) => void batches.push(events),
     onCycle: (c) => cycles.push(c),
   });
@@ -144,12 +145,8 @@ test('stop() during a slow submit waits for it and submits nothing more', async 
   let inFlight = 0;
   let calls = 0;
   let release!: () => void;
-  const sim = startDemoSimulator({
-    rooms: [{ room: 'sim-slow', scenario: 'flat', seed: 1, baseViewers: 20 }],
-    now: clockFrom(T0),
+  const sim = startOneRoom({ room: 'sim-slow', scenario: 'flat', seed: 1, baseViewers: 20 }, {
     speed: 100,
-    durationMs: MIN,
-    tickMs: 10,
     submit: () => {
       calls++;
       inFlight++;

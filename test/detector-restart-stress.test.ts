@@ -7,29 +7,20 @@
  *  - the out stream holds no tick twice (room + tick time) and no suggestion twice (suggestion id), and the
  *    scripted rises did produce suggestions — outputs re-derived during a replay are never re-published.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { DetectorProcesses } from './support/detector-process.ts';
+import { apiWithDetectorProcesses } from './support/detector-process.ts';
 import type { RoomUpdate } from '../core/protocol.ts';
 import { keys } from '../server/redis-keys.ts';
-import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { scriptedRise, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 
-let crest: TestCrest;
-const detectors = new DetectorProcesses(() => crest, 600);
-const startDetector = () => detectors.start();
-
-before(async () => {
-  crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: '600' });
-});
-after(async () => {
-  detectors.killAll();
-  await crest.close();
-});
-
+const rig = apiWithDetectorProcesses(600);
+const startDetector = () => rig.detectors.start();
 
 test('kill -9 detectors at random points, during replays too: exact totals, no output published twice', async () => {
+  const crest = rig.crest();
   const rooms = Array.from({ length: 16 }, (_, i) => `r${i}`);
   const t0 = Date.now() - 20 * 60_000;
   const expected = new Map(rooms.map((r) => [r, { entries: 0, orders: 0, gmv: 0, events: 0 }]));

@@ -3,28 +3,18 @@
  * takes its shards after the lease expires, and the final per-room totals equal an independent count
  * of the events sent — nothing lost, nothing counted twice.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { DetectorProcesses } from './support/detector-process.ts';
-import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { apiWithDetectorProcesses } from './support/detector-process.ts';
+import { waitFor } from './support/crest.ts';
 import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
 
-let crest: TestCrest;
-const detectors = new DetectorProcesses(() => crest, 1000);
-const startDetector = () => detectors.start();
-
-before(async () => {
-  // This process runs only the API; detectors are separate processes we can kill.
-  crest = await startTestCrest({ CREST_ROLES: 'api', CREST_LEASE_MS: '1000' });
-});
-after(async () => {
-  detectors.killAll();
-  await crest.close();
-});
-
+const rig = apiWithDetectorProcesses(1000);
+const startDetector = () => rig.detectors.start();
 
 test('kill -9 a detector mid-stream; its successor finishes with exact totals', async () => {
+  const crest = rig.crest();
   const rooms = ['k1', 'k2', 'k3', 'k4', 'k5'];
   const t0 = Date.now() - 30 * 60_000;
   const expected = new Map(rooms.map((r) => [r, { entries: 0, orders: 0, gmv: 0 }]));

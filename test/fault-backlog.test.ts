@@ -14,6 +14,7 @@ import { keys } from '../server/redis-keys.ts';
 import { silentLogger } from '../server/logger.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const MAX_LAG = 1_000;
 const BATCH = 100;
@@ -31,6 +32,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
+exitsWithin(); // run without --test-force-exit
 
 /**
  * One atomic look at shard 0: unprocessed entries after the cursor that are still in the stream,

@@ -10,18 +10,12 @@
 import { exitsWithin } from './support/exit-watch.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../config/config.ts';
 import { silentLogger } from '../server/logger.ts';
 import { startCrest, type CrestHandle } from '../server/crest.ts';
 import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
-import { freePort } from '../server/redis-process.ts';
-import { startTestRedis, type TestRedis } from './support/redis.ts';
+import { startTestRedis, startTestSentinel, type TestRedis, type TestSentinel } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
 
@@ -29,57 +23,22 @@ const ROOMS = ['se-a', 'se-b', 'se-c', 'se-d'];
 const BATCH = 20;
 const SHARDS = 4;
 
-const dirs: string[] = [];
 const servers: TestRedis[] = [];
-let sentinel: ChildProcess | null = null;
+let sentinel: TestSentinel | null = null;
 let crest: CrestHandle | null = null;
 after(async () => {
   await stopWithin(crest);
-  sentinel?.kill('SIGKILL');
+  sentinel?.cleanup();
   for (const s of servers) await s.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 // Run without --test-force-exit: Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts).
 exitsWithin();
-
-const tempDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'crest-sentinel-'));
-  dirs.push(d);
-  return d;
-};
 
 async function redisServer(args: string[]): Promise<TestRedis> {
   // Any node may become the primary: each starts a replica's first sync at once.
   const s = await startTestRedis({ args: ['--repl-diskless-sync-delay', '0', ...args] });
   servers.push(s);
   return s;
-}
-
-async function startSentinel(primaryPort: number): Promise<number> {
-  const port = await freePort();
-  const dir = tempDir();
-  const conf = join(dir, 'sentinel.conf');
-  writeFileSync(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      `sentinel monitor crest 127.0.0.1 ${primaryPort} 1`,
-      'sentinel down-after-milliseconds crest 1000',
-      'sentinel failover-timeout crest 5000',
-      'sentinel parallel-syncs crest 1',
-    ].join('\n') + '\n',
-  );
-  sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-  await waitFor('the sentinel listening', 10_000, () =>
-    new Promise<true | undefined>((ok) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), ok(true)));
-      c.once('error', () => ok(undefined));
-    }),
-  );
-  return port;
 }
 
 test('Sentinel promotes a replica while ingesting: Crest follows by itself, loses no acknowledged batch, totals exact', async () => {
@@ -91,7 +50,8 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
       for (const c of onReplicas) if (!/master_link_status:up/.test(await c.info('replication'))) return undefined;
       return true;
     });
-    const sentinelPort = await startSentinel(primary.port);
+    sentinel = await startTestSentinel(primary.port);
+    const sentinelPort = sentinel.port;
     const sentinelUrl = `redis-sentinel://127.0.0.1:${sentinelPort}/crest`;
     crest = await startCrest(
       loadConfig({

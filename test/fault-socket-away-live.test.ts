@@ -12,6 +12,7 @@ import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { RoomViewer } from './support/room-viewer.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'away-room';
 const AWAY_MS = 30_000;
@@ -21,6 +22,7 @@ after(async () => {
   redis?.disconnect();
   await crest?.close();
 });
+exitsWithin(); // run without --test-force-exit
 
 test('a client away for 30 s of wall time while a highlight builds live gets exactly what it missed, nothing twice', async () => {
   crest = await startTestCrest({ CREST_SHARDS: '1' });

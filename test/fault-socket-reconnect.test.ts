@@ -16,6 +16,7 @@ import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { RoomViewer } from './support/room-viewer.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'sock-room';
 const GAP_MS = 30_000;
@@ -25,6 +26,7 @@ after(async () => {
   for (const r of clients) r.disconnect();
   for (const c of crests) await c.close();
 });
+exitsWithin(); // run without --test-force-exit
 const redisOf = (crest: TestCrest) => {
   const r = new Redis(crest.redisUrl);
   clients.push(r);

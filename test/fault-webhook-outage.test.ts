@@ -23,6 +23,7 @@ import { AlertWorker, type DeadLetter } from '../workers/alert-worker.ts';
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
 import { apiClient, emitUpdate, listenOn, startRoutersApi, stopWebhookRig, testSuggestion, testToken } from './support/webhook-harness.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
 /** Outage phase: a generous budget (10 attempts from 40 ms ≈ 40 s) so nothing is dead-lettered. */
@@ -108,6 +109,7 @@ before(async () => {
 });
 
 after(() => stopWebhookRig({ worker, redis, api, receiver, redisProc }));
+exitsWithin(); // run without --test-force-exit
 
 test('receiver down (503, then refusing connections) while 4 rooms keep producing: all arrive once, in order per room, after it returns', { timeout: 60_000 }, async () => {
   const rooms = ['out-a', 'out-b', 'out-c', 'out-d'];

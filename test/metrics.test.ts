@@ -2,7 +2,8 @@
  * /metrics of a running Crest (API + gateway + detector thread + alert worker, as `crest start` runs them)
  * under load: the output is Prometheus text that prom-client's own format rules accept (one # TYPE per
  * family), and between two scrapes the series move by what the test did: events accepted, ingest requests
- * timed, events through the detector, updates to sockets, a webhook delivered.
+ * timed, events through the detector, updates to sockets, a webhook delivered; and a worker process without an API
+ * (`crest worker alerts`) shows its own process metrics there, apart from the API's.
  */
 import { after, before, test } from 'node:test';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { parsePrometheus, type Scrape } from './support/prom-text.ts';
 import { createRedis } from '../server/redis-connection.ts';
 import type { RedisClient } from '../server/lua/scripts.ts';
 import { WorkerMetrics } from '../server/metrics-registry.ts';
+import { spawnWorker } from './support/detector-process.ts';
 import { MetricsPublisher } from '../server/metrics-publisher.ts';
 import { silentLogger } from '../server/logger.ts';
 
@@ -25,6 +27,8 @@ let receiverUrl = '';
 let delivered = 0;
 /** The scrape after the load test: every series Crest has shows in it. */
 let loaded: Scrape | null = null;
+/** A scrape while a `crest worker alerts` process publishes: its process metrics show in it. */
+let workerScrape: Scrape | null = null;
 
 before(async () => {
   crest = await startTestCrest({ CREST_RATE_LIMIT_PER_S: '0' });
@@ -160,8 +164,42 @@ test('a worker process without an API (crest worker alerts) shows on /metrics th
   assert.equal(dead((await scrape()).m), dead(before), 'a stopped worker drops out');
 });
 
+test('a `crest worker alerts` process publishes its own process metrics, named and labelled apart from the API\'s, and they move', async () => {
+  const child = spawnWorker('alerts', crest);
+  const exited = new Promise((ok) => child.once('exit', ok));
+  const cpuOf = (m: Scrape) =>
+    m.samples.filter((s) => s.name === 'crest_worker_process_cpu_user_seconds_total' && s.labels.role === 'alerts' && s.labels.proc?.includes(`:${child.pid}:`));
+  try {
+    const first = await waitFor('the worker process metrics on /metrics', 30_000, async () => {
+      const found = cpuOf((await scrape()).m);
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(first.length, 1, `one CPU series for the worker process: ${JSON.stringify(first)}`);
+    const { proc } = first[0]!.labels;
+    const m = (await scrape()).m;
+    workerScrape = m;
+    const ofProc = (name: string) => m.samples.filter((s) => s.name === name && s.labels.proc === proc);
+    assert.ok(ofProc('crest_worker_process_resident_memory_bytes')[0]!.value > 10e6, 'the worker\'s RSS is its own (not a sum)');
+    const startS = ofProc('crest_worker_process_start_time_seconds')[0]?.value ?? 0;
+    assert.ok(Math.abs(startS - Date.now() / 1000) < 120, `the worker\'s start time is kept (${startS})`);
+    assert.ok(ofProc('crest_worker_nodejs_heap_size_used_bytes').length === 1, 'heap metrics published too');
+    // The API's own process metrics keep their names and carry no worker label.
+    const apiCpu = m.samples.filter((s) => s.name === 'process_cpu_user_seconds_total');
+    assert.equal(apiCpu.length, 1, 'one API process CPU series');
+    assert.equal(apiCpu[0]!.labels.proc, undefined, 'the API process series has no proc label');
+    // A later publish (every 5 s) brings the worker's CPU time on.
+    await waitFor('the worker CPU time moved', 20_000, async () => ((cpuOf((await scrape()).m)[0]?.value ?? 0) > first[0]!.value ? true : undefined));
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+  // Its publisher removed its entry on the way out.
+  assert.equal(cpuOf((await scrape()).m).length, 0, 'a stopped worker process drops out');
+});
+
 test('every metric the Grafana dashboard queries is in a real scrape, with the labels it groups by', () => {
   assert.ok(loaded, 'the load test ran first and kept its scrape');
+  assert.ok(workerScrape, 'the worker process test ran first and kept its scrape');
   const dash = JSON.parse(readFileSync(new URL('../docs/grafana/crest-dashboard.json', import.meta.url), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
   const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
   assert.ok(exprs.length >= 15, `the dashboard has queries (${exprs.length})`);
@@ -171,7 +209,7 @@ test('every metric the Grafana dashboard queries is in a real scrape, with the l
     assert.ok(used.length > 0, `${panel}: ${expr} names a metric`);
     for (const name of used) {
       names.add(name);
-      const samples = loaded.samples.filter((s) => s.name === name);
+      const samples = [...loaded.samples, ...(workerScrape?.samples ?? [])].filter((s) => s.name === name);
       assert.ok(samples.length > 0, `${panel}: ${name} is in the scrape`);
       // Prometheus adds `instance`; `le` is every bucket's.
       for (const by of expr.matchAll(/by \(([^)]*)\)/g)) {

@@ -42,8 +42,9 @@ const failedFiles = [];
 
 /**
  * What a killed test file left running (redis-servers run in their own process group and outlive it) is found
- * two ways and stopped: processes whose environment carries the file's token, and the pids RedisProcess noted in
- * the file's folder (redis-server overwrites its environment with its process title).
+ * two ways and stopped: processes whose environment carries the file's token, and the pids noted in the file's
+ * folder (server/redis-process.ts noteForSupervisor: by RedisProcess and the tests' Sentinel), since redis-server
+ * overwrites its environment with its process title.
  */
 function reap(token, pidsDir) {
   const found = new Set();

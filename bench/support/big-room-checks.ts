@@ -8,17 +8,13 @@ import type { RoomMetrics } from '../../core/protocol.ts';
 import { shardOf } from '../../core/sharding.ts';
 import { scripts } from '../../server/lua/scripts.ts';
 import { CHECKPOINT_FIELDS, keys } from '../../server/redis-keys.ts';
+import { readShardCounters, unapplied, unshown } from '../../server/shard-counters.ts';
 import type { SaleTotals } from './big-room-sale.ts';
 
-/** Per shard: events added and not yet applied by its detector (`@added − @processed − @owed`), and not yet shown (`@added − @processed`). */
+/** Per shard: events added and not yet applied by its detector, and not yet shown (server/shard-counters.ts). */
 export async function shardLag(redis: Redis, shards: number): Promise<{ unapplied: number[]; unshown: number[] }> {
-  const p = redis.pipeline();
-  for (let s = 0; s < shards; s++) p.hmget(keys.checkpoint(s), CHECKPOINT_FIELDS.added, CHECKPOINT_FIELDS.processed, CHECKPOINT_FIELDS.owed);
-  const rows = ((await p.exec()) ?? []).map(([err, v]) => {
-    if (err) throw err;
-    return (v as (string | null)[]).map((x) => Number(x ?? 0));
-  });
-  return { unapplied: rows.map(([a, p, o]) => a! - p! - o!), unshown: rows.map(([a, p]) => a! - p!) };
+  const counters = await readShardCounters(redis, shards);
+  return { unapplied: counters.map(unapplied), unshown: counters.map(unshown) };
 }
 
 export async function roomMetricsOf(redis: Redis, shards: number, room: string): Promise<RoomMetrics | null> {

@@ -7,4 +7,10 @@ export const CLEAN_EXIT_FILES = [
   'test/fault-cluster-failover.test.ts',
   'test/fault-failover.test.ts',
   'test/fault-redis-restart.test.ts',
+  'test/fault-backlog.test.ts',
+  'test/fault-webhook-outage.test.ts',
+  'test/fault-socket-reconnect.test.ts',
+  'test/fault-socket-away-live.test.ts',
+  'test/cluster-replicas.test.ts',
+  'test/cluster.test.ts',
 ];

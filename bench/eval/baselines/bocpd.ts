@@ -57,18 +57,21 @@ export function lgamma(x: number): number {
  */
 export function createBocpd(o: BocpdOptions = BOCPD_DEFAULTS): OnlineDetector {
   const core = createBocpdCore(o);
+  const alarm = bocpdAlarm(o.threshold);
+  return { push: (x: number): boolean => alarm(core.push(x)) };
+}
+
+/** BOCPD's alarm rule: once per likely short run (P ≥ threshold) whose mean is up; re-armed once P falls below. */
+function bocpdAlarm(threshold: number): (row: BocpdRow) => boolean {
   let armed = true;
-  return {
-    push(x: number): boolean {
-      const { pShort, up } = core.push(x);
-      if (pShort < o.threshold) {
-        armed = true;
-        return false;
-      }
-      if (!armed || !up) return false;
-      armed = false;
-      return true;
-    },
+  return ({ pShort, up }) => {
+    if (pShort < threshold) {
+      armed = true;
+      return false;
+    }
+    if (!armed || !up) return false;
+    armed = false;
+    return true;
   };
 }
 
@@ -203,15 +206,8 @@ export const bocpd: BaselineSpec = {
 
 /** BOCPD's alarms at `threshold` from a precomputed posterior trace (same rows as createBocpd with that threshold). */
 export function alarmsAtThreshold(trace: readonly BocpdRow[], threshold: number): number[] {
+  const alarm = bocpdAlarm(threshold);
   const rows: number[] = [];
-  let armed = true;
-  for (let i = 0; i < trace.length; i++) {
-    const { pShort, up } = trace[i]!;
-    if (pShort < threshold) armed = true;
-    else if (armed && up) {
-      armed = false;
-      rows.push(i);
-    }
-  }
+  for (let i = 0; i < trace.length; i++) if (alarm(trace[i]!)) rows.push(i);
   return rows;
 }

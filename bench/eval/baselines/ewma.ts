@@ -1,4 +1,5 @@
 import type { BaselineSpec, OnlineDetector } from '../types.ts';
+import { edgeTrigger } from './edge-trigger.ts';
 import { RunningStats } from './running-stats.ts';
 
 export interface EwmaOptions {
@@ -22,19 +23,12 @@ export const EWMA_DEFAULTS: EwmaOptions = { lambda: 0.2, alpha: 0.01, warmup: 20
 export function createEwma(o: EwmaOptions = EWMA_DEFAULTS): OnlineDetector {
   const base = new RunningStats(o.alpha);
   const factor = Math.sqrt(o.lambda / (2 - o.lambda));
+  const alarm = edgeTrigger(o.L, o.rearm);
   let e = NaN;
-  let armed = true;
   return {
     push(x: number): boolean {
       e = Number.isNaN(e) ? x : o.lambda * x + (1 - o.lambda) * e;
-      let fire = false;
-      if (base.count >= o.warmup) {
-        const z = (e - base.mean) / (base.sigma() * factor);
-        if (armed && z > o.L) {
-          armed = false;
-          fire = true;
-        } else if (!armed && z < o.rearm) armed = true;
-      }
+      const fire = base.count >= o.warmup && alarm((e - base.mean) / (base.sigma() * factor));
       base.push(x);
       return fire;
     },

@@ -1,4 +1,5 @@
 import type { BaselineSpec, OnlineDetector } from '../types.ts';
+import { edgeTrigger } from './edge-trigger.ts';
 
 export interface RollingMeanOptions {
   /** Rows in the recent mean. */
@@ -22,8 +23,8 @@ export const ROLLING_MEAN_DEFAULTS: RollingMeanOptions = { recent: 10, reference
 export function createRollingMean(o: RollingMeanOptions = ROLLING_MEAN_DEFAULTS): OnlineDetector {
   const cap = o.recent + o.reference;
   const buf = new Float64Array(cap);
+  const alarm = edgeTrigger(o.k, o.rearmK);
   let seen = 0;
-  let armed = true;
   return {
     push(x: number): boolean {
       buf[seen % cap] = x;
@@ -40,13 +41,7 @@ export function createRollingMean(o: RollingMeanOptions = ROLLING_MEAN_DEFAULTS)
       let vs = 0;
       for (let b = o.recent; b < o.recent + refLen; b++) vs += (at(b) - refMean) ** 2;
       const sigma = Math.max(Math.sqrt(vs / refLen), 0.5, 0.001 * Math.abs(refMean));
-      const lift = (recentMean - refMean) / sigma;
-      if (armed && lift > o.k) {
-        armed = false;
-        return true;
-      }
-      if (!armed && lift < o.rearmK) armed = true;
-      return false;
+      return alarm((recentMean - refMean) / sigma);
     },
   };
 }
