@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { engineConfig } from '../config/config.ts';
 import type { CrestEvent } from './events.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, type RoomOutput } from './engine.ts';
-import { createRollingRing, rollTo, addAt, sumBuckets, B_GMV, BUCKETS } from './metrics-rolling.ts';
+import { compactRing, createRollingRing, rollTo, addAt, sumBuckets, B_GMV, BUCKETS, type RollingRing } from './metrics-rolling.ts';
 
 const T0 = 1_700_000_000_000; // a multiple of 10 s: bucket k starts at T0 + 10·k s
 const cfg = engineConfig();
@@ -135,4 +135,35 @@ test('the bucket ring clears what falls out of it, including after a long gap', 
   assert.equal(sumBuckets(r, BUCKETS, B_GMV), 3, 'bucket 0 left the ring, bucket 2 is its oldest');
   rollTo(r, 10 * BUCKETS * 10_000);
   assert.equal(sumBuckets(r, BUCKETS, B_GMV), 0);
+});
+
+test('a cell past 32 bits stays exact (the ring widens), and the checkpoint JSON reads back to the same ring', () => {
+  const r = createRollingRing();
+  rollTo(r, 0);
+  const json0 = JSON.stringify(r);
+  assert.deepEqual(JSON.parse(json0), { bk: 0, buckets: new Array(BUCKETS * 19).fill(0) }, 'plain JSON, as before the typed ring');
+  addAt(r, 0, B_GMV, 2 ** 31 - 1);
+  assert.ok(r.buckets instanceof Int32Array, 'still 32-bit at the limit');
+  addAt(r, 0, B_GMV, 1e13); // one order of the largest amount the contract allows
+  addAt(r, 0, B_GMV, 2);
+  assert.equal(sumBuckets(r, 1, B_GMV), 2 ** 31 + 1e13 + 1);
+  assert.ok(r.buckets instanceof Float64Array);
+  const back = JSON.parse(JSON.stringify(r)) as RollingRing;
+  assert.ok(Array.isArray(back.buckets), 'the JSON holds a plain array');
+  const again = compactRing(back);
+  assert.equal(sumBuckets(again, 1, B_GMV), 2 ** 31 + 1e13 + 1);
+  assert.equal(JSON.stringify(again), JSON.stringify(r));
+  // A ring whose cells fit goes back to 32 bits.
+  const small = compactRing(JSON.parse(json0) as RollingRing);
+  assert.ok(small.buckets instanceof Int32Array);
+});
+
+test('a room fed a platform count of a billion keeps exact rolling figures', () => {
+  const st = createRoomState('r1', cfg);
+  const out: RoomOutput[] = [];
+  applyEvent(st, { id: 'x', room: 'r1', ts: T0, type: 'room.online', count: 1_000_000_000 }, cfg, out);
+  advanceTo(st, T0 + 5_000, cfg, out);
+  const m1 = roomMetrics(st).detail!.rolling.m1;
+  assert.equal(m1.concurrencyMean, 1_000_000_000);
+  assert.equal(m1.watchMinutes, Math.round(((5 * 1e9 * 1000) / 60_000) * 10) / 10);
 });

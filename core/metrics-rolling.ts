@@ -1,9 +1,13 @@
 /**
  * Rolling 1 min / 5 min figures (DESIGN §5) from one ring of 10-s buckets of event time: 30 buckets × 19
- * counters (570 numbers, ~2.3 KB of heap, less JSON when quiet) covers 5 minutes, and replaces the per-second
+ * counters (570 numbers, less JSON when quiet) covers 5 minutes, and replaces the per-second
  * entry/exit rings the room used to keep for the 1 min figures (480 numbers). A window of N seconds is the
  * current bucket plus the N/10 − 1 before it, so "1 min" spans the last 50–60 s: 10 s granularity is the price
  * of bounded, small state.
+ * Every counter is an integer (counts, viewer-ms, minor units), so the ring lives in an Int32Array (2.3 KB
+ * instead of 4.6 KB of doubles) and moves to a Float64Array the first time a cell would not fit: exact either
+ * way. Its JSON is the plain array of numbers it always was; a ring read back from a checkpoint is a plain
+ * array until compactRing makes it typed again (every function here works on any of the three).
  */
 import type { PerSource, PerSourceRatio, RollingMetrics } from './protocol.ts';
 
@@ -26,11 +30,42 @@ export const B_FOLLOWS = 18;
 export interface RollingRing {
   /** Index (ts / BUCKET_MS, floored) of the newest bucket; -1 before any. */
   bk: number;
-  buckets: number[];
+  buckets: number[] | Int32Array | Float64Array;
+}
+
+/** The ring as the core keeps it: typed cells, serialised as a plain array (the checkpoint format). */
+class TypedRing implements RollingRing {
+  constructor(
+    public bk: number,
+    public buckets: Int32Array | Float64Array,
+  ) {}
+
+  toJSON(): { bk: number; buckets: number[] } {
+    return { bk: this.bk, buckets: Array.from(this.buckets) };
+  }
 }
 
 export function createRollingRing(): RollingRing {
-  return { bk: -1, buckets: new Array<number>(BUCKETS * F).fill(0) };
+  return new TypedRing(-1, new Int32Array(BUCKETS * F));
+}
+
+/** A ring read back from JSON (plain array) → typed again: Int32 when every cell fits, else Float64. */
+export function compactRing(r: RollingRing): RollingRing {
+  if (!Array.isArray(r.buckets)) return r;
+  const b = r.buckets;
+  const ints = b.every((x) => (x | 0) === x && !Object.is(x, -0));
+  return new TypedRing(r.bk, ints ? Int32Array.from(b) : Float64Array.from(b));
+}
+
+/** Sets cell `i` to `v`, widening the cells to doubles when an Int32Array cannot hold `v` exactly. */
+function setCell(r: RollingRing, i: number, v: number): void {
+  const b = r.buckets;
+  b[i] = v;
+  if (b[i] !== v) {
+    const wide = Float64Array.from(b);
+    wide[i] = v;
+    r.buckets = wide;
+  }
 }
 
 /** Moves the ring to the bucket of event time `ts`, clearing the buckets that fell out of it. */
@@ -57,16 +92,16 @@ export function bucketOf(r: RollingRing, ts: number): number {
 /** Adds `n` to counter `field` of the bucket holding `ts` (nothing when it is outside the ring). */
 export function addAt(r: RollingRing, ts: number, field: number, n: number): void {
   const o = bucketOf(r, ts);
-  if (o >= 0) r.buckets[o + field] += n;
+  if (o >= 0) setCell(r, o + field, r.buckets[o + field]! + n);
 }
 
 /** Records one concurrency sample, standing for `sampleMs` of time, in the bucket holding `ts`. */
 export function sampleAt(r: RollingRing, ts: number, conc: number, sampleMs: number): void {
   const o = bucketOf(r, ts);
   if (o < 0) return;
-  r.buckets[o + B_CONC_SUM] += conc * sampleMs;
-  r.buckets[o + B_CONC_N] += sampleMs;
-  if (conc > r.buckets[o + B_CONC_MAX]) r.buckets[o + B_CONC_MAX] = conc;
+  setCell(r, o + B_CONC_SUM, r.buckets[o + B_CONC_SUM]! + conc * sampleMs);
+  setCell(r, o + B_CONC_N, r.buckets[o + B_CONC_N]! + sampleMs);
+  if (conc > r.buckets[o + B_CONC_MAX]!) setCell(r, o + B_CONC_MAX, conc);
 }
 
 /** Sums counter `field` (+ `j`) over the last `n` buckets up to the head. */
