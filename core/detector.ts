@@ -27,11 +27,13 @@ import type { DetectorConfig } from './engine-config.ts';
 import type { CrestEvent } from './events.ts';
 import { createLead, leadBoughtOnly, leadNote, leadPresent, leadRatio, leadSample, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
 import {
+  compactMedian,
   createRollingMedian,
   rollingMedianPush,
   rollingMedianReset,
   rollingMedianValue,
   type RollingMedian,
+  type RollingMedianJson,
 } from './rolling-median.ts';
 
 export type DetectorEventKind = 'building' | 'rising' | 'update' | 'peak' | 'ended' | 'retracted';
@@ -102,7 +104,8 @@ export interface DetectorState {
   m: number;
   level: number;
   meanAbsDiff: number;
-  base: RollingMedian;
+  /** Typed while live; a state read back from JSON holds the plain form until its next sample (compactMedian). */
+  base: RollingMedian | RollingMedianJson;
   /** False right after a window until the level is back under baseline + threshold; `trough` is the floor meanwhile. */
   armed: boolean;
   trough: number;
@@ -297,13 +300,14 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     }
   }
   // 3. baseline
-  if (st.phase === 0) rollingMedianPush(st.base, x);
+  const base = (st.base = compactMedian(st.base));
+  if (st.phase === 0) rollingMedianPush(base, x);
   st.n++;
   st.last = x;
   st.lastTs = ts;
   const level = st.level;
   const sigma = st.meanAbsDiff / 1.128;
-  const B0 = rollingMedianValue(st.base);
+  const B0 = rollingMedianValue(base);
   // A rise under way is not wander: once the level has stayed above its baseline for `spreadFreezeSamples`, the
   // spread stops learning until it is back (a slow build-up would otherwise teach the room that it wanders, and
   // raise its own threshold out of reach: seen on the livestream-shaped set, where +2 %/min ramps went uncalled).
@@ -579,7 +583,7 @@ function closeWindow(st: DetectorState, ts: number, reason: EndReason): Detector
   st.lowTs = ts;
   if (reason === 'flat') {
     // The plateau is the new normal.
-    rollingMedianReset(st.base, st.level);
+    rollingMedianReset((st.base = compactMedian(st.base)), st.level);
     st.armed = true;
   } else {
     st.armed = false;

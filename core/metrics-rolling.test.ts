@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { engineConfig } from '../config/config.ts';
 import type { CrestEvent } from './events.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, type RoomOutput } from './engine.ts';
-import { createRollingRing, rollTo, addAt, sumBuckets, B_GMV, BUCKETS } from './metrics-rolling.ts';
+import fc from 'fast-check';
+import { compactRing, createRollingRing, rollTo, addAt, sampleAt, sumBuckets, rollingMetrics, B_GMV, BUCKETS, F, type RollingRing } from './metrics-rolling.ts';
 
 const T0 = 1_700_000_000_000; // a multiple of 10 s: bucket k starts at T0 + 10·k s
 const cfg = engineConfig();
@@ -135,4 +136,85 @@ test('the bucket ring clears what falls out of it, including after a long gap', 
   assert.equal(sumBuckets(r, BUCKETS, B_GMV), 3, 'bucket 0 left the ring, bucket 2 is its oldest');
   rollTo(r, 10 * BUCKETS * 10_000);
   assert.equal(sumBuckets(r, BUCKETS, B_GMV), 0);
+});
+
+test('a cell past 32 bits stays exact (the ring widens), and the checkpoint JSON reads back to the same ring', () => {
+  const r = createRollingRing();
+  rollTo(r, 0);
+  const json0 = JSON.stringify(r);
+  assert.deepEqual(JSON.parse(json0), { bk: 0, buckets: new Array(BUCKETS * 19).fill(0) }, 'plain JSON, as before the typed ring');
+  addAt(r, 0, B_GMV, 2 ** 31 - 1);
+  assert.ok(r.buckets instanceof Int32Array, 'still 32-bit at the limit');
+  addAt(r, 0, B_GMV, 1e13); // one order of the largest amount the contract allows
+  addAt(r, 0, B_GMV, 2);
+  assert.equal(sumBuckets(r, 1, B_GMV), 2 ** 31 + 1e13 + 1);
+  assert.ok(r.buckets instanceof Float64Array);
+  const back = JSON.parse(JSON.stringify(r)) as RollingRing;
+  assert.ok(Array.isArray(back.buckets), 'the JSON holds a plain array');
+  const again = compactRing(back);
+  assert.equal(sumBuckets(again, 1, B_GMV), 2 ** 31 + 1e13 + 1);
+  assert.equal(JSON.stringify(again), JSON.stringify(r));
+  // A ring whose cells fit goes back to 32 bits.
+  const small = compactRing(JSON.parse(json0) as RollingRing);
+  assert.ok(small.buckets instanceof Int32Array);
+});
+
+test('a room fed a platform count of a billion keeps exact rolling figures', () => {
+  const st = createRoomState('r1', cfg);
+  const out: RoomOutput[] = [];
+  applyEvent(st, { id: 'x', room: 'r1', ts: T0, type: 'room.online', count: 1_000_000_000 }, cfg, out);
+  advanceTo(st, T0 + 5_000, cfg, out);
+  const m1 = roomMetrics(st).detail!.rolling.m1;
+  assert.equal(m1.concurrencyMean, 1_000_000_000);
+  assert.equal(m1.watchMinutes, Math.round(((5 * 1e9 * 1000) / 60_000) * 10) / 10);
+});
+
+test('the typed ring, holding only the buckets its data spans, reads and serialises exactly as the full plain ring', () => {
+  // The plain ring (what a checkpoint holds, and what the core kept before) is the reference: same operations, same JSON.
+  const op = fc.oneof(
+    fc.record({ k: fc.constant('roll' as const), dt: fc.integer({ min: 0, max: 400_000 }) }),
+    fc.record({ k: fc.constant('add' as const), back: fc.integer({ min: -20_000, max: 320_000 }), field: fc.integer({ min: 0, max: F - 1 }), n: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant(3e9)) }),
+    fc.record({ k: fc.constant('sample' as const), back: fc.integer({ min: 0, max: 60_000 }), conc: fc.integer({ min: 0, max: 5_000_000 }) }),
+    fc.constant({ k: 'checkpoint' as const }),
+  );
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 100 }), fc.array(op, { maxLength: 120 }), (start, ops) => {
+      const plain: RollingRing = { bk: -1, buckets: new Array<number>(BUCKETS * F).fill(0) };
+      let typed = createRollingRing();
+      let t = start * 10_000;
+      for (const o of ops) {
+        if (o.k === 'roll') {
+          t += o.dt;
+          rollTo(plain, t);
+          rollTo(typed, t);
+        } else if (o.k === 'add') {
+          addAt(plain, t - o.back, o.field, o.n);
+          addAt(typed, t - o.back, o.field, o.n);
+        } else if (o.k === 'sample') {
+          sampleAt(plain, t - o.back, o.conc, 1000);
+          sampleAt(typed, t - o.back, o.conc, 1000);
+        } else typed = compactRing(JSON.parse(JSON.stringify(typed)) as RollingRing);
+        assert.equal(JSON.stringify(typed), JSON.stringify(plain));
+        for (const w of [10, 60, 300]) assert.deepEqual(rollingMetrics(typed, w), rollingMetrics(plain, w));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a young ring holds few buckets; it grows to the full ring as its data spans five minutes', () => {
+  const r = createRollingRing() as RollingRing & { len: number };
+  rollTo(r, 0);
+  for (let s = 0; s < 60; s++) {
+    rollTo(r, s * 1000);
+    sampleAt(r, s * 1000, 100, 1000);
+  }
+  assert.equal(r.len, 8, 'a minute of data: 6 buckets, held in 8');
+  assert.equal(r.buckets.length, 8 * F);
+  for (let s = 60; s < 400; s++) {
+    rollTo(r, s * 1000);
+    sampleAt(r, s * 1000, 100, 1000);
+  }
+  assert.equal(r.len, BUCKETS);
+  assert.equal(sumBuckets(r, BUCKETS, 1), 300 * 1000, 'five minutes of samples');
 });

@@ -42,6 +42,7 @@ import {
   B_GMV,
   B_ORDERS,
   B_SPEND,
+  compactRing,
   createRollingRing,
   ratio,
   rollingMetrics,
@@ -320,6 +321,8 @@ export function attachRuntime(st: RoomState, sessions: ViewerSession[], unique: 
  */
 export function attachBuilt(st: RoomState, heap: ViewerSession[], viewers: Map<string, ViewerSession>, unique: Set<string>, payers: Set<string>): RoomRuntime {
   const rt: RoomRuntime = { ids: null, heap, viewers, unique, payers, dirty: emptyDirty(false) };
+  // Read back from JSON, the rings are plain arrays: typed again, as a live room keeps them (same figures).
+  st.rolling = compactRing(st.rolling);
   runtimes.set(st, rt);
   return rt;
 }
