@@ -148,7 +148,7 @@ test('a cell past 32 bits stays exact (the ring widens), and the checkpoint JSON
   addAt(r, 0, B_GMV, 1e13); // one order of the largest amount the contract allows
   addAt(r, 0, B_GMV, 2);
   assert.equal(sumBuckets(r, 1, B_GMV), 2 ** 31 + 1e13 + 1);
-  assert.ok(r.buckets instanceof Float64Array);
+  assert.ok(r.buckets instanceof Float64Array, 'a cell past 32 bits widens the ring to doubles');
   const back = JSON.parse(JSON.stringify(r)) as RollingRing;
   assert.ok(Array.isArray(back.buckets), 'the JSON holds a plain array');
   const again = compactRing(back);
@@ -156,7 +156,7 @@ test('a cell past 32 bits stays exact (the ring widens), and the checkpoint JSON
   assert.equal(JSON.stringify(again), JSON.stringify(r));
   // A ring whose cells fit goes back to 32 bits.
   const small = compactRing(JSON.parse(json0) as RollingRing);
-  assert.ok(small.buckets instanceof Int32Array);
+  assert.ok(small.buckets instanceof Int32Array, 'cells that fit are 32-bit again after a JSON round trip');
 });
 
 test('a room fed a platform count of a billion keeps exact rolling figures', () => {

@@ -71,6 +71,6 @@ test('the typed median serialises as the plain form did, through growth, 32-bit 
 test('a young median holds slots for what it has seen, not for its cap', () => {
   const rm = createRollingMedian(300);
   for (let i = 0; i < 60; i++) rollingMedianPush(rm, 100 + (i % 7));
-  assert.ok(rm.cells instanceof Int32Array);
+  assert.ok(rm.cells instanceof Int32Array, 'whole counts stay 32-bit');
   assert.equal(rm.cells.length, 2 * 64);
 });
