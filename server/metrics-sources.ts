@@ -11,6 +11,7 @@ import type { RedisClient } from './lua/scripts.ts';
 import type { ApiMetricSources, MetricsJson } from './metrics-registry.ts';
 import { readPublished } from './metrics-publisher.ts';
 import { CHECKPOINT_FIELDS as F, keys } from './redis-keys.ts';
+import { shardCounters, unapplied } from './shard-counters.ts';
 
 /** BullMQ states worth a gauge: what is queued or stuck (completed jobs are only kept as dedupe ids). */
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
@@ -33,9 +34,9 @@ export function apiMetricSources(opts: {
       // One call per shard: on a Redis Cluster the checkpoints live in different slots.
       return Promise.all(
         Array.from({ length: shards }, async (_, shard) => {
+          // The active-room list comes in the same HMGET as the counters.
           const [added, processed, owed, active] = await redis.hmget(keys.checkpoint(shard), F.added, F.processed, F.owed, F.active);
-          // As ingest.lua counts the lag it refuses work over.
-          const backlog = Number(added ?? 0) - Number(processed ?? 0) - Number(owed ?? 0);
+          const backlog = unapplied(shardCounters(shard, added, processed, owed));
           return { shard, backlog, activeRooms: active ? (JSON.parse(active) as unknown[]).length : 0 };
         }),
       );

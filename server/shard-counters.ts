@@ -19,9 +19,14 @@ export function readShardCounters(redis: RedisClient, shards: number | readonly 
   return Promise.all(
     list.map(async (shard) => {
       const [added, processed, owed] = await redis.hmget(keys.checkpoint(shard), F.added, F.processed, F.owed);
-      return { shard, added: Number(added ?? 0), processed: Number(processed ?? 0), owed: Number(owed ?? 0) };
+      return shardCounters(shard, added, processed, owed);
     }),
   );
+}
+
+/** The counters from the checkpoint hash's `@added`, `@processed`, `@owed` fields as HMGET gives them (absent = 0). */
+export function shardCounters(shard: number, added: string | null, processed: string | null, owed: string | null): ShardCounters {
+  return { shard, added: Number(added ?? 0), processed: Number(processed ?? 0), owed: Number(owed ?? 0) };
 }
 
 /** Events appended and not yet applied by the detector: the lag ingest.lua refuses work over. */
