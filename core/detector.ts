@@ -391,7 +391,7 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       if (g < cfg.surgeKeep * (st.surgeMax ?? 0)) return;
     }
     // Nor while the crowd is mostly bought (see earlyStep): on the live set that held back confirmed calls on paid
-    // bursts, and on the simulator one on a paid-traffic control, at no cost in latency on either.
+    // bursts, and on the simulator one on a paid-traffic control (latency: the same on the live set, +1 row there).
     if (cfg.leadPaidHold && leadBoughtOnly(st.lead!, cfg)) return;
     // A building call confirmed: the same window goes on, from the call's onset and first detection.
     const call = st.early!.call;
