@@ -123,6 +123,32 @@ describe('early stage: building', () => {
     assert.ok(!evs.some((e) => e.kind === 'building'), `got ${kinds(evs)}`);
   });
 
+  test('comments and entries stepping up together within seconds (a giveaway) announce no build-up: the sitting crowd is not called', () => {
+    // From 300 s entries and comments jump to ×2.2 at once (under the fast rate's abrupt ratio, 2.5); the crowd
+    // lifts concurrency +180 within 20 s and sits until the draw at 450 s.
+    const base = (n: number): Second[] => Array.from({ length: n }, (_, i) => ({ online: 600 + ((i * 7) % 9) - 4, organic: 10, act: 12 }));
+    const script = base(300);
+    for (let i = 0; i < 150; i++) script.push({ online: 600 + Math.min(180, i * 9) + ((i * 7) % 9) - 4, organic: 22, act: 26 });
+    for (let i = 0; i < 200; i++) script.push({ online: Math.max(600, 780 - i * 4) + ((i * 7) % 9) - 4, organic: 10, act: 12 });
+    const calls = (evs: DetectorEvent[]) => evs.filter((e) => e.kind === 'building' || e.kind === 'rising');
+    const evs = feed(script);
+    assert.deepEqual(calls(evs).map((e) => e.kind), [], `got ${kinds(evs)}`);
+    // Without the burst rates the agreement is held before the fast rate sees a step: announced, then confirmed.
+    const off = feed(script, { c: { ...cfg, leadBurstSamples: undefined } });
+    assert.ok(calls(off).some((e) => e.kind === 'rising'), `without the step guard: ${kinds(off)}`);
+  });
+
+  test('a build-up whose interaction leads its entries by 30 s is no step: still called building', () => {
+    const base = (n: number): Second[] => Array.from({ length: n }, (_, i) => ({ online: 600 + ((i * 7) % 9) - 4, organic: 10, act: 12 }));
+    const script = base(300);
+    for (let i = 0; i < 240; i++) {
+      const e = Math.max(0, i - 30);
+      script.push({ online: 600 + Math.max(0, i - 60) * 2 + ((i * 7) % 9) - 4, organic: 10 * (1 + e / 40), act: 12 * (1 + Math.min(1.5, i / 20)) });
+    }
+    const evs = feed(script);
+    assert.equal(evs.find((e) => e.kind !== 'update')?.kind, 'building', `got ${kinds(evs)}`);
+  });
+
   test('bought traffic alone (paid entries up, nothing else) is a known cause: no early call', () => {
     const script = quiet(300);
     for (let i = 0; i < 200; i++) script.push({ online: 300 + Math.min(30, i) + ((i * 7) % 9) - 4, organic: 2.7, paid: 1.5, act: 3 });

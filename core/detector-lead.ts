@@ -20,12 +20,16 @@ export interface LeadState {
   acc: number[];
   fast: number[];
   slow: number[];
+  /** A very fast rate (EWMA over `leadBurstSamples`) that sees a step within seconds; absent in older checkpoints. */
+  burst?: number[];
+  /** Last sample (`n`) at which each burst rate was near its baseline (≤ 1.3×). */
+  calm?: number[];
   /** Samples seen since the start or a reset (the slow rates need some before they mean anything). */
   n: number;
 }
 
 export function createLead(): LeadState {
-  return { acc: [0, 0, 0], fast: [0, 0, 0], slow: [0, 0, 0], n: 0 };
+  return { acc: [0, 0, 0], fast: [0, 0, 0], slow: [0, 0, 0], burst: [0, 0, 0], calm: [0, 0, 0], n: 0 };
 }
 
 /** Counts one on-time event toward the next sample (interaction counts events, not a like event's `count`). */
@@ -51,6 +55,9 @@ export function leadNote(lead: LeadState, ev: CrestEvent): void {
 export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig): void {
   const aFast = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
   const aSlow = 2 / (Math.max(1, cfg.baselineSamples) + 1);
+  const aBurst = 2 / (Math.max(1, cfg.leadBurstSamples ?? 1) + 1);
+  const burst = (lead.burst ??= [...lead.fast]);
+  const calm = (lead.calm ??= [lead.n, lead.n, lead.n]);
   const first = lead.n === 0;
   for (let k = 0; k < SIGNALS; k++) {
     const x = lead.acc[k];
@@ -58,9 +65,12 @@ export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig)
     if (first) {
       lead.fast[k] = x;
       lead.slow[k] = x;
+      burst[k] = x;
       continue;
     }
     lead.fast[k] += aFast * (x - lead.fast[k]);
+    burst[k] += aBurst * (x - burst[k]);
+    if (burst[k] <= 1.3 * Math.max(lead.slow[k], cfg.leadMinRate / 4)) calm[k] = lead.n;
     // The baseline learns fast at first (1/n), then at the slow rate.
     if (learn) lead.slow[k] += Math.max(aSlow, 1 / (lead.n + 1)) * (x - lead.slow[k]);
   }
@@ -77,6 +87,25 @@ export function leadZ(lead: LeadState, k: number, cfg: DetectorConfig): number {
   const a = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
   const mu = Math.max(lead.slow[k], cfg.leadMinRate / 4);
   return (lead.fast[k] - mu) / Math.sqrt((a / (2 - a)) * mu);
+}
+
+/**
+ * Signal k stepped up at once: its burst rate (EWMA over `leadBurstSamples`, a few seconds) at `ratio` × its baseline
+ * or more, clear of Poisson noise (z ≥ `leadBurstZ`), and near its baseline (≤ 1.3×) within the last
+ * `leadStepSamples`. The detector asks it of interaction and organic entries together: a giveaway's comments and
+ * crowd arrive in the same seconds, while a hype build-up's interaction leads its entries by 10–60 s and a feed-led
+ * one barely moves interaction. The 20-sample fast rate sees such a step only after the leading signals' agreement
+ * has been held (live set seed 12: a giveaway announced as a build-up and confirmed 30 s in). Off without
+ * `leadBurstSamples`.
+ */
+export function leadStepped(lead: LeadState, k: number, ratio: number, cfg: DetectorConfig): boolean {
+  const b = cfg.leadBurstSamples;
+  if (b === undefined || !lead.burst || !lead.calm) return false;
+  if (lead.n - lead.calm[k] > (cfg.leadStepSamples ?? Infinity)) return false;
+  const a = 2 / (Math.max(1, b) + 1);
+  const mu = Math.max(lead.slow[k], cfg.leadMinRate / 4);
+  const x = lead.burst[k];
+  return x >= ratio * mu && (x - mu) / Math.sqrt((a / (2 - a)) * mu) >= (cfg.leadBurstZ ?? 4);
 }
 
 /** Fast rate over baseline rate of signal k (1 = as usual). */

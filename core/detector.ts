@@ -25,7 +25,7 @@
  */
 import type { DetectorConfig } from './engine-config.ts';
 import type { CrestEvent } from './events.ts';
-import { createLead, leadBoughtOnly, leadNote, leadPresent, leadRatio, leadSample, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
+import { createLead, leadBoughtOnly, leadNote, leadPresent, leadRatio, leadSample, leadStepped, leadZ, LEAD_ACT, LEAD_ORGANIC, LEAD_PAID, type LeadState } from './detector-lead.ts';
 import {
   compactMedian,
   createRollingMedian,
@@ -148,6 +148,8 @@ export interface EarlyState {
   leadRun?: number;
   /** Last sample at which a leading signal stepped up abruptly (a crowd arriving at once), -1 for none. */
   abruptTs?: number;
+  /** Last sample at which interaction and organic entries stepped up together within seconds (a giveaway), -1 for none. */
+  stepTs?: number;
   call: BuildingCall | null;
 }
 
@@ -218,7 +220,7 @@ export function detectorNote(st: DetectorState, ev: CrestEvent): void {
 }
 
 function createEarly(): EarlyState {
-  return { armed: true, leadRun: 0, abruptTs: -1, call: null };
+  return { armed: true, leadRun: 0, abruptTs: -1, stepTs: -1, call: null };
 }
 
 /**
@@ -352,7 +354,10 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       const abrupt = cfg.surgeAbrupt === undefined || before < cfg.surgeAbrupt * g;
       // A crowd the leading signals announced (interaction and entries climbing together, not at once) is a build-up,
       // for the rest of its rise: its leading signals may tire before concurrency does.
-      if ((st.early?.leadRun ?? 0) >= cfg.leadHoldSamples) st.announced = true;
+      // Not a rise whose leading signals stepped up together within seconds (a giveaway's comments and crowd): that
+      // is a crowd arriving, and the surge rule must still judge it.
+      const stepped = (st.early?.stepTs ?? -1) >= st.lowTs;
+      if ((st.early?.leadRun ?? 0) >= cfg.leadHoldSamples && !stepped) st.announced = true;
       if (st.announced) st.surgeTs = -1;
       else if ((st.surgeTs ?? -1) < 0 && abrupt && g >= (cfg.surgeStep ?? cfg.jumpStep) * Math.max(B, 1)) st.surgeTs = ts;
     }
@@ -386,6 +391,10 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     const surgeTs = st.surgeTs ?? -1;
     const young = surgeTs >= 0 && ts - surgeTs < (cfg.surgeHoldSamples ?? Infinity) * cfg.sampleMs;
     if (surgeTs >= 0 && ts - surgeTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
+    // Nor within the same hold after the leading signals stepped up together (a giveaway's comments and crowd):
+    // the crowd is counted by now, but it arrived, it did not build (live set: 4 giveaways called that way).
+    const stepTs = st.early?.stepTs ?? -1;
+    if (stepTs >= 0 && ts - stepTs < cfg.jumpConfirmSamples * cfg.sampleMs) return;
     if (young && cfg.surgeKeep !== undefined && st.riseLen > (cfg.surgeSamples ?? 30)) {
       const g = m - riseAt(st, st.riseLen - 1 - (cfg.surgeSamples ?? 30));
       if (g < cfg.surgeKeep * (st.surgeMax ?? 0)) return;
@@ -502,7 +511,8 @@ function earlyStep(
   const zo = leadZ(lead, LEAD_ORGANIC, cfg);
   const zp = leadZ(lead, LEAD_PAID, cfg);
   const agree = za >= cfg.leadZAct * scale && (zo >= cfg.leadZOrganic * scale || zp >= cfg.leadZPaid * scale);
-  if (leadRatio(lead, LEAD_ORGANIC, cfg) >= cfg.leadAbruptRatio || leadRatio(lead, LEAD_ACT, cfg) >= cfg.leadAbruptRatio) e.abruptTs = ts;
+  if (leadStepped(lead, LEAD_ACT, cfg.leadBurstAct ?? Infinity, cfg) && leadStepped(lead, LEAD_ORGANIC, cfg.leadBurstOrganic ?? Infinity, cfg)) e.stepTs = ts;
+  if (leadRatio(lead, LEAD_ORGANIC, cfg) >= cfg.leadAbruptRatio || leadRatio(lead, LEAD_ACT, cfg) >= cfg.leadAbruptRatio || e.stepTs === ts) e.abruptTs = ts;
   const abrupt = (e.abruptTs ?? -1) >= 0 && ts - e.abruptTs! < cfg.jumpConfirmSamples * cfg.sampleMs;
   e.leadRun = agree && !abrupt ? (e.leadRun ?? 0) + 1 : 0;
   // The leading signals may still announce a rise the buyer is boosting (no surge hold), but a crowd that is mostly

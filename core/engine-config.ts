@@ -84,6 +84,15 @@ export interface DetectorConfig {
    * `leadAbruptRatio` is a crowd arriving in a step (a giveaway), left to the confirmed stage's jump rules. */
   leadHoldSamples: number;
   leadAbruptRatio: number;
+  /** A giveaway's step (core/detector-lead.ts leadStepped): interaction at `leadBurstAct` × and organic entries at
+   * `leadBurstOrganic` × their baselines together, in a burst rate over `leadBurstSamples`, at z ≥ `leadBurstZ`, each
+   * near its baseline within `leadStepSamples`. Such a rise is not announced, and `rising` waits `jumpConfirmSamples`
+   * after it. Absent `leadBurstSamples`: off. */
+  leadBurstSamples?: number;
+  leadBurstZ?: number;
+  leadBurstAct?: number;
+  leadBurstOrganic?: number;
+  leadStepSamples?: number;
   /** No call, `building` or `rising`, while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
   leadPaidHold?: boolean;
 }
