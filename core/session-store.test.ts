@@ -10,6 +10,9 @@ interface Ref {
   due: number;
 }
 
+/** Viewer ids of several lengths and scripts (a surrogate pair, a prefix of another id, "__proto__"). */
+const name = (n: number) => (n % 5 === 1 ? `ü😀${n}` : n % 5 === 2 ? `__proto__${n >> 3}` : n % 5 === 3 ? '__proto__' : `v${n}`);
+
 const enc = (r: Ref) => `${r.src},${r.enter},${r.seen}`;
 
 /** Takes up to `max` changes as takeDeltaSlice does (closes first) and applies them to `stored` as checkpoint-slice.lua does. */
@@ -62,7 +65,7 @@ function exercise(seed: number, viewers: number, ops: number, sliceMax: number) 
     t += rnd(3);
     const op = rnd(100);
     if (op < 55) {
-      const v = `v${rnd(viewers)}`;
+      const v = name(rnd(viewers));
       const h = viewerHash(v);
       const s = ss.find(v, h);
       assert.equal(s >= 0, ref.has(v), `op ${k}: find ${v}`);
@@ -103,7 +106,7 @@ function exercise(seed: number, viewers: number, ops: number, sliceMax: number) 
 }
 
 test('the session store matches a Map through growth, slot reuse and the index split, and its changes write it out exactly', () => {
-  const { ss, ref, peak } = exercise(7, 80_000, 200_000, 500);
+  const { ss, ref, peak } = exercise(7, 150_000, 260_000, 500);
   assert.ok(peak > 32_768, `the index split (${peak} open at most)`);
   assert.deepEqual(drainOrder(ss), refOrder(ref), 'expiry order is (due, viewer)');
   assert.equal(ss.size, 0);
@@ -120,7 +123,7 @@ test('small random runs: lookups, expiry order and written changes match a Map',
 });
 
 test('a store loaded back (repeats included) and its heap built in steps is the one built in one go, and expires in the same order', () => {
-  const { ref, stored } = exercise(11, 90_000, 200_000, 1_000);
+  const { ref, stored } = exercise(11, 150_000, 260_000, 1_000);
   assert.ok(ref.size > 32_768, `the index splits on load (${ref.size} sessions)`);
   const entries = [...stored];
   const build = (step: number) => {

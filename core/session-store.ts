@@ -1,8 +1,11 @@
 /**
  * A room's open viewer sessions, struct-of-arrays (docs/big-rooms.md, "Session store"): each session is an int
- * slot; its viewer id, source, entry time, last event time and heap key live in arrays indexed by slot, so a
- * million sessions are a few dozen typed arrays and one array of id strings, not a million objects in a Map
- * (~230 B of heap and a 70-100 ms rehash at 524k/1M entries before).
+ * slot; its viewer id, source, entry time, last event time and heap key live in typed arrays indexed by slot,
+ * so a million sessions are a few hundred typed arrays and no object per session (before: a Map of session
+ * objects and id strings, ~230 B of heap each, every one marked by each full GC, and a 70-100 ms rehash of the
+ * whole Map at 524k/1M entries).
+ *  - Viewer ids: their UTF-16 code units in a per-chunk Uint16Array (offset, length per slot), compared in place;
+ *    a string is made only to write a delta. A chunk's ids are compacted when it runs out of room.
  *  - Slots: typed-array chunks of CHUNK slots (the first grows from 16 by doubling: a small room stays small);
  *    a closed session's slot is reused. Nothing is copied when a big room grows.
  *  - Viewer → slot: open addressing on Int32Arrays keyed by hash32 (like id-index.ts), one table while the room
@@ -24,14 +27,16 @@ const LOW = CHUNK - 1;
 const FIRST = 16;
 /** Per slot in `f`: entry time, last event time, heap key (a lower bound of seen + viewerIdleMs, raised lazily). */
 const F = 3;
-/** Per slot in `g`: source, heap position, hash of the viewer, position in the dirty list (-1: none). */
-const G = 4;
+/** Per slot in `g`: source, heap position, hash of the viewer, position in the dirty list (-1: none), and where
+ * the viewer id's UTF-16 code units are in its chunk's `chars` (offset, length; length -1: a free slot). */
+const G = 6;
 /** The index splits into 2^TABLE_BITS tables once it holds SPLIT_AT sessions. */
 const SPLIT_AT = 1 << 15;
 const TABLE_BITS = 8;
 /** Shared, never written: an empty table (grown before its first insert) and an empty list. */
 const NO_TABLE = new Int32Array(1);
 const NONE = new Int32Array(0);
+const NO_CHARS = new Uint16Array(0);
 
 /** The hash the store keys a viewer on (computed once per event, passed to find and open). */
 export function viewerHash(v: string): number {
@@ -41,7 +46,10 @@ export function viewerHash(v: string): number {
 export class SessionStore {
   private f: Float64Array[] = [];
   private g: Int32Array[] = [];
-  private ids: string[][] = [];
+  /** Per chunk: the viewer ids' code units (append-only; a chunk's are compacted when it runs out of room),
+   * and how many are used. No string object per session: a million of them were what the GC marked. */
+  private chars: Uint16Array[] = [];
+  private used: number[] = [];
   /** Slots the chunks have room for, slots ever used, and the free ones (reused first). */
   private cap = 0;
   private hi = 0;
@@ -62,8 +70,11 @@ export class SessionStore {
 
   // ---- per-slot fields ---------------------------------------------------------------------------
 
+  /** The viewer id (a new string: for deltas and checks, not for the per-event path). */
   viewer(s: number): string {
-    return this.ids[s >> SHIFT]![s & LOW]!;
+    const g = this.g[s >> SHIFT]!;
+    const j = G * (s & LOW);
+    return String.fromCharCode(...this.chars[s >> SHIFT]!.subarray(g[j + 4]!, g[j + 4]! + g[j + 5]!));
   }
   src(s: number): number {
     return this.g[s >> SHIFT]![G * (s & LOW)]!;
@@ -107,7 +118,7 @@ export class SessionStore {
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const e = t[p]!;
       if (e === 0) return -1;
-      if (this.hashOf(e - 1) === h && this.viewer(e - 1) === v) return e - 1;
+      if (this.hashOf(e - 1) === h && this.isViewer(e - 1, v)) return e - 1;
     }
   }
 
@@ -133,7 +144,7 @@ export class SessionStore {
     this.unindex(s);
     this.closed.push(this.viewer(s));
     this.unDirty(s);
-    this.ids[s >> SHIFT]![s & LOW] = '';
+    this.g[s >> SHIFT]![G * (s & LOW) + 5] = -1;
     if (this.nFree === this.free.length) this.free = grown(this.free, this.nFree);
     this.free[this.nFree++] = s;
     this.live--;
@@ -192,7 +203,7 @@ export class SessionStore {
     if (this.heap.length < n) this.heap = new Int32Array(n);
     let k = 0;
     for (let s = 0; s < this.hi; s++) {
-      if (this.ids[s >> SHIFT]![s & LOW] === '') continue; // free (a restore allocates none, an upgrade neither)
+      if (this.g[s >> SHIFT]![G * (s & LOW) + 5] === -1) continue; // free (a restore frees none, an upgrade neither)
       this.heap[this.size++] = s;
       if (++k >= step) {
         k = 0;
@@ -247,7 +258,6 @@ export class SessionStore {
       s = this.hi++;
       if (s === this.cap) this.growSlots();
     }
-    this.ids[s >> SHIFT]![s & LOW] = v;
     const f = this.f[s >> SHIFT]!;
     const k = F * (s & LOW);
     f[k] = enter;
@@ -258,6 +268,7 @@ export class SessionStore {
     g[j] = src;
     g[j + 2] = h;
     g[j + 3] = -1;
+    this.putId(s, v);
     this.live++;
     this.index(s, h);
     return s;
@@ -275,14 +286,17 @@ export class SessionStore {
       }
       this.f[0] = f;
       this.g[0] = g;
-      const ids = this.ids[0] ?? [];
-      this.ids[0] = ids;
+      if (this.chars.length === 0) {
+        this.chars.push(NO_CHARS);
+        this.used.push(0);
+      }
       this.cap = cap;
       return;
     }
     this.f.push(new Float64Array(CHUNK * F));
     this.g.push(new Int32Array(CHUNK * G));
-    this.ids.push([]);
+    this.chars.push(NO_CHARS);
+    this.used.push(0);
     this.cap += CHUNK;
   }
 
@@ -378,7 +392,76 @@ export class SessionStore {
   private before(a: number, b: number): boolean {
     const da = this.due(a);
     const db = this.due(b);
-    return da < db || (da === db && this.viewer(a) < this.viewer(b));
+    return da < db || (da === db && this.idLess(a, b));
+  }
+
+  /** Whether slot `s` holds viewer `v`. */
+  private isViewer(s: number, v: string): boolean {
+    const g = this.g[s >> SHIFT]!;
+    const j = G * (s & LOW);
+    const n = g[j + 5]!;
+    if (n !== v.length) return false;
+    const a = this.chars[s >> SHIFT]!;
+    const o = g[j + 4]!;
+    for (let i = 0; i < n; i++) if (a[o + i] !== v.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** viewer(a) < viewer(b) as JS compares strings (code unit by code unit), without making the strings. */
+  private idLess(a: number, b: number): boolean {
+    const ga = this.g[a >> SHIFT]!;
+    const gb = this.g[b >> SHIFT]!;
+    const ja = G * (a & LOW);
+    const jb = G * (b & LOW);
+    const ca = this.chars[a >> SHIFT]!;
+    const cb = this.chars[b >> SHIFT]!;
+    const oa = ga[ja + 4]!;
+    const ob = gb[jb + 4]!;
+    const na = ga[ja + 5]!;
+    const nb = gb[jb + 5]!;
+    const n = Math.min(na, nb);
+    for (let i = 0; i < n; i++) {
+      const x = ca[oa + i]!;
+      const y = cb[ob + i]!;
+      if (x !== y) return x < y;
+    }
+    return na < nb;
+  }
+
+  /** Writes viewer `v`'s code units for slot `s` at the end of its chunk's chars (making room first). */
+  private putId(s: number, v: string): void {
+    const c = s >> SHIFT;
+    const n = v.length;
+    if (this.used[c]! + n > this.chars[c]!.length) this.compactIds(c, n);
+    const a = this.chars[c]!;
+    const o = this.used[c]!;
+    for (let i = 0; i < n; i++) a[o + i] = v.charCodeAt(i);
+    const g = this.g[c]!;
+    const j = G * (s & LOW);
+    g[j + 4] = o;
+    g[j + 5] = n;
+    this.used[c] = o + n;
+  }
+
+  /** Copies chunk `c`'s live ids into a new array with room for twice them and `n` more (closed ones' are dropped). */
+  private compactIds(c: number, n: number): void {
+    const old = this.chars[c]!;
+    const end = Math.min(this.hi, (c + 1) * CHUNK);
+    let live = 0;
+    for (let s = c * CHUNK; s < end; s++) live += Math.max(0, this.g[c]![G * (s & LOW) + 5]!);
+    const a = new Uint16Array(Math.max(64, 2 * (live + n)));
+    const g = this.g[c]!;
+    let o = 0;
+    for (let s = c * CHUNK; s < end; s++) {
+      const j = G * (s & LOW);
+      const len = g[j + 5]!;
+      if (len <= 0) continue;
+      a.set(old.subarray(g[j + 4]!, g[j + 4]! + len), o);
+      g[j + 4] = o;
+      o += len;
+    }
+    this.chars[c] = a;
+    this.used[c] = o;
   }
 
   private push(s: number): void {
