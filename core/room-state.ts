@@ -415,12 +415,12 @@ export function paidSince(st: RoomState, fromSec: number, field: 1 | 2): number 
 
 // ---- viewer sessions -------------------------------------------------------------------------------
 
-/** Closes a session (slot `s`): its watch time runs from entry to `end`. */
-function finish(st: RoomState, rt: RoomRuntime, s: number, end: number): void {
+/** Closes a session (slot `s`; `viewer` its id if at hand): its watch time runs from entry to `end`. */
+function finish(st: RoomState, rt: RoomRuntime, s: number, end: number, viewer?: string): void {
   const ss = rt.sessions;
   const src = ss.src(s);
   const enter = ss.enter(s);
-  ss.close(s);
+  ss.close(s, viewer);
   st.finishedSessions++;
   st.finishedWatchMs += Math.max(0, end - enter);
   st.enterSumRel -= enter - st.originTs;
@@ -527,7 +527,7 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       // A leave without an open session (never entered, or already idle-expired) changes nothing more.
       if (s < 0) return -1;
       const src = rt.sessions.src(s);
-      finish(st, rt, s, Math.max(ts, rt.sessions.seen(s)));
+      finish(st, rt, s, Math.max(ts, rt.sessions.seen(s)), ev.viewer);
       if (!late) addAt(st.rolling, ts, B_EXITS + src, 1);
       return -1;
     }
@@ -559,7 +559,8 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       const session = ev.viewer !== undefined ? rt.sessions.find(ev.viewer, viewerHash(ev.viewer)) : -1;
       const src = session >= 0 ? rt.sessions.src(session) : -1;
       if (ev.viewer !== undefined) {
-        touch(st, rt, ev.viewer, ts);
+        countUnique(st, rt, ev.viewer);
+        seenAt(rt, session, ts);
         countPayer(st, rt, ev.viewer);
       }
       st.gmv += ev.amount;

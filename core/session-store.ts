@@ -138,11 +138,12 @@ export class SessionStore {
     this.markDirty(s);
   }
 
-  /** Closes a session: out of the heap and the index, its viewer remembered as closed, its slot free. */
-  close(s: number): void {
+  /** Closes a session: out of the heap and the index, its viewer remembered as closed, its slot free.
+   * `v`: its viewer id when the caller has it (a leave), else the id is read back from the slot. */
+  close(s: number, v?: string): void {
     this.removeAt(this.posOf(s));
     this.unindex(s);
-    this.closed.push(this.viewer(s));
+    this.closed.push(v ?? this.viewer(s));
     this.unDirty(s);
     this.g[s >> SHIFT]![G * (s & LOW) + 5] = -1;
     if (this.nFree === this.free.length) this.free = grown(this.free, this.nFree);
