@@ -164,7 +164,7 @@ export class RoomRestore {
     const src = Number(enc.slice(0, a));
     const enter = Number(enc.slice(a + 1, b));
     const seen = Number(enc.slice(b + 1));
-    // due = seen + idle: the exact key; any lower bound would do (session-heap.ts), this one saves re-heaping.
+    // due = seen + idle: the exact key; any lower bound would do (session-store.ts), this one saves re-heaping.
     this.sessions.load(v, src, enter, seen, seen + this.cfg.viewerIdleMs);
   }
 
