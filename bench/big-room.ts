@@ -242,7 +242,7 @@ async function runBigRoom(): Promise<PartResult> {
           value: mb(full.rss - base.rss),
           unit: 'MB',
           target: { of: 'value', op: '<=', value: 200 },
-          note: `heap added ${mb(full.heapUsed - base.heapUsed)} MB; after a restore of the full room RSS added ${mb(restored.rss - base.rss)} MB; Redis used_memory added ${mb(redisMem1 - redisMem0)} MB (stream and dedupe included)${base.gc ? '' : ' (no gc: figures include garbage)'}`,
+          note: `heap added ${mb(full.heapUsed - base.heapUsed)} MB + typed arrays ${mb(full.arrayBuffers - base.arrayBuffers)} MB; after a restore of the full room RSS added ${mb(restored.rss - base.rss)} MB; Redis used_memory added ${mb(redisMem1 - redisMem0)} MB (stream and dedupe included)${base.gc ? '' : ' (no gc: figures include garbage)'}`,
         },
         ...(mid
           ? [

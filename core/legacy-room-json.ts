@@ -5,6 +5,13 @@
  */
 import { runtimeOf, type RoomState } from './room-state.ts';
 import type { DistinctCounter } from './distinct-counter.ts';
+import type { SessionStore } from './session-store.ts';
+
+/** The session at heap position `i` as version 1 held it. */
+function legacySession(ss: SessionStore, i: number) {
+  const s = ss.at(i);
+  return { v: ss.viewer(s), src: ss.src(s), enter: ss.enter(s), seen: ss.seen(s), due: ss.due(s), i };
+}
 
 /** The version-1 JSON of `st` (parse it to get what an older checkpoint would restore). */
 export function legacyRoomJson(st: RoomState): string {
@@ -13,7 +20,7 @@ export function legacyRoomJson(st: RoomState): string {
   return JSON.stringify({
     ...st,
     version: 1,
-    sessions: rt.heap.map((s) => ({ ...s })),
+    sessions: Array.from({ length: rt.sessions.size }, (_, i) => legacySession(rt.sessions, i)),
     unique: counter(st.unique, rt.unique),
     payers: counter(st.payers, rt.payers),
   });

@@ -324,7 +324,10 @@ test('a restore in steps builds the very state of a one-shot restore (same heap 
   restoreRoom(once, { sessions: [...store.sessions], unique: [...store.unique], payers: [...store.payers] }, cfg);
   const stepped = JSON.parse(json) as RoomState;
   const yields = restoreInSteps(stepped, store, { page: 97, step: 100, again: true });
-  const layout = (x: RoomState) => runtimeOf(x).heap.map((s) => `${s.v}:${s.due}:${s.i}`);
+  const layout = (x: RoomState) => {
+    const ss = runtimeOf(x).sessions;
+    return Array.from({ length: ss.size }, (_, i) => `${ss.viewer(ss.at(i))}:${ss.due(ss.at(i))}:${ss.at(i)}`);
+  };
   assert.deepEqual(layout(stepped), layout(once));
   assert.deepEqual(roomParts(stepped), roomParts(once));
   assert.equal(JSON.stringify(stepped), JSON.stringify(once));

@@ -6,7 +6,7 @@
  * the caller's (Redis in workers/detector-worker.ts, plain Maps in tests).
  */
 import type { EngineConfig } from './engine-config.ts';
-import { heapifySteps, type ViewerSession } from './session-heap.ts';
+import { SessionStore } from './session-store.ts';
 import { attachBuilt, emptyDirty, openSessions, runtimeOf, type RoomState } from './room-state.ts';
 import { hasMembers } from './distinct-counter.ts';
 
@@ -22,7 +22,7 @@ export interface RoomDelta {
   fresh: boolean;
   /** Closed sessions: viewers. */
   closed: string[];
-  /** Opened or changed sessions: viewer, encoded session (encodeSession), viewer, … */
+  /** Opened or changed sessions: viewer, encoded session (SessionStore.encode), viewer, … */
   put: string[];
   /** New members of the unique / paying counts. */
   unique: string[];
@@ -42,20 +42,18 @@ export function partsNeeded(st: RoomState): { sessions: boolean; unique: boolean
   return { sessions: openSessions(st) > 0, unique: hasMembers(st.unique), payers: hasMembers(st.payers) };
 }
 
-/** A session as stored: "src,enter,seen" (the heap key is derived on restore). */
-export function encodeSession(s: ViewerSession): string {
-  return `${s.src},${s.enter},${s.seen}`;
-}
-
 /** Drains what changed since the last call (or the restore): write it with the state's JSON, atomically. */
 export function takeDelta(st: RoomState): RoomDelta {
   const rt = runtimeOf(st);
   const d = rt.dirty;
-  const closed: string[] = [];
+  // A session as stored: "src,enter,seen" (SessionStore.encode; the heap key is derived on restore).
+  const ss = rt.sessions;
+  const closed = ss.closed;
+  ss.closed = [];
   const put: string[] = [];
-  for (const [v, s] of d.sessions) {
-    if (s === null) closed.push(v);
-    else put.push(v, encodeSession(s));
+  while (ss.dirtyCount > 0) {
+    const s = ss.popDirty();
+    put.push(ss.viewer(s), ss.encode(s));
   }
   rt.dirty = emptyDirty(false);
   return { reset: d.reset, uniqueDropped: d.uniqueDropped, payersDropped: d.payersDropped, fresh: d.reset && d.freshSliced, closed, put, unique: d.unique, payers: d.payers };
@@ -78,8 +76,8 @@ export interface RoomDeltaSlice {
 
 /** Entries waiting in the delta (sessions opened, changed or closed; new members): what slices drain. */
 export function deltaSize(st: RoomState): number {
-  const d = runtimeOf(st).dirty;
-  return d.sessions.size + d.unique.length + d.payers.length;
+  const rt = runtimeOf(st);
+  return rt.sessions.changes + rt.dirty.unique.length + rt.dirty.payers.length;
 }
 
 /**
@@ -88,16 +86,21 @@ export function deltaSize(st: RoomState): number {
  * in the delta again, so the slices and the last take together leave the store exactly as the state is then.
  */
 export function takeDeltaSlice(st: RoomState, max: number): RoomDeltaSlice {
-  const d = runtimeOf(st).dirty;
+  const rt = runtimeOf(st);
+  const d = rt.dirty;
+  const ss = rt.sessions;
   const slice: RoomDeltaSlice = { fresh: d.reset, first: d.reset && !d.freshSliced, closed: [], put: [], unique: [], payers: [] };
   if (d.reset) d.freshSliced = true;
   let room = max;
-  for (const [v, s] of d.sessions) {
-    if (room === 0) break;
-    if (s === null) slice.closed.push(v);
-    else slice.put.push(v, encodeSession(s));
-    d.sessions.delete(v);
-    room--;
+  // Closes first: a change still waiting is newer than any close waiting (it is the slot's current owner), so a
+  // viewer closed and opened again since the last slice ends up open (checkpoint-slice.lua deletes, then sets).
+  if (ss.closed.length > 0) {
+    slice.closed = ss.closed.splice(Math.max(0, ss.closed.length - room));
+    room -= slice.closed.length;
+  }
+  for (; room > 0 && ss.dirtyCount > 0; room--) {
+    const s = ss.popDirty();
+    slice.put.push(ss.viewer(s), ss.encode(s));
   }
   // From the end: O(taken), and the order of members does not matter to a set.
   if (room > 0 && d.unique.length > 0) {
@@ -116,7 +119,10 @@ export function deltaIsEmpty(d: RoomDelta): boolean {
 /** The whole per-viewer part as it stands (what the stores hold after every delta so far). */
 export function roomParts(st: RoomState): RoomParts {
   const rt = runtimeOf(st);
-  return { sessions: [...rt.heap].map((s) => [s.v, encodeSession(s)] as [string, string]), unique: [...rt.unique], payers: [...rt.payers] };
+  const ss = rt.sessions;
+  const sessions: [string, string][] = [];
+  for (let i = 0; i < ss.size; i++) sessions.push([ss.viewer(ss.at(i)), ss.encode(ss.at(i))]);
+  return { sessions, unique: [...rt.unique], payers: [...rt.payers] };
 }
 
 /**
@@ -142,7 +148,7 @@ export function restoreRoom(st: RoomState, parts: RoomParts, cfg: EngineConfig):
  * the steps except touch this room's state. Until `finish` has run to its end the state has no runtime.
  */
 export class RoomRestore {
-  private readonly byViewer = new Map<string, ViewerSession>();
+  private readonly sessions = new SessionStore();
   private readonly unique = new Set<string>();
   private readonly payers = new Set<string>();
 
@@ -152,14 +158,14 @@ export class RoomRestore {
   ) {}
 
   addSession(v: string, enc: string): void {
-    // "src,enter,seen" (encodeSession); indexOf rather than split: a third of the cost of a 1M-session restore.
+    // "src,enter,seen" (SessionStore.encode); indexOf rather than split: a third of the cost of a 1M-session restore.
     const a = enc.indexOf(',');
     const b = enc.indexOf(',', a + 1);
     const src = Number(enc.slice(0, a));
     const enter = Number(enc.slice(a + 1, b));
     const seen = Number(enc.slice(b + 1));
-    // due = seen + idle: the exact key; any lower bound would do (session-heap.ts), this one saves re-heaping.
-    this.byViewer.set(v, { v, src, enter, seen, due: seen + this.cfg.viewerIdleMs, i: 0 });
+    // due = seen + idle: the exact key; any lower bound would do (session-store.ts), this one saves re-heaping.
+    this.sessions.load(v, src, enter, seen, seen + this.cfg.viewerIdleMs);
   }
 
   /** A page of sessions as HSCAN returns it: viewer, encoded session, viewer, … */
@@ -182,26 +188,18 @@ export class RoomRestore {
       runtimeOf(st);
       return;
     }
-    const { byViewer, unique, payers } = this;
+    const { sessions, unique, payers } = this;
     const want = { sessions: openSessions(st), unique: hasMembers(st.unique) ? st.unique.n : 0, payers: hasMembers(st.payers) ? st.payers.n : 0 };
-    if (byViewer.size !== want.sessions || unique.size !== want.unique || payers.size !== want.payers) {
+    if (sessions.count !== want.sessions || unique.size !== want.unique || payers.size !== want.payers) {
       throw new Error(
-        `room ${st.room}: stored parts (${byViewer.size} sessions, ${unique.size} unique, ${payers.size} payers) do not match its state ` +
+        `room ${st.room}: stored parts (${sessions.count} sessions, ${unique.size} unique, ${payers.size} payers) do not match its state ` +
           `(${want.sessions}, ${want.unique}, ${want.payers})`,
       );
     }
-    // The heap starts in the map's order, as a one-shot restore's does: the same heap, whatever the steps.
-    const heap: ViewerSession[] = [];
-    let n = 0;
-    for (const s of byViewer.values()) {
-      heap.push(s);
-      if (++n >= step) {
-        n = 0;
-        yield;
-      }
-    }
-    yield* heapifySteps(heap, step);
-    attachBuilt(st, heap, byViewer, unique, payers);
+    // The heap starts in the order the sessions were first read, as a one-shot restore's does: the same heap,
+    // whatever the steps.
+    yield* sessions.buildHeap(step);
+    attachBuilt(st, sessions, unique, payers);
   }
 }
 

@@ -30,7 +30,7 @@ import {
   upgradeDistinct,
   type DistinctCounter,
 } from './distinct-counter.ts';
-import { heapify, heapPush, heapRemove, siftDown, type ViewerSession } from './session-heap.ts';
+import { SessionStore, viewerHash } from './session-store.ts';
 import { buildIdIndex, rememberIdIn, type IdIndex } from './id-index.ts';
 import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
 import {
@@ -67,7 +67,14 @@ const ENGAGE_COUNTER = {
   'engage.gift': 'gifts',
 } as const;
 
-export type { ViewerSession } from './session-heap.ts';
+/** A session as version 1 checkpointed it inside the room's JSON (upgraded on read: upgradeLegacy). */
+export interface LegacySession {
+  v: string;
+  src: number;
+  enter: number;
+  seen: number;
+  due: number;
+}
 
 export interface RoomLimits {
   maxSessions: number;
@@ -147,8 +154,7 @@ export interface RoomState extends RoomCounts {
 
 /** What changed in the per-viewer part since it was last checkpointed (drained by takeDelta in room-parts.ts). */
 export interface RoomDirty {
-  /** Viewers whose session opened or changed (the session) or closed (null). */
-  sessions: Map<string, ViewerSession | null>;
+  // Sessions opened, changed or closed are tracked by the session store itself (session-store.ts).
   /** New exact members of the unique / paying viewer counts, in order. */
   unique: string[];
   payers: string[];
@@ -165,9 +171,8 @@ export interface RoomDirty {
 export interface RoomRuntime {
   /** Built on first use (it needs `recentIdsKept`), rebuilt if that setting changes. */
   ids: IdIndex | null;
-  /** Open sessions, a min-heap on (due, viewer) (session-heap.ts), and the same by viewer. */
-  heap: ViewerSession[];
-  viewers: Map<string, ViewerSession>;
+  /** Open sessions: by viewer, in expiry order (due, viewer), and what changed since the last checkpoint. */
+  sessions: SessionStore;
   /** Exact members of `st.unique` / `st.payers` (empty once estimating). */
   unique: Set<string>;
   payers: Set<string>;
@@ -175,7 +180,7 @@ export interface RoomRuntime {
 }
 
 export function emptyDirty(reset: boolean): RoomDirty {
-  return { sessions: new Map(), unique: [], payers: [], reset, uniqueDropped: false, payersDropped: false, freshSliced: false };
+  return { unique: [], payers: [], reset, uniqueDropped: false, payersDropped: false, freshSliced: false };
 }
 
 const runtimes = new WeakMap<RoomState, RoomRuntime>();
@@ -204,7 +209,7 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     streamTs: -1,
     streamWindows: 0,
   };
-  runtimes.set(st, { ids: null, heap: [], viewers: new Map(), unique: new Set(), payers: new Set(), dirty: emptyDirty(false) });
+  runtimes.set(st, { ids: null, sessions: new SessionStore(), unique: new Set(), payers: new Set(), dirty: emptyDirty(false) });
   return st;
 }
 
@@ -265,7 +270,7 @@ function metricsFields() {
  * A state checkpointed before the metrics fields existed gets them empty (its open sessions keep their source;
  * its GMV so far is unattributed), and dense order rings become the sparse log, so an upgrade never fails a restore.
  */
-function upgrade(st: RoomState, sessions: ViewerSession[]): void {
+function upgrade(st: RoomState, sessions: LegacySession[]): void {
   const old = st as unknown as Record<string, unknown> & { ordersSec?: number[]; gmvSec?: number[] };
   if (old.ordersSec !== undefined && old.gmvSec !== undefined) {
     // Dense 600-s rings of an older checkpoint → the sparse log.
@@ -304,23 +309,15 @@ export function runtimeOf(st: RoomState): RoomRuntime {
   if (openSessions(st) > 0 || hasMembers(st.unique) || hasMembers(st.payers)) {
     throw new Error(`room ${st.room}: a state read back from JSON needs its sessions and viewer sets: restore it with restoreRoom (core/room-parts.ts)`);
   }
-  return attachRuntime(st, [], [], []);
-}
-
-/** Sets the per-viewer part of a restored state (room-parts.ts); every entry of `sessions` needs `due` set. */
-export function attachRuntime(st: RoomState, sessions: ViewerSession[], unique: Iterable<string>, payers: Iterable<string>): RoomRuntime {
-  heapify(sessions);
-  const viewers = new Map<string, ViewerSession>();
-  for (const s of sessions) viewers.set(s.v, s);
-  return attachBuilt(st, sessions, viewers, new Set(unique), new Set(payers));
+  return attachBuilt(st, new SessionStore(), new Set(), new Set());
 }
 
 /**
  * Sets a per-viewer part built by the caller, taking the structures as they are (no copies: a big room's
- * restore builds them in steps, core/room-parts.ts RoomRestore): `heap` already a heap, `viewers` its sessions by viewer.
+ * restore builds them in steps, core/room-parts.ts RoomRestore): `sessions` with its heap built.
  */
-export function attachBuilt(st: RoomState, heap: ViewerSession[], viewers: Map<string, ViewerSession>, unique: Set<string>, payers: Set<string>): RoomRuntime {
-  const rt: RoomRuntime = { ids: null, heap, viewers, unique, payers, dirty: emptyDirty(false) };
+export function attachBuilt(st: RoomState, sessions: SessionStore, unique: Set<string>, payers: Set<string>): RoomRuntime {
+  const rt: RoomRuntime = { ids: null, sessions, unique, payers, dirty: emptyDirty(false) };
   // Read back from JSON, the rings are plain arrays: typed again, as a live room keeps them (same figures).
   st.rolling = compactRing(st.rolling);
   runtimes.set(st, rt);
@@ -332,16 +329,20 @@ export function attachBuilt(st: RoomState, heap: ViewerSession[], viewers: Map<s
  * all marked changed so the next checkpoint writes them apart, and the JSON loses them.
  */
 function upgradeLegacy(st: RoomState): RoomRuntime {
-  const legacy = st as unknown as { sessions?: ViewerSession[]; version: number };
+  const legacy = st as unknown as { sessions?: LegacySession[]; version: number };
   const sessions = legacy.sessions ?? [];
   upgrade(st, sessions);
   delete legacy.sessions;
   const unique = upgradeDistinct(st.unique) ?? [];
   const payers = upgradeDistinct(st.payers) ?? [];
   st.version = 2;
-  const rt = attachRuntime(st, sessions, unique, payers);
+  // In the JSON's order, then heapified: the heap keys (due) as that state had them.
+  const store = new SessionStore();
+  for (const s of sessions) store.load(s.v, s.src, s.enter, s.seen, s.due);
+  for (const _ of store.buildHeap(Infinity));
+  store.markAllDirty();
+  const rt = attachBuilt(st, store, new Set(unique), new Set(payers));
   rt.dirty = emptyDirty(true);
-  for (const s of sessions) rt.dirty.sessions.set(s.v, s);
   rt.dirty.unique.push(...rt.unique);
   rt.dirty.payers.push(...rt.payers);
   return rt;
@@ -368,8 +369,7 @@ export function startStream(st: RoomState, rt: RoomRuntime, ts: number): void {
   st.originTs = ts;
   st.streamTs = ts;
   st.streamWindows = 0;
-  rt.heap = [];
-  rt.viewers.clear();
+  rt.sessions = new SessionStore();
   rt.unique = new Set();
   rt.payers = new Set();
   rt.dirty = emptyDirty(true);
@@ -415,44 +415,41 @@ export function paidSince(st: RoomState, fromSec: number, field: 1 | 2): number 
 
 // ---- viewer sessions -------------------------------------------------------------------------------
 
-/** Closes a session: its watch time runs from entry to `end`. */
-function finish(st: RoomState, rt: RoomRuntime, s: ViewerSession, end: number): void {
-  heapRemove(rt.heap, s.i);
-  rt.viewers.delete(s.v);
-  rt.dirty.sessions.set(s.v, null);
+/** Closes a session (slot `s`; `viewer` its id if at hand): its watch time runs from entry to `end`. */
+function finish(st: RoomState, rt: RoomRuntime, s: number, end: number, viewer?: string): void {
+  const ss = rt.sessions;
+  const src = ss.src(s);
+  const enter = ss.enter(s);
+  ss.close(s, viewer);
   st.finishedSessions++;
-  st.finishedWatchMs += Math.max(0, end - s.enter);
-  st.enterSumRel -= s.enter - st.originTs;
-  st.watchMsBySrc[s.src] += Math.max(0, end - s.enter);
-  st.openBySrc[s.src]--;
-  st.enterRelBySrc[s.src] -= s.enter - st.originTs;
+  st.finishedWatchMs += Math.max(0, end - enter);
+  st.enterSumRel -= enter - st.originTs;
+  st.watchMsBySrc[src] += Math.max(0, end - enter);
+  st.openBySrc[src]--;
+  st.enterRelBySrc[src] -= enter - st.originTs;
 }
 
 /** Counts gone every viewer idle for `viewerIdleMs` at time `t`; their watch time ends at their last event. */
 export function expireViewers(st: RoomState, rt: RoomRuntime, t: number, idleMs: number): void {
-  const h = rt.heap;
-  while (h.length > 0 && h[0].due <= t) {
-    const s = h[0];
-    const due = s.seen + idleMs;
+  const ss = rt.sessions;
+  for (let s = ss.top(); s >= 0 && ss.due(s) <= t; s = ss.top()) {
+    const seen = ss.seen(s);
+    const due = seen + idleMs;
     if (due <= t) {
-      finish(st, rt, s, s.seen);
-      addAt(st.rolling, due, B_EXITS + s.src, 1);
-    } else {
-      s.due = due;
-      siftDown(h, 0);
-    }
+      const src = ss.src(s);
+      finish(st, rt, s, seen);
+      addAt(st.rolling, due, B_EXITS + src, 1);
+    } else ss.raiseTop(due);
   }
 }
 
 /** Over the cap: drop the viewers seen least recently (the heap top once its key is made exact). */
 function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
-  const h = rt.heap;
-  while (h.length > st.maxSessions) {
-    while (h[0].due !== h[0].seen + idleMs) {
-      h[0].due = h[0].seen + idleMs;
-      siftDown(h, 0);
-    }
-    finish(st, rt, h[0], h[0].seen);
+  const ss = rt.sessions;
+  while (ss.size > st.maxSessions) {
+    while (ss.due(ss.top()) !== ss.seen(ss.top()) + idleMs) ss.raiseTop(ss.seen(ss.top()) + idleMs);
+    const s = ss.top();
+    finish(st, rt, s, ss.seen(s));
     st.evictedSessions++;
   }
 }
@@ -476,17 +473,14 @@ function countPayer(st: RoomState, rt: RoomRuntime, viewer: string): void {
   }
 }
 
-/** The viewer's open session (if any) was seen at `ts`. */
-function seenAt(rt: RoomRuntime, s: ViewerSession | undefined, ts: number): void {
-  if (s && ts > s.seen) {
-    s.seen = ts;
-    rt.dirty.sessions.set(s.v, s);
-  }
+/** The viewer's open session (slot `s`, if any: ≥ 0) was seen at `ts`. */
+function seenAt(rt: RoomRuntime, s: number, ts: number): void {
+  if (s >= 0 && ts > rt.sessions.seen(s)) rt.sessions.setSeen(s, ts);
 }
 
 function touch(st: RoomState, rt: RoomRuntime, viewer: string, ts: number): void {
   countUnique(st, rt, viewer);
-  seenAt(rt, rt.viewers.get(viewer), ts);
+  seenAt(rt, rt.sessions.find(viewer, viewerHash(viewer)), ts);
 }
 
 // ---- events ----------------------------------------------------------------------------------------
@@ -510,32 +504,31 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       return -1;
     case 'viewer.enter': {
       countUnique(st, rt, ev.viewer);
-      const open = rt.viewers.get(ev.viewer);
-      if (open) {
+      const h = viewerHash(ev.viewer);
+      const open = rt.sessions.find(ev.viewer, h);
+      if (open >= 0) {
         // Re-entry while a session is open: the same visit (platforms repeat enters), not a new entry.
         seenAt(rt, open, ts);
         return -1;
       }
       const src = SOURCE_INDEX[ev.source];
-      const s: ViewerSession = { v: ev.viewer, src, enter: ts, seen: ts, due: ts + cfg.viewerIdleMs, i: 0 };
-      heapPush(rt.heap, s);
-      rt.viewers.set(ev.viewer, s);
-      rt.dirty.sessions.set(ev.viewer, s);
+      rt.sessions.open(ev.viewer, h, src, ts, ts, ts + cfg.viewerIdleMs);
       st.enterSumRel += ts - st.originTs;
       st.openBySrc[src]++;
       st.enterRelBySrc[src] += ts - st.originTs;
       st.entriesTotal[src]++;
       if (!late) addAt(st.rolling, ts, B_ENTRIES + src, 1);
-      if (rt.heap.length > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
+      if (rt.sessions.size > st.maxSessions) evictOverCap(st, rt, cfg.viewerIdleMs);
       return -1;
     }
     case 'viewer.leave': {
       countUnique(st, rt, ev.viewer);
-      const s = rt.viewers.get(ev.viewer);
+      const s = rt.sessions.find(ev.viewer, viewerHash(ev.viewer));
       // A leave without an open session (never entered, or already idle-expired) changes nothing more.
-      if (!s) return -1;
-      finish(st, rt, s, Math.max(ts, s.seen));
-      if (!late) addAt(st.rolling, ts, B_EXITS + s.src, 1);
+      if (s < 0) return -1;
+      const src = rt.sessions.src(s);
+      finish(st, rt, s, Math.max(ts, rt.sessions.seen(s)), ev.viewer);
+      if (!late) addAt(st.rolling, ts, B_EXITS + src, 1);
       return -1;
     }
     case 'room.exposure':
@@ -563,16 +556,18 @@ export function applyToRoom(st: RoomState, rt: RoomRuntime, ev: CrestEvent, cfg:
       return -1;
     case 'order.paid': {
       // The source is that of the payer's open session, looked up before touch() could matter to it.
-      const session = ev.viewer !== undefined ? rt.viewers.get(ev.viewer) : undefined;
+      const session = ev.viewer !== undefined ? rt.sessions.find(ev.viewer, viewerHash(ev.viewer)) : -1;
+      const src = session >= 0 ? rt.sessions.src(session) : -1;
       if (ev.viewer !== undefined) {
-        touch(st, rt, ev.viewer, ts);
+        countUnique(st, rt, ev.viewer);
+        seenAt(rt, session, ts);
         countPayer(st, rt, ev.viewer);
       }
       st.gmv += ev.amount;
       st.orders++;
-      if (session) {
-        st.gmvBySrc[session.src] += ev.amount;
-        st.ordersBySrc[session.src]++;
+      if (src >= 0) {
+        st.gmvBySrc[src] += ev.amount;
+        st.ordersBySrc[src]++;
       } else st.gmvUnattributed += ev.amount;
       if (ev.sku !== undefined) productPaid(st.products, ev.sku, ev.amount);
       if (late) return -1;

@@ -6,7 +6,7 @@
  * perf_hooks.monitorEventLoopDelay (1 ms resolution): every synchronous block the thread runs (a batch, a
  * slice, a restore, a GC pause) delays the histogram's timer by that much. Over IPC:
  *   {cmd:'stats', reset?}  → worker counters, owned shards, loop delay since the last reset (and since start)
- *   {cmd:'mem'}            → rss / heapUsed after a full GC (needs --expose-gc)
+ *   {cmd:'mem'}            → rss / heapUsed / arrayBuffers (typed arrays: the session store) after a full GC (needs --expose-gc)
  * and it announces {ready, startMs} once worker.start() resolved (leases taken and owned shards loaded).
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
@@ -41,7 +41,7 @@ process.on('message', (msg: { id: number; cmd: string; reset?: boolean }) => {
     gc?.();
     gc?.();
     const m = process.memoryUsage();
-    send({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, gc: Boolean(gc) });
+    send({ id: msg.id, rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, gc: Boolean(gc) });
   }
 });
 

@@ -42,13 +42,14 @@ export interface DetectorChild {
   startMs: number;
   /** `reset`: the loop-delay window starts again after this reading. */
   stats(reset?: boolean): Promise<DetectorChildStats>;
-  mem(): Promise<{ rss: number; heapUsed: number; gc: boolean }>;
+  mem(): Promise<{ rss: number; heapUsed: number; arrayBuffers: number; gc: boolean }>;
   kill9(): Promise<void>;
 }
 
 export async function spawnDetector(env: Record<string, string>): Promise<DetectorChild> {
   const child: ChildProcess = fork(fileURLToPath(new URL('./detector-child.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    // BENCH_DETECTOR_FLAGS: more node/V8 flags for the child while profiling (e.g. "--trace-gc", "--cpu-prof").
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_DETECTOR_FLAGS ?? '').split(' ').filter(Boolean)],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, CREST_LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', ...env },
   });
