@@ -72,7 +72,7 @@ async function tickEmitBuckets(url: string): Promise<Map<string, number>> {
 }
 
 /**
- * The gateway's own side of the lag, from the sample's bucket deltas: the share of tick broadcasts it finished
+ * The server's side of the lag (detector and gateway), from the sample's bucket deltas: the share of tick broadcasts it finished
  * (every socket of the room written) within 100 and 250 ms of the append of the event (or clock record) that made the tick.
  * Beside the clients' receipts it tells the gateway's delay from the clients' own queue.
  */
@@ -197,7 +197,7 @@ async function fanoutRun(o: { clients: number; roomCount: number; seconds: numbe
           note:
             `p50 ${rep.lag.p50} ms, p99 ${rep.lag.p99} ms, max ${rep.lag.max} ms over ${rep.lag.n} deliveries; ` +
             `stages: boundary → detector commit p50 ${rep.stages.toCommit.p50} / p99 ${rep.stages.toCommit.p99} ms, commit → socket p50 ${rep.stages.commitToSocket.p50} / p99 ${rep.stages.commitToSocket.p99} ms; ` +
-            `gateway side (crest_event_to_socket_seconds: driving event appended → tick written to all the room's sockets): ${emits.map((e) => `${pct(e.within100)} within 100 ms, ${pct(e.within250)} within 250 ms`).join('; ')}`,
+            `server side, per gateway (crest_event_to_socket_seconds: driving event appended → tick written to all the room's sockets): ${emits.map((e) => `${pct(e.within100)} within 100 ms, ${pct(e.within250)} within 250 ms`).join('; ')}`,
         },
       ],
       details: { gateways, clients, rooms: roomCount, seconds, clientProcesses: procs, connect: conn, report: rep, gatewayEmits: emits, cpu, boundaries: boundaries.length, deliveredTicks },
