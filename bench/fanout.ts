@@ -74,7 +74,7 @@ async function tickEmitBuckets(url: string): Promise<Map<string, number>> {
 /**
  * The server's side of the lag (detector and gateway), from the sample's bucket deltas: the share of tick broadcasts it finished
  * (every socket of the room written) within 100 and 250 ms of the append of the event (or clock record) that made the tick.
- * Beside the clients' receipts it tells the gateway's delay from the clients' own queue.
+ * Beside the clients' receipts it tells the server's delay from the clients' own queue.
  */
 function emitShares(before: Map<string, number>, after: Map<string, number>): { n: number; within100: number; within250: number } {
   const d = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
