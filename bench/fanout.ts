@@ -20,7 +20,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { argNumber, argValue, main, QUICK, sleep, summarize, type Figure, type PartResult } from './support/common.ts';
+import { argNumber, argValue, main, pct, QUICK, sleep, summarize, type Figure, type PartResult } from './support/common.ts';
 import { EventMaker, roomNames } from './support/events.ts';
 import { EventPoster } from './support/http-post.ts';
 import { CpuMeter } from './support/proc.ts';
@@ -57,6 +57,29 @@ function clientProcess() {
     return replies.shift()!;
   };
   return { child, next };
+}
+
+/** Cumulative `crest_event_to_socket_seconds{type="tick"}` buckets of one gateway's /metrics: upper bound (s) → count. */
+async function tickEmitBuckets(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('crest_event_to_socket_seconds_bucket{') || !line.includes('type="tick"')) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le !== undefined) out.set(le, Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/**
+ * The server's side of the lag (detector and gateway), from the sample's bucket deltas: the share of tick broadcasts it finished
+ * (every socket of the room written) within 100 and 250 ms of the append of the event (or clock record) that made the tick.
+ * Beside the clients' receipts it tells the server's delay from the clients' own queue.
+ */
+function emitShares(before: Map<string, number>, after: Map<string, number>): { n: number; within100: number; within250: number } {
+  const d = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const n = d('+Inf');
+  return { n, within100: n > 0 ? d('0.1') / n : 0, within250: n > 0 ? d('0.25') / n : 0 };
 }
 
 export async function runFanout(): Promise<PartResult> {
@@ -120,6 +143,7 @@ async function fanoutRun(o: { clients: number; roomCount: number; seconds: numbe
     await sleep(3_000);
     const redisPid = Number(/process_id:(\d+)/.exec(await redis.client.info('server'))![1]);
     const meter = new CpuMeter({ server: crest.pid, ...(second ? { server2: second.pid } : {}), redis: redisPid, ...Object.fromEntries(kids.map((k, i) => [`clients${i}`, k.child.pid!])) });
+    const emitBefore = await Promise.all(urls.map(tickEmitBuckets));
     for (const k of kids) k.child.send({ cmd: 'measure' });
     const sampleFrom = Date.now();
     await sleep(seconds * 1000);
@@ -127,6 +151,7 @@ async function fanoutRun(o: { clients: number; roomCount: number; seconds: numbe
     // Ticks of the sample's last boundaries still on their way count if they land within 1.5 s.
     await sleep(1_500);
     for (const k of kids) k.child.send({ cmd: 'report' });
+    const emits = (await Promise.all(urls.map(tickEmitBuckets))).map((after, g) => emitShares(emitBefore[g]!, after));
     const reports = (await Promise.all(kids.map((k) => k.next()))) as unknown as ClientReport[];
     const cpuEach = meter.stop();
     const clientCpu = kids.map((_, i) => cpuEach[`clients${i}`]!);
@@ -171,10 +196,11 @@ async function fanoutRun(o: { clients: number; roomCount: number; seconds: numbe
           target: { of: 'value', op: '<=', value: 250 },
           note:
             `p50 ${rep.lag.p50} ms, p99 ${rep.lag.p99} ms, max ${rep.lag.max} ms over ${rep.lag.n} deliveries; ` +
-            `stages: boundary → detector commit p50 ${rep.stages.toCommit.p50} / p99 ${rep.stages.toCommit.p99} ms, commit → socket p50 ${rep.stages.commitToSocket.p50} / p99 ${rep.stages.commitToSocket.p99} ms`,
+            `stages: boundary → detector commit p50 ${rep.stages.toCommit.p50} / p99 ${rep.stages.toCommit.p99} ms, commit → socket p50 ${rep.stages.commitToSocket.p50} / p99 ${rep.stages.commitToSocket.p99} ms; ` +
+            `server side, per gateway (crest_event_to_socket_seconds: driving event appended → tick written to all the room's sockets): ${emits.map((e) => `${pct(e.within100)} within 100 ms, ${pct(e.within250)} within 250 ms`).join('; ')}`,
         },
       ],
-      details: { gateways, clients, rooms: roomCount, seconds, clientProcesses: procs, connect: conn, report: rep, cpu, boundaries: boundaries.length, deliveredTicks },
+      details: { gateways, clients, rooms: roomCount, seconds, clientProcesses: procs, connect: conn, report: rep, gatewayEmits: emits, cpu, boundaries: boundaries.length, deliveredTicks },
     };
   } finally {
     for (const k of kids) k.child.send({ cmd: 'close' });
