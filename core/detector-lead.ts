@@ -53,9 +53,9 @@ export function leadNote(lead: LeadState, ev: CrestEvent): void {
 
 /** Closes one sample: fast rates always move, baseline rates only while `learn` (no call or window open). */
 export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig): void {
-  const aFast = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
-  const aSlow = 2 / (Math.max(1, cfg.baselineSamples) + 1);
-  const aBurst = 2 / (Math.max(1, cfg.leadBurstSamples ?? 1) + 1);
+  const aFast = ewmaWeight(cfg.leadFastSamples);
+  const aSlow = ewmaWeight(cfg.baselineSamples);
+  const aBurst = ewmaWeight(cfg.leadBurstSamples ?? 1);
   const burst = (lead.burst ??= [...lead.fast]);
   const calm = (lead.calm ??= [lead.n, lead.n, lead.n]);
   const first = lead.n === 0;
@@ -70,7 +70,7 @@ export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig)
     }
     lead.fast[k] += aFast * (x - lead.fast[k]);
     burst[k] += aBurst * (x - burst[k]);
-    if (burst[k] <= 1.3 * Math.max(lead.slow[k], cfg.leadMinRate / 4)) calm[k] = lead.n;
+    if (burst[k] <= 1.3 * baseRate(lead, k, cfg)) calm[k] = lead.n;
     // The baseline learns fast at first (1/n), then at the slow rate.
     if (learn) lead.slow[k] += Math.max(aSlow, 1 / (lead.n + 1)) * (x - lead.slow[k]);
   }
@@ -82,11 +82,25 @@ export function leadPresent(lead: LeadState, cfg: DetectorConfig): boolean {
   return lead.n > cfg.warmupSamples && lead.slow[LEAD_ORGANIC] + lead.slow[LEAD_PAID] >= cfg.leadMinRate;
 }
 
+/** Signal k's baseline rate, floored so that a signal the room barely sends does not divide by ~0. */
+function baseRate(lead: LeadState, k: number, cfg: DetectorConfig): number {
+  return Math.max(lead.slow[k], cfg.leadMinRate / 4);
+}
+
+/** Weight of an EWMA over `samples` samples. */
+function ewmaWeight(samples: number): number {
+  return 2 / (Math.max(1, samples) + 1);
+}
+
+/** z of an EWMA (weight a) of Poisson counts with mean mu: its variance is a/(2−a)·mu. */
+function ewmaPoissonZ(x: number, mu: number, a: number): number {
+  return (x - mu) / Math.sqrt((a / (2 - a)) * mu);
+}
+
 /** Poisson z of signal k's fast rate over its baseline (the variance of an EWMA of Poisson counts is α/(2−α)·μ). */
 export function leadZ(lead: LeadState, k: number, cfg: DetectorConfig): number {
-  const a = 2 / (Math.max(1, cfg.leadFastSamples) + 1);
-  const mu = Math.max(lead.slow[k], cfg.leadMinRate / 4);
-  return (lead.fast[k] - mu) / Math.sqrt((a / (2 - a)) * mu);
+  const a = ewmaWeight(cfg.leadFastSamples);
+  return ewmaPoissonZ(lead.fast[k], baseRate(lead, k, cfg), a);
 }
 
 /**
@@ -102,15 +116,15 @@ export function leadStepped(lead: LeadState, k: number, ratio: number, cfg: Dete
   const b = cfg.leadBurstSamples;
   if (b === undefined || !lead.burst || !lead.calm) return false;
   if (lead.n - lead.calm[k] > (cfg.leadStepSamples ?? Infinity)) return false;
-  const a = 2 / (Math.max(1, b) + 1);
-  const mu = Math.max(lead.slow[k], cfg.leadMinRate / 4);
+  const a = ewmaWeight(b);
+  const mu = baseRate(lead, k, cfg);
   const x = lead.burst[k];
-  return x >= ratio * mu && (x - mu) / Math.sqrt((a / (2 - a)) * mu) >= (cfg.leadBurstZ ?? 4);
+  return x >= ratio * mu && ewmaPoissonZ(x, mu, a) >= (cfg.leadBurstZ ?? 4);
 }
 
 /** Fast rate over baseline rate of signal k (1 = as usual). */
 export function leadRatio(lead: LeadState, k: number, cfg: DetectorConfig): number {
-  return lead.fast[k] / Math.max(lead.slow[k], cfg.leadMinRate / 4);
+  return lead.fast[k] / baseRate(lead, k, cfg);
 }
 
 /**
