@@ -22,6 +22,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { argNumber, argValue, main, pct, QUICK, sleep, summarize, type Figure, type PartResult } from './support/common.ts';
 import { EventMaker, roomNames } from './support/events.ts';
+import { parsePrometheus, type Scrape } from '../test/support/prom-text.ts';
 import { EventPoster } from './support/http-post.ts';
 import { CpuMeter } from './support/proc.ts';
 import { startBenchRedis } from './support/redis.ts';
@@ -59,16 +60,9 @@ function clientProcess() {
   return { child, next };
 }
 
-/** Cumulative `crest_event_to_socket_seconds{type="tick"}` buckets of one gateway's /metrics: upper bound (s) → count. */
-async function tickEmitBuckets(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('crest_event_to_socket_seconds_bucket{') || !line.includes('type="tick"')) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le !== undefined) out.set(le, Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
+/** Cumulative `crest_event_to_socket_seconds{type="tick"}` buckets of one gateway's /metrics, read by the tests' strict parser. */
+async function tickEmitBuckets(url: string): Promise<Scrape> {
+  return parsePrometheus(await (await fetch(`${url}/metrics`)).text());
 }
 
 /**
@@ -76,8 +70,9 @@ async function tickEmitBuckets(url: string): Promise<Map<string, number>> {
  * (every socket of the room written) within 100 and 250 ms of the append of the event (or clock record) that made the tick.
  * Beside the clients' receipts it tells the server's delay from the clients' own queue.
  */
-function emitShares(before: Map<string, number>, after: Map<string, number>): { n: number; within100: number; within250: number } {
-  const d = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+function emitShares(before: Scrape, after: Scrape): { n: number; within100: number; within250: number } {
+  const at = (s: Scrape, le: string) => s.sum('crest_event_to_socket_seconds_bucket', { type: 'tick', le });
+  const d = (le: string) => at(after, le) - at(before, le);
   const n = d('+Inf');
   return { n, within100: n > 0 ? d('0.1') / n : 0, within250: n > 0 ? d('0.25') / n : 0 };
 }
