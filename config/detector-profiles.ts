@@ -48,6 +48,7 @@ const balanced: DetectorConfig = {
   surgeKeep: 0.7,
   surgeHoldSamples: 180,
   leadPaidHold: true,
+  leadPaidLearnSlowdown: 10,
 };
 
 export const DETECTOR_PROFILES = {

@@ -103,6 +103,25 @@ describe('early stage: building', () => {
     assert.equal(risingAt(organic), risingAt(feed(rise(1.5), { c: { ...cfg, leadPaidHold: false } })), 'a rise with organic entries is confirmed as without the hold');
   });
 
+  test('a boost under way is learnt slowly: the bought crowd stays held longer, and a boost left on is learnt in the end', () => {
+    // From 300 s paid entries ×15 for the rest of the stream; concurrency climbs with the bought crowd and stays.
+    const script = quiet(300);
+    for (let i = 0; i < 3600; i++) script.push({ online: 300 + Math.min(150, Math.round(0.8 * i)) + ((i * 7) % 9) - 4, organic: 2.7, paid: 4.5, act: 3 * (1 + Math.min(0.5, i / 300)) });
+    const risingAt = (c: DetectorConfig) => feed(script, { c }).find((e) => e.kind === 'rising')?.ts ?? Infinity;
+    const slow = risingAt(cfg);
+    const usual = risingAt({ ...cfg, leadPaidLearnSlowdown: 1 });
+    assert.ok(usual < Infinity && slow > usual + 120_000, `rising at ${sec(slow)} s learning slowly, ${sec(usual)} s at the usual rate`);
+    // The detector state's paid baseline has caught up with a boost left on for an hour.
+    const st = createDetector(cfg);
+    const draw = poisson(3);
+    for (let i = 0; i < script.length; i++) {
+      const ts = T0 + i * 1000;
+      for (let n = draw(script[i]!.paid ?? 0.3); n > 0; n--) detectorNote(st, { id: 'x', room: 'r', ts, type: 'viewer.enter', viewer: 'v', source: 'paid' });
+      detectorStep(st, ts, script[i]!.online, cfg, []);
+    }
+    assert.ok(st.lead!.slow[1]! > 3, `paid baseline ${st.lead!.slow[1]} after an hour of 4.5/s`);
+  });
+
   test('a crowd that comes for a giveaway, stays for the draw and leaves is retracted: fell-back', () => {
     // Comments and entries climb over 40 s (not a step), concurrency +60; after the draw at 380 s it drains.
     const script = quiet(300);

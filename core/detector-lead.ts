@@ -72,7 +72,13 @@ export function leadSample(lead: LeadState, learn: boolean, cfg: DetectorConfig)
     burst[k] += aBurst * (x - burst[k]);
     if (burst[k] <= 1.3 * baseRate(lead, k, cfg)) calm[k] = lead.n;
     // The baseline learns fast at first (1/n), then at the slow rate.
-    if (learn) lead.slow[k] += Math.max(aSlow, 1 / (lead.n + 1)) * (x - lead.slow[k]);
+    // A boost under way (paid z ≥ leadZPaid) is learnt `leadPaidLearnSlowdown` times slower: it is not the room's
+    // usual traffic yet, and learning it at the usual rate let the paid hold lapse 2–3 minutes into every paid
+    // burst (the live set's confirmed paid-burst false alarms). A boost left on for good is still learnt, in about
+    // an hour at 10×.
+    const boosting = k === LEAD_PAID && lead.n > cfg.warmupSamples && leadZ(lead, LEAD_PAID, cfg) >= cfg.leadZPaid;
+    const rate = boosting ? aSlow / (cfg.leadPaidLearnSlowdown ?? 1) : Math.max(aSlow, 1 / (lead.n + 1));
+    if (learn) lead.slow[k] += rate * (x - lead.slow[k]);
   }
   lead.n++;
 }

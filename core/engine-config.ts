@@ -95,6 +95,8 @@ export interface DetectorConfig {
   leadStepSamples?: number;
   /** No call, `building` or `rising`, while the extra entries are mostly paid: the buyer's own boost is no build-up to buy into. */
   leadPaidHold?: boolean;
+  /** The paid baseline learns this many times slower while a boost is under way (absent: 1, as every other rate). */
+  leadPaidLearnSlowdown?: number;
 }
 
 export interface PolicyConfig {

@@ -112,8 +112,8 @@ export async function stopWithin(what: { stop(): Promise<unknown> } | null | und
 
 /**
  * A scripted highlight on event time, as the platform would report it: `room.online` every second,
- * flat around `base`, then a rise to `peak` over `riseS` seconds, a plateau, and a decay, plus entries,
- * and a burst of paid orders at the top. Returns events and the true onset time.
+ * flat around `base`, then a rise to `peak` over `riseS` seconds, a plateau, and a decay, plus entries (follow
+ * before the rise; from it on paid, and public during the rise and plateau), and a burst of paid orders at the top. Returns events and the true onset time.
  */
 export function scriptedRise(room: string, t0: number, opts: { base?: number; peak?: number; flatS?: number; riseS?: number; holdS?: number; decayS?: number } = {}) {
   const base = opts.base ?? 200;
@@ -136,6 +136,9 @@ export function scriptedRise(room: string, t0: number, opts: { base?: number; pe
     else v = peak - ((peak - base) * (s - flatS - riseS - holdS)) / decayS;
     events.push({ id: id(), room, ts, type: 'room.online', count: Math.round(v) });
     if (s % 5 === 0) events.push({ id: id(), room, ts, type: 'viewer.enter', viewer: `v${s}`, source: s >= flatS ? 'paid' : 'follow' });
+    // The rise is not only bought: the feed sends organic viewers too, three for every paid one (a crowd that is
+    // mostly paid is the buyer's boost working, which the detector rightly does not call a build-up).
+    else if (s >= flatS && s < flatS + riseS + holdS && s % 5 < 4) events.push({ id: id(), room, ts, type: 'viewer.enter', viewer: `v${s}`, source: 'public' });
     if (s >= flatS + riseS && s < flatS + riseS + holdS && s % 4 === 0) {
       events.push({ id: id(), room, ts, type: 'order.paid', order: `o${s}`, viewer: `v${s - (s % 5)}`, sku: 'hot-1', amount: 9900 });
     }
