@@ -21,7 +21,7 @@ import { addDrive, giveawayDrawS, type Drive, type LiveEpisode, type ShapeBase }
 export const FLOW_SOURCES = ['follow', 'public', 'paid', 'other'] as const;
 const PAID = 2;
 /** Where a build-up's or teaser's extra organic viewers come from: mostly the recommendation feed. */
-const ORGANIC_EXTRA_MIX = [0.2, 0.7, 0, 0.1];
+export const ORGANIC_EXTRA_MIX = [0.2, 0.7, 0, 0.1];
 const CROWD_MIX = [0.3, 0.6, 0, 0.1];
 /** Equiprobable watch-time bins per source per second. */
 const BINS = 16;
@@ -31,9 +31,9 @@ const BURN_IN_S = MAX_WATCH_S;
 /** Seconds before 0 kept in the output, so the first row of any step has its (prev, ts] span. */
 export const FLOW_PRE_S = 60;
 export const MSG_CAP_PER_S = 10;
-const NOISE_TAU_S = 60;
-const INTERACT_NOISE_SD = 0.25;
-const INTERACT_NOISE_TAU_S = 30;
+export const NOISE_TAU_S = 60;
+export const INTERACT_NOISE_SD = 0.25;
+export const INTERACT_NOISE_TAU_S = 30;
 const REPORT_JITTER = 0.002;
 
 export interface FlowRoomPlan {
