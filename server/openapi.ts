@@ -164,7 +164,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
         },
       },
       headers: {
-        RequestId: { description: 'The request id: yours when you sent a valid one, else made here. Quote it when asking about a request.', schema: { type: 'string' } },
+        RequestId: { description: 'The request id: yours when you sent a valid one, else made here. On ingest, the webhook deliveries its events cause name it too. Quote it when asking about a request.', schema: { type: 'string' } },
       },
       responses: {
         Invalid: { description: 'The request names a field and why it was rejected', headers: REQUEST_ID_RESPONSE_HEADER, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },

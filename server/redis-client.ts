@@ -31,8 +31,13 @@ export class StreamBoundSentinelConnector extends SentinelConnector {
     const stream = await super.connect(emit);
     stream.once('close', () => {
       // Only while it is still this connector's stream: a newer one has its own detector.
-      // disconnect() is the connector's public way to drop its detector; the stream it ends is closed already.
-      if (this.stream === stream) this.disconnect();
+      if (this.stream !== stream) return;
+      // disconnect() is the connector's public way to drop its detector. Given a stream it also ends it and arms
+      // a 2 s timer (disconnectTimeout) that only that stream's 'close' clears, which has fired already: the
+      // timer held every process that closed a Sentinel client for 2 s more (seen as the one thing alive after
+      // fault-sentinel's last hook). The stream is closed, so there is nothing for it to end.
+      this.stream = undefined as unknown as NetStream;
+      this.disconnect();
     });
     return stream;
   }

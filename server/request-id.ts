@@ -1,9 +1,8 @@
 /**
  * X-Request-Id: taken from the caller when it is a sane token (a proxy's or the client's own id, so its logs
- * and ours join up), else made here; echoed on the answer and named in our log lines. Only a caller's own id
- * goes on with its events into the stream (field `q`) and to the webhook deliveries they cause: two more
- * strings per stream entry cost the detector measurably in reply decoding (bench `ingest`, api+det), a price
- * for those who follow requests, not for every event.
+ * and ours join up), else made here; echoed on the answer and named in our log lines. Either goes on with the
+ * request's events into the stream (field `q`, once per shard the request wrote to: server/lua/ingest.lua) and
+ * to the webhook deliveries they cause.
  */
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -21,18 +20,12 @@ export function requestIdOf(res: Response): string {
   return (res.locals.requestId as string | undefined) ?? '';
 }
 
-/** The caller's own id (what ingest stores with the events), '' when the id was made here. */
-export function callerRequestIdOf(res: Response): string {
-  return res.locals.requestIdGiven === true ? requestIdOf(res) : '';
-}
-
 export function requestId() {
   return (req: Request, res: Response, next: NextFunction) => {
     const given = req.get(REQUEST_ID_HEADER);
     const ok = given !== undefined && REQUEST_ID_PATTERN.test(given);
     const id = ok ? given : newRequestId();
     res.locals.requestId = id;
-    res.locals.requestIdGiven = ok;
     res.setHeader(REQUEST_ID_HEADER, id);
     next();
   };

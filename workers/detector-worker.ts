@@ -119,6 +119,13 @@ interface ShardRuntime {
   inheritedOwed: number;
   owedUnwritten: Set<string>;
   lastClockAt: number;
+  /**
+   * The request whose entries the stream is in the middle of at readFrom: ingest.lua writes a request's id
+   * (`q`) and entry count (`qn`) on the first of a shard's entries only, and the `left` entries after it are that
+   * request's too. Kept with readFrom (set together, after a commit), so a batch read again starts from the
+   * same run; a fresh runtime (a takeover) starts with none, and the rest of a run it began inside has no id.
+   */
+  run: { rid: string; left: number };
 }
 
 const SUGGESTIONS_KEPT = 500;
@@ -395,6 +402,7 @@ export class DetectorWorker {
       inheritedOwed: Number(owed ?? 0),
       owedUnwritten: new Set(),
       lastClockAt: 0,
+      run: { rid: '', left: 0 },
     };
     if (!(await this.loadRooms(rt, [...rt.active], current))) return null;
     for (const [room, slot] of rt.rooms) markView(rt, room, slot, true);
@@ -556,6 +564,7 @@ export class DetectorWorker {
     let unowed = 0;
     /** Append times (stream-id ms) of this batch's fresh events: detector lag, observed once committed. */
     const arrivals: number[] = [];
+    let { rid: runRid, left: runLeft } = rt.run;
     for (let i = 0; i < entries.length; i++) {
       const [id, fields] = entries[i]!;
       const arrival = idMs(id);
@@ -563,6 +572,16 @@ export class DetectorWorker {
       const out = fresh ? outputs : replayed;
       const outBefore = outputs.length;
       const parsed = parsedEvents[i];
+      // This entry's request id (see ShardRuntime.run): its own `q`, or the run's it is part of.
+      const q = fieldOf(fields, 'q');
+      let rid: string | undefined;
+      if (q !== undefined) {
+        rid = runRid = q;
+        runLeft = Math.max(0, Number(fieldOf(fields, 'qn') ?? 1) - 1);
+      } else if (runLeft > 0 && parsed !== undefined) {
+        rid = runRid;
+        runLeft--;
+      } else runLeft = 0;
       if (parsed !== undefined) {
         if (fresh) {
           events++;
@@ -621,7 +640,6 @@ export class DetectorWorker {
       }
       // Where each output came from (core/protocol.ts RoomUpdate): lag metrics and request ids.
       if (outputs.length > outBefore) {
-        const rid = fieldOf(fields, 'q');
         for (let k = outBefore; k < outputs.length; k++) {
           const o = outputs[k]!;
           o.at = arrival;
@@ -665,6 +683,7 @@ export class DetectorWorker {
     }
     rt.cursor = cursor;
     rt.readFrom = end;
+    rt.run = { rid: runRid, left: runLeft };
     rt.activeChanged = false;
     const now = Date.now();
     for (const room of toWrite) {

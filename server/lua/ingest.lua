@@ -17,8 +17,10 @@
 -- ARGV[1]   bucket width W, seconds (the dedupe horizon)
 -- ARGV[2]   b = floor(now / W) as the caller's clock sees it; Redis time decides (see CREST_BUCKET)
 -- ARGV[3]   max lag (events added but not yet applied by the detector)
--- ARGV[4]   request id of the ingest call ('' = none): each entry carries it as field `q`, so the detector's
---           outputs, and the webhook deliveries they cause, can name the request (docs/observability.md)
+-- ARGV[4]   request id of the ingest call ('' = none): the group's first entry carries it as field `q`, with
+--           `qn`, the number of entries the group appended; the detector gives it to those qn entries (they
+--           follow one another: this script runs alone), so its outputs, and the webhook deliveries they cause,
+--           can name the request (docs/observability.md). Once per group, not per event: an id costs per request.
 -- ARGV[4+g] n_g, the number of events of group g (G groups: g = 1..G)
 -- then, group after group: its n_g dedupe members "<room>:<id>", then its n_g events (canonical JSON)
 -- Returns   per group: an array with 1 (accepted) or 0 (duplicate) per event, or the string
@@ -61,7 +63,7 @@ for g = 1, groups do
     results[g] = 'CREST_LAG ' .. lag
   else
     local inCur, inPrev = lookup(cur, at, n), lookup(KEYS[k + 4], at, n)
-    local out, fresh, inBatch = {}, {}, {}
+    local out, fresh, inBatch, events = {}, {}, {}, {}
     for i = 1, n do
       local member = ARGV[at + i - 1]
       if inCur[i] == 1 or inPrev[i] == 1 or inBatch[member] then
@@ -69,12 +71,15 @@ for g = 1, groups do
       else
         inBatch[member] = true
         fresh[#fresh + 1] = member
-        if rid == '' then
-          redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1])
-        else
-          redis.call('XADD', stream, '*', 'e', ARGV[at + n + i - 1], 'q', rid)
-        end
+        events[#events + 1] = ARGV[at + n + i - 1]
         out[i] = 1
+      end
+    end
+    for j = 1, #events do
+      if j == 1 and rid ~= '' then
+        redis.call('XADD', stream, '*', 'e', events[1], 'q', rid, 'qn', #events)
+      else
+        redis.call('XADD', stream, '*', 'e', events[j])
       end
     end
     if #fresh > 0 then

@@ -8,7 +8,7 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole } from '../auth/middleware.ts';
 import { badRequest, HttpError } from '../http-error.ts';
 import { UnparseableItem } from '../ingest-service.ts';
-import { callerRequestIdOf, requestIdOf } from '../request-id.ts';
+import { requestIdOf } from '../request-id.ts';
 
 export function eventsRouter(ctx: AppContext): Router {
   const r = Router();
@@ -30,7 +30,7 @@ export function eventsRouter(ctx: AppContext): Router {
         throw new HttpError(413, 'too-many-events', `at most ${ctx.config.maxEventsPerRequest} events per request, got ${items.length}`);
       }
       const requestId = requestIdOf(res);
-      const result = await ctx.ingest.ingest(items, req.claims!, { requestId: callerRequestIdOf(res) });
+      const result = await ctx.ingest.ingest(items, req.claims!, { requestId });
       const status = result.rejected > 0 && result.accepted + result.duplicate === 0 ? 400 : 200;
       // debug: at full load this is hundreds of lines a second; the metrics count them at any level.
       ctx.log.debug('ingest', { requestId, status, events: items.length, accepted: result.accepted, duplicate: result.duplicate, rejected: result.rejected });
