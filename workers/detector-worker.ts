@@ -183,6 +183,14 @@ const DELTA_SLICE = 2_000;
  */
 const DELTA_SLICES_PER_BATCH = 16;
 /**
+ * A batch's events are applied, and its commit built, in steps of about this long, the thread free between them:
+ * a big room's 2,000 events took 20-30 ms in one go (GC included), its commit 20-30 ms, and every other room of
+ * the worker waited behind them.
+ */
+const STEP_MS = 4;
+/** While a shard's batch is under way, the others are read with this short a block, so it is read again soon after. */
+const BUSY_READ_BLOCK_MS = 10;
+/**
  * A room's restore builds its session heap this many sessions per synchronous step, the thread free between
  * steps (core/room-parts.ts RoomRestore); the stored parts go in page by page as HSCAN reads them (10,000 a
  * page). In one block a 1M-session restore held the thread 2.5 s, past a 1 s lease's renewals; 20,000 take
@@ -208,8 +216,8 @@ export class DetectorWorker {
   private refreshing = false;
   private loopDone: Promise<void> | null = null;
   /** viewsDeferred: commits that left summaries of event changes for later (their events stay in `@owed`).
-   * The longest synchronous steps, which hold the thread (bench/big-room.ts reads them): a batch's events applied
-   * (longestApplyMs), a commit built and sent (longestCommitMs), a slice (longestSliceMs), a step of a room's
+   * The longest synchronous steps, which hold the thread (bench/big-room.ts reads them): a step of a batch's events
+   * parsed and applied (longestApplyMs: STEP_MS), a step of a commit built and sent (longestCommitMs), a slice (longestSliceMs), a step of a room's
    * restore (longestRestoreStepMs: a page of its parts added, or a step of its heap). Not synchronous, in steps:
    * the longest read of a room's parts (longestPartsScanMs: HSCAN/SSCAN pages, each added as it comes) and the
    * longest finish of a restore after it (longestRestoreMs: check, heap, attach). Lease renewals: the longest
@@ -486,33 +494,49 @@ export class DetectorWorker {
     return true;
   }
 
+  /**
+   * Reads the owned shards' streams and hands each batch to processBatch. A shard with a batch under way is not
+   * read again until that batch is committed (its state must not take two batches at once), but the others go on
+   * being read and processed meanwhile: a big room's batch is applied and checkpointed in steps with the thread
+   * free between them, and the rooms of the other shards are served in those gaps (they used to wait for the
+   * slowest shard of the read, every read).
+   */
   private async loop(): Promise<void> {
+    const busy = new Map<ShardRuntime, Promise<void>>();
     while (this.running) {
-      const shards = [...this.owned.values()];
+      const owned = [...this.owned.values()];
+      const shards = owned.filter((s) => !busy.has(s));
       if (shards.length === 0) {
-        await sleep(100);
+        await (busy.size > 0 ? Promise.race(busy.values()) : sleep(100));
         continue;
       }
       try {
-        await this.writeClocks(shards);
+        await this.writeClocks(owned);
         const streams = shards.map((s) => keys.events(s.shard));
         const ids = shards.map((s) => s.readFrom);
-        const reply = await readStreams(this.reader, streams, ids, { count: this.opts.batchSize ?? BATCH_SIZE, blockMs: 200 });
+        // While a shard is busy its batch's end is not waited for behind a long block on the others.
+        const blockMs = busy.size > 0 ? BUSY_READ_BLOCK_MS : 200;
+        const reply = await readStreams(this.reader, streams, ids, { count: this.opts.batchSize ?? BATCH_SIZE, blockMs });
         if (!reply) continue;
-        // Shards are independent (own lease, own checkpoint): while one commits, the next one computes.
-        const runs: Promise<void>[] = [];
         for (const [stream, entries] of reply) {
           const rt = shards.find((s) => keys.events(s.shard) === stream);
-          if (rt && this.owned.get(rt.shard) === rt && entries.length > 0) runs.push(this.processBatch(rt, entries));
+          if (!rt || this.owned.get(rt.shard) !== rt || busy.has(rt) || entries.length === 0) continue;
+          const run = this.processBatch(rt, entries)
+            .catch(async (err: unknown) => {
+              if (!this.running) return;
+              this.opts.log.warn('detector loop error, retrying', { worker: this.id, shard: rt.shard, error: (err as Error).message });
+              await sleep(250);
+            })
+            .finally(() => busy.delete(rt));
+          busy.set(rt, run);
         }
-        const failed = (await Promise.allSettled(runs)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
       } catch (err) {
         if (!this.running) break;
         this.opts.log.warn('detector loop error, retrying', { worker: this.id, error: (err as Error).message });
         await sleep(250);
       }
     }
+    await Promise.allSettled(busy.values());
   }
 
   /** Writes a clock record into each owned shard with active rooms, about once a second. */
@@ -540,7 +564,15 @@ export class DetectorWorker {
     const needed = new Set<string>();
     // Plan records (field `p`, written by the plan scheduler and the plans API): few, so a sparse map.
     const planRecords = new Map<number, ReturnType<typeof parsePlanRecord>>();
+    const current = () => this.owned.get(rt.shard) === rt;
+    // Parsed and applied in steps of about STEP_MS, the thread free between them (nothing else touches this
+    // shard meanwhile: loop() does not read it again before this batch is done; a drop during a pause abandons it).
+    const box = new TimeBox(STEP_MS);
     for (let i = 0; i < entries.length; i++) {
+      if ((i & 31) === 31 && box.due()) {
+        await box.pause();
+        if (!current()) return;
+      }
       const e = fieldOf(entries[i]![1], 'e');
       if (e === undefined) {
         const p = fieldOf(entries[i]![1], 'p');
@@ -552,8 +584,9 @@ export class DetectorWorker {
       parsedEvents[i] = parsed;
       if (parsed) needed.add(parsed.room);
     }
-    if (!(await this.loadRooms(rt, [...needed], () => this.owned.get(rt.shard) === rt))) return;
-    const applyFrom = performance.now();
+    box.end();
+    if (!(await this.loadRooms(rt, [...needed], current))) return;
+    box.restart();
 
     // Entries ≤ C were committed by a predecessor: re-derive their effect on the room states (from each
     // room's own cursor) but drop their outputs, which are in the out stream already.
@@ -566,6 +599,10 @@ export class DetectorWorker {
     const arrivals: number[] = [];
     let { rid: runRid, left: runLeft } = rt.run;
     for (let i = 0; i < entries.length; i++) {
+      if ((i & 31) === 31 && box.due()) {
+        await box.pause();
+        if (!current()) return;
+      }
       const [id, fields] = entries[i]!;
       const arrival = idMs(id);
       const fresh = compareIds(id, rt.cursor) > 0;
@@ -657,7 +694,7 @@ export class DetectorWorker {
     }
     const end = entries[entries.length - 1]![0];
     const cursor = compareIds(end, rt.cursor) > 0 ? end : rt.cursor;
-    this.stats.longestApplyMs = Math.max(this.stats.longestApplyMs, performance.now() - applyFrom);
+    this.stats.longestApplyMs = Math.max(this.stats.longestApplyMs, box.end());
     const toWrite = await this.sliceBigDeltas(rt, this.statesToWrite(rt));
     if (toWrite === false) return;
     const waiting = entries.length >= (this.opts.batchSize ?? BATCH_SIZE) || rt.backlog > 0;
@@ -759,22 +796,42 @@ export class DetectorWorker {
     const max = this.opts.deltaSlice ?? DELTA_SLICE;
     const perBatch = this.opts.deltaSlicesPerBatch ?? DELTA_SLICES_PER_BATCH;
     const ready: string[] = [];
+    // Slices are sent one after another without waiting for each reply (one connection: Redis runs them in
+    // order), the thread free after each; the commit goes only once every one of them has landed.
+    const sent: Promise<void>[] = [];
+    let failure: { err: unknown } | null = null;
+    const current = () => this.owned.get(rt.shard) === rt && failure === null;
     for (const room of due) {
       const slot = rt.rooms.get(room)!;
       const writeNow = slot.mustWrite || !rt.active.has(room);
-      let sent = 0;
-      while (deltaSize(slot.rec.state) > max && (writeNow || sent < perBatch)) {
-        if (!(await this.writeSlice(rt, room, slot, max))) return false;
-        sent++;
+      let n = 0;
+      while (deltaSize(slot.rec.state) > max && (writeNow || n < perBatch) && current()) {
+        sent.push(this.sendSlice(rt, room, slot, max).then(
+          () => undefined,
+          (err: unknown) => void (failure ??= { err }),
+        ));
+        n++;
+        await yieldThread();
       }
       if (deltaSize(slot.rec.state) <= max) ready.push(room);
     }
-    return ready;
+    await Promise.all(sent);
+    if (failure !== null) {
+      const err = (failure as { err: unknown }).err;
+      if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
+        this.dropShard(rt.shard, 'lease lost between slices; successor undoes them and resumes from the last checkpoint');
+        return false;
+      }
+      // A slice may or may not have landed, and it is drained from the state: reload from what Redis holds
+      // (its undo log puts the parts back as the last checkpoint left them, whatever landed in whatever order).
+      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
+      throw err;
+    }
+    return this.owned.get(rt.shard) === rt ? ready : false;
   }
 
-  /** One slice of a room's delta (checkpoint-slice.lua); false when the shard is lost (and dropped). */
-  private async writeSlice(rt: ShardRuntime, room: string, slot: RoomSlot, max: number): Promise<boolean> {
-    if (this.owned.get(rt.shard) !== rt) return false;
+  /** Sends one slice of a room's delta (checkpoint-slice.lua, by SHA: see LuaScript.runBySha); settles with its reply. */
+  private sendSlice(rt: ShardRuntime, room: string, slot: RoomSlot, max: number): Promise<unknown> {
     const t = performance.now();
     const d = takeDeltaSlice(slot.rec.state, max);
     const mode = d.fresh ? (d.first ? 'F' : 'f') : '';
@@ -782,21 +839,10 @@ export class DetectorWorker {
     for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) args.push(x);
     slot.writing = true;
     // Taking the slice, building the arguments and ioredis's encoding on send: the step that holds the thread.
-    const reply = scripts.checkpointSlice.run(this.redis, slicedKeys(rt.shard, room), args);
+    const reply = scripts.checkpointSlice.runBySha(this.redis, slicedKeys(rt.shard, room), args);
     this.stats.longestSliceMs = Math.max(this.stats.longestSliceMs, performance.now() - t);
     this.stats.slices++;
-    try {
-      await reply;
-      return true;
-    } catch (err) {
-      if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
-        this.dropShard(rt.shard, 'lease lost between slices; successor undoes them and resumes from the last checkpoint');
-        return false;
-      }
-      // The slice may or may not have landed, and it is drained from the state: reload from what Redis holds.
-      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
-      throw err;
-    }
+    return reply;
   }
 
   /** Undoes a sliced checkpoint that never ended (checkpoint-undo.lua), page by page, before the room is read. */
@@ -837,15 +883,27 @@ export class DetectorWorker {
     viewRooms: string[],
     toWrite: string[],
   ): Promise<number | false> {
-    const buildFrom = performance.now();
+    // Built in steps (STEP_MS), the thread free between them: nothing else touches this shard meanwhile (loop()
+    // reads it again only once this batch is done); dropped during a pause, nothing is sent.
+    const box = new TimeBox(STEP_MS);
+    const current = () => this.owned.get(rt.shard) === rt;
+    const step = async () => {
+      if (!box.due()) return true;
+      await box.pause();
+      return current();
+    };
     const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null; sliced: boolean }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
       if (!slot) perRoom.set(room, (slot = { record: '', summary: '', sugs: [], series: [], delta: null, sliced: false }));
       return slot;
     };
-    for (const room of viewRooms) slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
+    for (const room of viewRooms) {
+      slotOf(room).summary = JSON.stringify(summaryOf(room, rt.rooms.get(room)!.rec));
+      if (!(await step())) return false;
+    }
     for (const room of toWrite) {
+      if (!(await step())) return false;
       const rec = rt.rooms.get(room)!.rec;
       // The state now holds every entry up to the end of this batch (or more, while still replaying).
       if (compareIds(end, rec.cursor!) > 0) rec.cursor = end;
@@ -858,6 +916,7 @@ export class DetectorWorker {
     }
     const outArgs: string[] = [];
     for (const o of outputs) {
+      if (!(await step())) return false;
       outArgs.push(o.room, JSON.stringify(o));
       if (o.type === 'suggestion') slotOf(o.room).sugs.push(JSON.stringify(o.suggestion));
       else if (o.type === 'tick') {
@@ -869,6 +928,7 @@ export class DetectorWorker {
     const slicedRoomKeys: string[] = [];
     const roomArgs: (string | number)[] = [];
     const lists: string[] = [];
+    if (!(await step())) return false;
     for (const [room, slot] of perRoom) {
       roomKeys.push(
         keys.suggestions(rt.shard, room),
@@ -898,6 +958,7 @@ export class DetectorWorker {
     }
     const trimBefore = Date.now() - this.opts.eventRetentionMs;
     if (trimBefore > 0 && idMs(minId) > trimBefore) minId = `${trimBefore}-0`;
+    if (!(await step())) return false;
     const keyList = [keys.lease(rt.shard), keys.checkpoint(rt.shard), keys.out(rt.shard), keys.view(rt.shard), keys.events(rt.shard), ...roomKeys, ...slicedRoomKeys];
     const args = [
       this.id,
@@ -919,7 +980,7 @@ export class DetectorWorker {
     if (this.owned.get(rt.shard) !== rt) return false;
     try {
       const reply = scripts.checkpoint.run(this.redis, keyList, args);
-      this.stats.longestCommitMs = Math.max(this.stats.longestCommitMs, performance.now() - buildFrom);
+      this.stats.longestCommitMs = Math.max(this.stats.longestCommitMs, box.end());
       return Number(await reply);
     } catch (err) {
       if (err instanceof Error && err.message.includes('CREST_LEASE_LOST')) {
@@ -982,5 +1043,32 @@ async function scanPages(redis: RedisClient, cmd: 'hscan' | 'sscan', key: string
 
 /** Lets timers (lease renewals) and replies in before the next step: setImmediate runs after the poll phase. */
 const yieldThread = () => new Promise<void>((ok) => setImmediate(ok));
+
+/**
+ * Synchronous work cut into steps of about `ms`: `pause()` yields the thread once the current step has run that
+ * long (then `longest` holds the longest step so far); `end()` closes the last step and returns `longest`.
+ */
+class TimeBox {
+  private from = performance.now();
+  longest = 0;
+  constructor(private readonly ms: number) {}
+  /** Whether the step has run its time (cheap enough to ask every few items). */
+  due(): boolean {
+    return performance.now() - this.from >= this.ms;
+  }
+  async pause(): Promise<void> {
+    this.end();
+    await yieldThread();
+    this.restart();
+  }
+  /** A new step begins (after an await of something else). */
+  restart(): void {
+    this.from = performance.now();
+  }
+  end(): number {
+    this.longest = Math.max(this.longest, performance.now() - this.from);
+    return this.longest;
+  }
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

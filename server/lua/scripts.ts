@@ -28,6 +28,26 @@ export class LuaScript {
   }
 
   /**
+   * EVALSHA only, for calls sent one after another without waiting (a big room's checkpoint slices): an EVAL
+   * fallback per call, as `run` does, could reorder them — a later call's EVALSHA would run as soon as an earlier
+   * fallback loaded the script, before the EVALs of the calls between. So a NOSCRIPT here loads the script for
+   * the next attempt and still fails this call: the caller treats it as a failed write (nothing in order after it
+   * can be trusted) and reloads from what Redis holds.
+   */
+  async runBySha(redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        // On a cluster a keyless command goes to any node: load it on every master.
+        const nodes = (redis as Cluster).isCluster === true ? (redis as Cluster).nodes('master') : [redis as Redis];
+        await Promise.all(nodes.map((n) => n.script('LOAD', this.source).catch(() => undefined)));
+      }
+      throw err;
+    }
+  }
+
+  /**
    * The script, then `after`'s commands, in one pipeline (one round trip; on a cluster, to the node of the
    * script's keys): the replies in order. Falls back to EVAL as `run` does.
    */
