@@ -806,12 +806,16 @@ export class DetectorWorker {
       const writeNow = slot.mustWrite || !rt.active.has(room);
       let n = 0;
       while (deltaSize(slot.rec.state) > max && (writeNow || n < perBatch) && current()) {
-        sent.push(this.sendSlice(rt, room, slot, max).then(
+        // The first slice of a batch is awaited, with run()'s EVAL fallback: the script is then in Redis's
+        // cache (a fresh or restarted Redis does not have it) and the pipelined ones after it run by SHA.
+        const first = sent.length === 0;
+        const reply = this.sendSlice(rt, room, slot, max, first).then(
           () => undefined,
           (err: unknown) => void (failure ??= { err }),
-        ));
+        );
+        sent.push(reply);
         n++;
-        await yieldThread();
+        await (first ? reply : yieldThread());
       }
       if (deltaSize(slot.rec.state) <= max) ready.push(room);
     }
@@ -830,8 +834,8 @@ export class DetectorWorker {
     return this.owned.get(rt.shard) === rt ? ready : false;
   }
 
-  /** Sends one slice of a room's delta (checkpoint-slice.lua, by SHA: see LuaScript.runBySha); settles with its reply. */
-  private sendSlice(rt: ShardRuntime, room: string, slot: RoomSlot, max: number): Promise<unknown> {
+  /** Sends one slice of a room's delta (checkpoint-slice.lua; pipelined ones by SHA only: LuaScript.runBySha); settles with its reply. */
+  private sendSlice(rt: ShardRuntime, room: string, slot: RoomSlot, max: number, withFallback: boolean): Promise<unknown> {
     const t = performance.now();
     const d = takeDeltaSlice(slot.rec.state, max);
     const mode = d.fresh ? (d.first ? 'F' : 'f') : '';
@@ -839,7 +843,8 @@ export class DetectorWorker {
     for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) args.push(x);
     slot.writing = true;
     // Taking the slice, building the arguments and ioredis's encoding on send: the step that holds the thread.
-    const reply = scripts.checkpointSlice.runBySha(this.redis, slicedKeys(rt.shard, room), args);
+    const script = scripts.checkpointSlice;
+    const reply = withFallback ? script.run(this.redis, slicedKeys(rt.shard, room), args) : script.runBySha(this.redis, slicedKeys(rt.shard, room), args);
     this.stats.longestSliceMs = Math.max(this.stats.longestSliceMs, performance.now() - t);
     this.stats.slices++;
     return reply;
