@@ -384,6 +384,11 @@ export class DetectorWorker {
     );
   }
 
+  /** Whether `rt` is still this worker's runtime for its shard (a drop or a takeover replaces or removes it). */
+  private owns(rt: ShardRuntime): boolean {
+    return this.owned.get(rt.shard) === rt;
+  }
+
   private dropShard(shard: number, why: string): void {
     this.owned.delete(shard);
     this.loading.delete(shard);
@@ -520,7 +525,7 @@ export class DetectorWorker {
         if (!reply) continue;
         for (const [stream, entries] of reply) {
           const rt = shards.find((s) => keys.events(s.shard) === stream);
-          if (!rt || this.owned.get(rt.shard) !== rt || busy.has(rt) || entries.length === 0) continue;
+          if (!rt || !this.owns(rt) || busy.has(rt) || entries.length === 0) continue;
           const run = this.processBatch(rt, entries)
             .catch(async (err: unknown) => {
               if (!this.running) return;
@@ -564,7 +569,7 @@ export class DetectorWorker {
     const needed = new Set<string>();
     // Plan records (field `p`, written by the plan scheduler and the plans API): few, so a sparse map.
     const planRecords = new Map<number, ReturnType<typeof parsePlanRecord>>();
-    const current = () => this.owned.get(rt.shard) === rt;
+    const current = () => this.owns(rt);
     // Parsed and applied in steps of about STEP_MS, the thread free between them (nothing else touches this
     // shard meanwhile: loop() does not read it again before this batch is done; a drop during a pause abandons it).
     const box = new TimeBox(STEP_MS);
@@ -800,7 +805,7 @@ export class DetectorWorker {
     // order), the thread free after each; the commit goes only once every one of them has landed.
     const sent: Promise<void>[] = [];
     let failure: { err: unknown } | null = null;
-    const current = () => this.owned.get(rt.shard) === rt && failure === null;
+    const current = () => this.owns(rt) && failure === null;
     for (const room of due) {
       const slot = rt.rooms.get(room)!;
       const writeNow = slot.mustWrite || !rt.active.has(room);
@@ -828,10 +833,10 @@ export class DetectorWorker {
       }
       // A slice may or may not have landed, and it is drained from the state: reload from what Redis holds
       // (its undo log puts the parts back as the last checkpoint left them, whatever landed in whatever order).
-      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
+      if (this.owns(rt)) this.owned.delete(rt.shard);
       throw err;
     }
-    return this.owned.get(rt.shard) === rt ? ready : false;
+    return this.owns(rt) ? ready : false;
   }
 
   /** Sends one slice of a room's delta (checkpoint-slice.lua; pipelined ones by SHA only: LuaScript.runBySha); settles with its reply. */
@@ -891,7 +896,7 @@ export class DetectorWorker {
     // Built in steps (STEP_MS), the thread free between them: nothing else touches this shard meanwhile (loop()
     // reads it again only once this batch is done); dropped during a pause, nothing is sent.
     const box = new TimeBox(STEP_MS);
-    const current = () => this.owned.get(rt.shard) === rt;
+    const current = () => this.owns(rt);
     const step = async () => {
       if (!box.due()) return true;
       await box.pause();
@@ -982,7 +987,7 @@ export class DetectorWorker {
       ...outArgs,
     ];
     // Dropped while this batch was in flight (lease lost, or a reconnect): its state may be stale.
-    if (this.owned.get(rt.shard) !== rt) return false;
+    if (!this.owns(rt)) return false;
     try {
       const reply = scripts.checkpoint.run(this.redis, keyList, args);
       this.stats.longestCommitMs = Math.max(this.stats.longestCommitMs, box.end());
@@ -993,7 +998,7 @@ export class DetectorWorker {
         return false;
       }
       // Not committed: forget in-memory states so the retry re-derives them from the checkpoint.
-      if (this.owned.get(rt.shard) === rt) this.owned.delete(rt.shard);
+      if (this.owns(rt)) this.owned.delete(rt.shard);
       throw err;
     }
   }
