@@ -25,6 +25,7 @@ import {
   type FlowRoomPlan,
 } from '../../core/scenario/flow-room.ts';
 import { liveRoomPlan } from '../../core/scenario/live-set.ts';
+import { median, percentile } from './score.ts';
 
 /** One message stream: a base rate per second with OU wander in it, and the extra a build-up adds per row. */
 export interface NoisyStream {
@@ -134,12 +135,6 @@ export function buildUpBound(seed: number, stepMs: number, ks: readonly number[]
   return { seed, viewers: flow.viewers, led: b.led, slow: b.slow, lagS: b.lagS, rows };
 }
 
-function quantile(sorted: number[], q: number): number {
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  return sorted[lo]! + (sorted[Math.ceil(i)]! - sorted[lo]!) * (i - lo);
-}
-
 function main(): void {
   const { values } = parseArgs({ options: { rooms: { type: 'string', default: '48' }, 'seed-from': { type: 'string', default: '1' }, 'step-ms': { type: 'string', default: '5000' }, k: { type: 'string', default: '3,4' } } });
   const ks = values.k.split(',').map(Number);
@@ -155,10 +150,11 @@ function main(): void {
   for (const r of rows) console.log(`${String(r.seed).padStart(4)} ${String(r.viewers).padStart(8)}  ${r.led.padEnd(5)} ${r.slow ? 'yes ' : 'no  '} ${String(r.lagS).padStart(5)}  ${r.rows.map((x) => String(x ?? '—').padStart(8)).join('  ')}`);
   ks.forEach((k, j) => {
     // A build-up the floor never reaches within its growth counts as the longest (it is past every target).
-    const got = rows.map((r) => r.rows[j] ?? Infinity).sort((a, b) => a - b);
+    const got = rows.map((r) => r.rows[j] ?? Infinity);
     const within6 = got.filter((x) => x <= 6).length;
     const fmt = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 10) / 10) : '∞');
-    console.log(`d ≥ ${k}: median ${fmt(quantile(got, 0.5))} rows, p90 ${fmt(quantile(got, 0.9))} rows; within 6 rows: ${within6} of ${got.length}; not within the growth: ${got.filter((x) => x === Infinity).length}`);
+    // The harness's own median and p90 (nearest rank), so the floor reads against its latency figures.
+    console.log(`d ≥ ${k}: median ${fmt(median(got)!)} rows, p90 ${fmt(percentile(got, 90)!)} rows; within 6 rows: ${within6} of ${got.length}; not within the growth: ${got.filter((x) => x === Infinity).length}`);
   });
 }
 
