@@ -456,7 +456,11 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     return;
   }
 
-  // phase 2: peak passed, waiting for the end
+  // phase 2: peak passed, waiting for the end. The crest is still tracked: a build-up that pauses long enough to
+  // look like its peak and then climbs on (live set: a stair-step room paused at +28% for a minute, then went on
+  // to +69%) is still this window, and 'flat' must mean flat since the last growth, not since the pause, or the
+  // window ends mid-climb and its baseline is reset to a level still rising.
+  trackCrest(w, ts, m, level, thr);
   const back = level - w.baseline <= cfg.endWithin * (w.maxLevel - w.baseline);
   const flat = (ts - w.growthTs) / cfg.sampleMs >= cfg.flatSamples;
   if (back || flat) out.push(closeWindow(st, ts, back ? 'returned' : 'flat'));
