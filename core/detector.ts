@@ -301,9 +301,12 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       st.meanAbsDiff += aSlow * (Math.min(Math.abs(x - st.last), clip) - st.meanAbsDiff);
     }
   }
-  // 3. baseline
+  // 3. baseline: learnt while idle, and not while a building call is out either: it then holds where the call
+  // found it, so a slow build-up is measured from where it started (a 5-min rolling median trails a ramp by 2.5 min
+  // of its climb: live-005, +58 % over 10 min, was called early, then never confirmed against a baseline that
+  // climbed with it).
   const base = (st.base = compactMedian(st.base));
-  if (st.phase === 0) rollingMedianPush(base, x);
+  if (st.phase === 0 && !st.early?.call) rollingMedianPush(base, x);
   st.n++;
   st.last = x;
   st.lastTs = ts;
