@@ -65,7 +65,7 @@ export function parseBody(body: string, contentType: string): { items: unknown[]
     } catch (err) {
       if (!text.includes('\n')) throw badRequest('body', `invalid JSON: ${(err as Error).message}`);
     }
-    if (v !== undefined) return Array.isArray(v) ? { items: v, texts: canonicalElements(text, v.length) } : { items: [v], texts: [canonicalObject(text)] };
+    if (v !== undefined) return Array.isArray(v) ? { items: v, texts: canonicalElements(text, v) } : { items: [v], texts: [canonicalObject(text, v)] };
   }
   const lines = text
     .split('\n')
@@ -78,5 +78,5 @@ export function parseBody(body: string, contentType: string): { items: unknown[]
       return new UnparseableItem(`invalid JSON on line ${i + 1}: ${(err as Error).message}`);
     }
   });
-  return { items, texts: lines.map((line, i) => (items[i] instanceof UnparseableItem ? undefined : canonicalObject(line))) };
+  return { items, texts: lines.map((line, i) => (items[i] instanceof UnparseableItem ? undefined : canonicalObject(line, items[i]))) };
 }

@@ -46,7 +46,8 @@ export interface Spelling {
   space: string;
   /** 0: as JSON.stringify writes it; 1: 1000.0; 2: an exponent where there is one to write; 3: 1000E0 */
   numbers: number;
-  escapeStrings: boolean;
+  /** stringify: as JSON.stringify writes them; escaped: every unit as \uXXXX; raw: as they are wherever JSON allows (lone surrogates too) */
+  strings: 'stringify' | 'escaped' | 'raw';
   escapeKeys: boolean;
   /** A key written twice: first with another value, then the real one (JSON.parse keeps the last). */
   repeat: boolean;
@@ -57,13 +58,13 @@ export const spelling = (keys: number): fc.Arbitrary<Spelling> =>
     order: fc.shuffledSubarray([...Array(keys).keys()], { minLength: keys, maxLength: keys }),
     space: fc.constantFrom('', '', '', ' ', '\n', ' \t'),
     numbers: fc.constantFrom(0, 0, 1, 2, 3),
-    escapeStrings: fc.boolean(),
+    strings: fc.constantFrom('stringify', 'escaped', 'raw'),
     escapeKeys: fc.boolean(),
     repeat: fc.boolean(),
   });
 
 /** The canonical spelling (what JSON.stringify writes) with the variations a client's encoder might make. */
-const plain: Spelling = { order: [], space: '', numbers: 0, escapeStrings: false, escapeKeys: false, repeat: false };
+const plain: Spelling = { order: [], space: '', numbers: 0, strings: 'stringify', escapeKeys: false, repeat: false };
 
 function num(n: number, how: number): string {
   if (how === 1) return `${n}.0`;
@@ -80,7 +81,8 @@ export function writeEvent(ev: Record<string, unknown>, sp: Spelling = plain): s
   const order = sp.order.length === keys.length ? sp.order.map((i) => keys[i]!) : keys;
   const s = sp.space;
   const key = (k: string) => (sp.escapeKeys ? escapeAll(k) : JSON.stringify(k));
-  const value = (v: unknown) => (typeof v === 'number' ? num(v, sp.numbers) : sp.escapeStrings ? escapeAll(String(v)) : JSON.stringify(v));
+  const str = (v: string) => (sp.strings === 'escaped' ? escapeAll(v) : sp.strings === 'raw' && !/["\\\u0000-\u001f]/.test(v) ? `"${v}"` : JSON.stringify(v));
+  const value = (v: unknown) => (typeof v === 'number' ? num(v, sp.numbers) : str(String(v)));
   const members = order.map((k) => `${key(k)}${s}:${s}${value(ev[k])}`);
   if (sp.repeat) members.unshift(`${key(order.at(-1)!)}:${JSON.stringify('an earlier value')}`);
   return `{${s}${members.join(`,${s}`)}${s}}`;
