@@ -75,7 +75,8 @@ function run(route: DirectRoute, req: Request, res: Response): void {
     }
     try {
       const ret: unknown = h(req, res, next);
-      if (ret instanceof Promise) ret.catch((e: unknown) => next(e ?? new Error('Rejected promise')));
+      // || as the router has it: a promise rejected with a falsy value is still an error.
+      if (ret instanceof Promise) ret.catch((e: unknown) => next(e || new Error('Rejected promise')));
     } catch (e) {
       next(e);
     }

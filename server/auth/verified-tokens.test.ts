@@ -38,7 +38,7 @@ test('a remembered token still expires, and only its exact spelling is remembere
   assert.equal(tokens.claims(token).role, 'operator');
   assert.equal(tokens.claims(token).role, 'operator');
   assert.equal(tokens.verifications, 1);
-  // Another spelling of the same signature bytes (the last character's spare bits) is verified, and refused.
+  // Another spelling (its last character changed) is not taken from the cache: verified afresh, and refused.
   const last = token.at(-1) === 'A' ? 'B' : 'A';
   assert.throws(() => tokens.claims(`${token.slice(0, -1)}${last}`), (e: unknown) => e instanceof TokenError && e.code === 'token-invalid');
   now += 10_000;
