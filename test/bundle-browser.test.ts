@@ -16,6 +16,7 @@ import type { ClientSizes } from '../bench/bundle-size.ts';
 import { launchChromium } from './support/browser.ts';
 import { buildClient } from './support/client-build.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'sized';
 const PATHS: Record<string, string> = { rooms: '/', operator: `/operator/${ROOM}`, host: `/host/${ROOM}`, buyer: `/buyer/${ROOM}` };
@@ -33,6 +34,7 @@ after(async () => {
   await browser?.close();
   await crest?.close();
 });
+exitsWithin();
 
 test('every page, in English and in Chinese, downloads exactly the scripts the build measured, and the heaviest fits 40 KB gzip', async () => {
   assert.deepEqual(Object.keys(sizes.pages).sort(), Object.keys(PATHS).sort(), 'the build measures every route');

@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 

@@ -45,7 +45,7 @@ after(async () => {
   redis?.disconnect();
   await cluster?.cleanup();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 test('a cluster master killed mid-ingest: Crest follows the promoted replica by itself, no acknowledged batch lost, totals exact', async (t) => {
   // Two rooms per shard, so every master's slots carry rooms.

@@ -29,7 +29,7 @@ after(async () => {
   for (const c of crests) await stopWithin(c);
   for (const s of servers) await s.cleanup();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 async function redisServer(args: string[]): Promise<TestRedis> {
   const s = await startTestRedis({ args });

@@ -31,7 +31,7 @@ after(async () => {
   sentinel?.cleanup();
   for (const s of servers) await s.cleanup();
 });
-// Run without --test-force-exit: Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts).
+// Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts): the watch fails the file otherwise.
 exitsWithin();
 
 async function redisServer(args: string[]): Promise<TestRedis> {

@@ -23,6 +23,7 @@ import { keys } from '../server/redis-keys.ts';
 import { readArchive, streamIdOf } from '../workers/stream-archive-format.ts';
 import { compareIds } from '../workers/stream-entry.ts';
 import { scriptedRise, startTestCrest, TEST_SECRET, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const ROOM = 'hist-room';
@@ -44,6 +45,7 @@ after(async () => {
   await crest.close();
   rmSync(dir, { recursive: true, force: true });
 });
+exitsWithin();
 
 function cliEnv(): NodeJS.ProcessEnv {
   return {

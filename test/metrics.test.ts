@@ -19,6 +19,7 @@ import { WorkerMetrics } from '../server/metrics-registry.ts';
 import { spawnWorker } from './support/detector-process.ts';
 import { MetricsPublisher } from '../server/metrics-publisher.ts';
 import { silentLogger } from '../server/logger.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 let redis: RedisClient;
@@ -48,6 +49,7 @@ after(async () => {
   await crest.close();
   await new Promise((ok) => receiver.close(ok));
 });
+exitsWithin();
 
 async function scrape(): Promise<{ text: string; m: Scrape }> {
   const r = await crest.api('/metrics');

@@ -13,6 +13,7 @@ import { ApiMetrics } from '../server/metrics-registry.ts';
 import { existsSync } from 'node:fs';
 import { CLIENT_DIR } from '../server/project-paths.ts';
 import { buildClient } from './support/client-build.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 let doc: Record<string, any>;
@@ -26,6 +27,7 @@ before(async () => {
   doc = await r.json();
 });
 after(() => crest.close());
+exitsWithin();
 
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { readRecording } from '../workers/file-replay.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const FLAT = fileURLToPath(new URL('./fixtures/replay/flat.ndjson.gz', import.meta.url));
@@ -28,6 +29,7 @@ after(async () => {
   await crest.close();
   rmSync(dir, { recursive: true, force: true });
 });
+exitsWithin();
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, CREST_SHARDS: String(crest.config.shards), REDIS_URL: crest.redisUrl, CREST_LOG_LEVEL: 'warn', ...extra };

@@ -12,6 +12,7 @@ import type { HighlightWindow } from '../core/protocol.ts';
 import { launchChromium } from './support/browser.ts';
 import { assertCjkFont } from './support/cjk-font.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'report-room';
 const SHOTS = process.env.CREST_SCREENSHOTS;
@@ -27,6 +28,7 @@ after(async () => {
   await browser?.close();
   await crest?.close();
 });
+exitsWithin();
 
 test('the HTML report renders offline in Chromium with its chart: the concurrency line and the shaded window', async () => {
   const { events } = scriptedRise(ROOM, Date.now() - 15 * 60_000);
