@@ -106,6 +106,32 @@ test('every request example in the document is accepted by the live route', asyn
   assert.ok(sent >= 5, `sent ${sent} examples`);
 });
 
+test('every query parameter in the document is read by its route: its example is accepted, its invalid value is a 400 naming it', async () => {
+  // The room the examples name must have events: series and report answer 404 for a room never seen.
+  assert.equal((await crest.post([{ id: 'docs-q-1', room: 'docs-room', ts: Date.now(), type: 'room.online', count: 10 }])).status, 200);
+  let checked = 0;
+  for (const [p, ms] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+    for (const [m, op] of Object.entries(ms)) {
+      const query = (op.parameters as { in?: string; name: string; example: string; 'x-invalid-example': string }[]).filter((x) => x.in === 'query');
+      if (!query.length) continue;
+      const params: Record<string, string> = op['x-example-params'] ?? {};
+      const path = p.replace(/\{(\w+)\}/g, (_: string, k: string) => params[k] ?? assert.fail(`${m} ${p}: no x-example-params for ${k}`));
+      const token = crest.token(op['x-roles'][0] as Role, '*');
+      for (const q of query) {
+        const send = (v: string) => crest.api(`${path}?${new URLSearchParams({ [q.name]: v })}`, { method: m.toUpperCase(), token });
+        const ok = await send(q.example);
+        const answer = await ok.text();
+        assert.ok(ok.status >= 200 && ok.status < 300, `${m} ${p}?${q.name}=${q.example}: ${ok.status} ${answer.slice(0, 300)}`);
+        const bad = await send(q['x-invalid-example']);
+        assert.equal(bad.status, 400, `${m} ${p}?${q.name}=${q['x-invalid-example']} is refused`);
+        assert.equal((await bad.json()).error.field, q.name, `${m} ${p}: the refusal names ${q.name}`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 9, `checked ${checked} query parameters`);
+});
+
 test('an invalid body is rejected by a route the document describes, naming the field', async () => {
   const r = await crest.api(`${API_PREFIX}/webhooks`, { method: 'POST', token: crest.token('operator', '*'), headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'docs-room' }) });
   assert.equal(r.status, 400);
@@ -118,5 +144,6 @@ test('/docs/api renders every operation and the socket messages as one page with
   const html = await r.text();
   for (const [p, ms] of Object.entries(doc.paths as Record<string, object>)) for (const m of Object.keys(ms)) assert.ok(html.includes(`${m.toUpperCase()} ${p}`), `${m} ${p} on the page`);
   for (const name of ['room:join', 'suggestion:new', 'room:resync']) assert.ok(html.includes(name), name);
+  assert.ok(html.includes('<code>withinMin</code>'), 'query parameters on the page');
   assert.doesNotMatch(html, /<script|https?:\/\/cdn/i);
 });
