@@ -3,7 +3,8 @@
  * requests (zod 4's JSON Schema output, input side), from one route table, served at GET /api/openapi.json
  * and rendered server-side at /docs/api (no script, no CDN). The socket.io messages are in the same
  * document under `x-socketio`: client messages with the schemas the gateway validates them with, server
- * messages named from the typed contract (core/protocol.ts; `satisfies` keeps the list complete).
+ * messages with the JSON Schemas of their payload types in core/protocol.ts (server/socket-schemas.ts, generated
+ * from those types and checked against them; `satisfies` keeps the list complete).
  * test/openapi.test.ts checks that every mounted route is here and that every example passes the live API.
  */
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { crestEventSchema, ROOM_ID_PATTERN } from '../core/events.ts';
 import type { ServerToClientEvents } from '../core/protocol.ts';
 import { alertRulesSchema } from '../core/quiet-rules.ts';
 import { SOCKET_INPUT_SCHEMAS } from './gateway.ts';
+import { SERVER_MESSAGE_SCHEMAS } from './socket-schemas.ts';
 import { planInputSchema } from './plan-store.ts';
 import { webhookCreateSchema } from './routes/webhooks.ts';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.ts';
@@ -170,7 +172,7 @@ export const APP_ROUTES: RouteDoc[] = [
   ...['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'].map((path): RouteDoc => ({ method: 'get', path, summary: 'The web client (token in ?token=)', produces: 'text/html' })),
 ];
 
-/** Server → client messages (core/protocol.ts holds their payload types). */
+/** Server → client messages; their schemas come from core/protocol.ts's types (server/socket-schemas.ts). */
 const SERVER_MESSAGES = {
   'room:tick': 'Room metrics once per tick: { room, cursor, tick }',
   'window:update': 'A highlight window opened, changed or closed: { room, cursor, window }',
@@ -225,7 +227,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Crest access token (crest token --role …); x-roles lists the roles an operation accepts' } },
-      schemas: { Error: ERROR },
+      schemas: { Error: ERROR, ...SERVER_MESSAGE_SCHEMAS.defs },
       parameters: {
         RequestId: {
           name: REQUEST_ID_HEADER,
@@ -247,7 +249,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     'x-socketio': {
       description: 'socket.io on the same origin; handshake auth { token }. Client messages are acknowledged ({ ok, … } or { ok: false, error }).',
       clientToServer: Object.fromEntries(Object.entries(SOCKET_INPUT_SCHEMAS).map(([name, s]) => [name, { schema: jsonSchema(s) }])),
-      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d }])),
+      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d, schema: SERVER_MESSAGE_SCHEMAS.roots[name as keyof ServerToClientEvents] }])),
     },
   };
 }
@@ -276,5 +278,6 @@ ${query(op.parameters)}${body ? `<details><summary>Request schema</summary>${jso
 <body><h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description)} Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI ${esc(doc.openapi)}).</p>
 <h2>HTTP</h2>${ops.join('\n')}
 <h2>socket.io</h2><p>${esc(sock.description)}</p><h3>Client → server</h3>${Object.entries(sock.clientToServer as Record<string, any>).map(([n, e]) => `<h4><code>${esc(n)}</code></h4>${json(e.schema)}`).join('')}
-<h3>Server → client</h3><ul>${Object.entries(sock.serverToClient as Record<string, any>).map(([n, e]) => `<li><code>${esc(n)}</code>: ${esc(e.description)}</li>`).join('')}</ul></body></html>`;
+<h3>Server → client</h3>${Object.entries(sock.serverToClient as Record<string, any>).map(([n, e]) => `<h4><code>${esc(n)}</code></h4><p>${esc(e.description)}</p>${json(e.schema)}`).join('')}
+<h3>Types</h3>${Object.entries(doc.components.schemas as Record<string, unknown>).map(([n, sch]) => `<details id="${esc(n)}"><summary><code>${esc(n)}</code></summary>${json(sch)}</details>`).join('')}</body></html>`;
 }

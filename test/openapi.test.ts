@@ -8,11 +8,15 @@ import assert from 'node:assert/strict';
 import { createApp } from '../server/app.ts';
 import { API_PREFIX } from '../server/openapi.ts';
 import type { Role } from '../core/protocol.ts';
-import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { join, scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { ApiMetrics } from '../server/metrics-registry.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { CLIENT_DIR } from '../server/project-paths.ts';
+import { SERVER_MESSAGE_SCHEMAS } from '../server/socket-schemas.ts';
 import { buildClient } from './support/client-build.ts';
+import { eventPayloadSchemas } from './support/ts-json-schema.ts';
 import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
@@ -130,6 +134,58 @@ test('every query parameter in the document is read by its route: its example is
     }
   }
   assert.ok(checked >= 9, `checked ${checked} query parameters`);
+});
+
+const SOCKET_SCHEMAS_FILE = fileURLToPath(new URL('../server/socket-schemas.ts', import.meta.url));
+const PROTOCOL_FILE = fileURLToPath(new URL('../core/protocol.ts', import.meta.url));
+
+test('the server messages\' schemas are those of core/protocol.ts as it is (CREST_UPDATE_SCHEMAS=1 rewrites them)', () => {
+  const now = eventPayloadSchemas(PROTOCOL_FILE, 'ServerToClientEvents');
+  if (process.env.CREST_UPDATE_SCHEMAS === '1') {
+    writeFileSync(
+      SOCKET_SCHEMAS_FILE,
+      `// Generated from core/protocol.ts (ServerToClientEvents) by test/openapi.test.ts with CREST_UPDATE_SCHEMAS=1; do not edit.\n` +
+        `import type { ServerToClientEvents } from '../core/protocol.ts';\n\n` +
+        `/** JSON Schemas of the socket.io server messages' payloads (roots) and of the named types they use (defs). */\n` +
+        `export const SERVER_MESSAGE_SCHEMAS: { roots: Record<keyof ServerToClientEvents, unknown>; defs: Record<string, unknown> } = ${JSON.stringify(now, null, 2)};\n`,
+    );
+    return;
+  }
+  assert.deepEqual(SERVER_MESSAGE_SCHEMAS, now, 'server/socket-schemas.ts is stale: run CREST_UPDATE_SCHEMAS=1 node test/run.mjs test/openapi.test.ts');
+});
+
+test('every server message a live socket receives passes the schema the document gives it', async () => {
+  const room = 'docs-socket';
+  const socket = await crest.socket(crest.token('operator', [room]));
+  const got = new Map<string, unknown[]>();
+  for (const name of Object.keys(doc['x-socketio'].serverToClient)) socket.on(name as 'room:tick', (msg: unknown) => got.set(name, [...(got.get(name) ?? []), msg]));
+  assert.equal((await join(socket, room)).ok, true, 'joined');
+  const { events } = scriptedRise(room, Date.now() - 15 * 60_000);
+  for (let i = 0; i < events.length; i += 500) assert.equal((await crest.post(events.slice(i, i + 500))).status, 200);
+  const suggestion = await waitFor('a suggestion pushed', 30_000, () => (got.get('suggestion:new')?.[0] as { suggestion: { id: string } } | undefined)?.suggestion);
+  const op = crest.token('operator', [room]);
+  assert.equal((await crest.api(`${API_PREFIX}/rooms/${room}/suggestions/${encodeURIComponent(suggestion.id)}/ack`, { method: 'POST', token: op })).status, 201, 'acked');
+  const plan = await crest.api(`${API_PREFIX}/rooms/${room}/plans`, { method: 'POST', token: op, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ at: Date.now() + 3_600_000, sku: 'x' }) });
+  assert.equal(plan.status, 201, 'plan created');
+  const expected = ['room:tick', 'window:update', 'suggestion:new', 'suggestion:acked', 'plan:update'];
+  await waitFor('every kind of message', 30_000, () => (expected.every((n) => got.has(n)) ? true : undefined));
+  // zod reads local refs under $defs only: the document's components, moved there.
+  const underDefs = (v: unknown) => JSON.parse(JSON.stringify(v).replaceAll('#/components/schemas/', '#/$defs/'));
+  const defs = underDefs(doc.components.schemas);
+  const validatorOf = (name: string) => z.fromJSONSchema({ ...underDefs(doc['x-socketio'].serverToClient[name].schema), $defs: defs });
+  for (const [name, msgs] of got) {
+    const validator = validatorOf(name);
+    for (const msg of msgs) {
+      const r = validator.safeParse(msg);
+      assert.ok(r.success, `${name} ${JSON.stringify(msg).slice(0, 300)}: ${r.error?.message.slice(0, 600)}`);
+    }
+    // The validator is strict, not one that passes anything: a field the type does not have is refused.
+    assert.equal(validator.safeParse({ ...(msgs[0] as object), unexpected: 1 }).success, false, `${name}: an unknown field is refused`);
+  }
+  // And through the named types: a suggestion of a kind there is not.
+  const sg = got.get('suggestion:new')![0] as { suggestion: object };
+  assert.equal(validatorOf('suggestion:new').safeParse({ ...sg, suggestion: { ...sg.suggestion, kind: 'no.such-kind' } }).success, false, 'a suggestion of an unknown kind is refused');
+  socket.disconnect();
 });
 
 test('an invalid body is rejected by a route the document describes, naming the field', async () => {
