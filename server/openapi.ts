@@ -3,7 +3,7 @@
  * requests (zod 4's JSON Schema output, input side), from one route table, served at GET /api/openapi.json
  * and rendered server-side at /docs/api (no script, no CDN). The socket.io messages are in the same
  * document under `x-socketio`: client messages with the schemas the gateway validates them with, server
- * messages with the JSON Schemas of their payload types in core/protocol.ts (server/socket-schemas.ts, generated
+ * messages with the JSON Schemas of their payload types in core/protocol.ts (server/contract-schemas.ts, generated
  * from those types and checked against them; `satisfies` keeps the list complete).
  * test/openapi.test.ts checks that every mounted route is here and that every example passes the live API.
  */
@@ -12,7 +12,7 @@ import { crestEventSchema, ROOM_ID_PATTERN } from '../core/events.ts';
 import type { ServerToClientEvents } from '../core/protocol.ts';
 import { alertRulesSchema } from '../core/quiet-rules.ts';
 import { SOCKET_INPUT_SCHEMAS } from './gateway.ts';
-import { SERVER_MESSAGE_SCHEMAS } from './socket-schemas.ts';
+import { CONTRACT_SCHEMAS } from './contract-schemas.ts';
 import { planInputSchema } from './plan-store.ts';
 import { webhookCreateSchema } from './routes/webhooks.ts';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.ts';
@@ -172,7 +172,7 @@ export const APP_ROUTES: RouteDoc[] = [
   ...['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'].map((path): RouteDoc => ({ method: 'get', path, summary: 'The web client (token in ?token=)', produces: 'text/html' })),
 ];
 
-/** Server → client messages; their schemas come from core/protocol.ts's types (server/socket-schemas.ts). */
+/** Server → client messages; their schemas come from core/protocol.ts's types (server/contract-schemas.ts). */
 const SERVER_MESSAGES = {
   'room:tick': 'Room metrics once per tick: { room, cursor, tick }',
   'window:update': 'A highlight window opened, changed or closed: { room, cursor, window }',
@@ -193,6 +193,8 @@ const ERROR = {
 };
 
 function operation(r: RouteDoc, prefix: string, now: number) {
+  // The JSON answer's schema, where server/api-responses.ts declares the route's type.
+  const answer = (CONTRACT_SCHEMAS.responses as Record<string, unknown>)[`${r.method.toUpperCase()} ${openApiPath(prefix + r.path)}`];
   const params: Record<string, unknown>[] = [...(prefix + r.path).matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
   for (const q of r.query ?? []) params.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema, example: q.example, 'x-invalid-example': q.invalid });
   const op: Record<string, unknown> = {
@@ -202,7 +204,7 @@ function operation(r: RouteDoc, prefix: string, now: number) {
     parameters: [...params, { $ref: '#/components/parameters/RequestId' }],
     ...(r.roles ? { security: [{ bearer: [] }], 'x-roles': r.roles } : { security: [] }),
     responses: {
-      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: {} } },
+      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: answer ? { schema: answer } : {} } },
       ...(r.roles ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
       ...(r.body || r.query ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
     },
@@ -227,7 +229,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Crest access token (crest token --role …); x-roles lists the roles an operation accepts' } },
-      schemas: { Error: ERROR, ...SERVER_MESSAGE_SCHEMAS.defs },
+      schemas: { Error: ERROR, ...CONTRACT_SCHEMAS.defs },
       parameters: {
         RequestId: {
           name: REQUEST_ID_HEADER,
@@ -249,7 +251,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     'x-socketio': {
       description: 'socket.io on the same origin; handshake auth { token }. Client messages are acknowledged ({ ok, … } or { ok: false, error }).',
       clientToServer: Object.fromEntries(Object.entries(SOCKET_INPUT_SCHEMAS).map(([name, s]) => [name, { schema: jsonSchema(s) }])),
-      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d, schema: SERVER_MESSAGE_SCHEMAS.roots[name as keyof ServerToClientEvents] }])),
+      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d, schema: CONTRACT_SCHEMAS.serverMessages[name as keyof ServerToClientEvents] }])),
     },
   };
 }
@@ -267,9 +269,10 @@ export function renderApiPage(doc: Record<string, any>): string {
   const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
     Object.entries(methods).map(([m, op]) => {
       const body = op.requestBody?.content && Object.values(op.requestBody.content)[0];
+      const answer = op.responses['200'].content?.['application/json']?.schema;
       return `<section><h3><code>${m.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)}</p>
 <p>Auth: ${op['x-roles'] ? `bearer token, role ${op['x-roles'].map(esc).join(' / ')}` : 'none'}. Responses: ${Object.keys(op.responses).join(', ')}</p>
-${query(op.parameters)}${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}</section>`;
+${query(op.parameters)}${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}${answer ? `<details><summary>Answer schema</summary>${json(answer)}</details>` : ''}</section>`;
     }),
   );
   const sock = doc['x-socketio'];

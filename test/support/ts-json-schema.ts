@@ -1,42 +1,60 @@
 /**
- * JSON Schema (2020-12) of TypeScript types, read with the TypeScript checker: what server/socket-schemas.ts
- * holds for the socket.io server messages, whose payloads are types in core/protocol.ts rather than zod schemas.
- * A test tool (typescript is a dev dependency): test/openapi.test.ts regenerates it and compares.
+ * JSON Schema (2020-12) of TypeScript types, read with the TypeScript checker: what server/contract-schemas.ts
+ * holds for the socket.io server messages and the JSON answers of the read routes, which are types
+ * (core/protocol.ts, server/api-responses.ts) rather than zod schemas. A test tool (typescript is a dev
+ * dependency): test/openapi.test.ts regenerates it and compares.
  *
  * Covers what core/protocol.ts uses: primitives, literal unions (as `enum`), `T | null`, arrays, interfaces
  * and type literals (optional members not required, doc comments as `description`), `Record<K, V>` over a
- * literal union (its keys as properties) or over string (`additionalProperties`). Named interfaces and aliases
- * become `$defs`-style entries under `defs`, referred to by `#/components/schemas/<Name>`; anything else throws.
+ * literal union (its keys as properties) or over string (`additionalProperties`), intersections of objects.
+ * Named interfaces and aliases become `$defs`-style entries under `defs`, referred to by `#/components/schemas/<Name>`; anything else throws.
  */
 import ts from 'typescript';
 
 export interface SchemaSet {
-  /** One schema per requested name (a `$ref` into `defs`, or inline). */
-  roots: Record<string, unknown>;
+  /** Per interface asked for, one schema per member (a `$ref` into `defs`, or inline). */
+  roots: Record<string, Record<string, unknown>>;
+  /** The named types they use, shared. */
   defs: Record<string, unknown>;
 }
 
-const REF = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export interface InterfaceAsked {
+  file: string;
+  name: string;
+  /**
+   * `payload`: each member is a function (a socket.io event map) and its first parameter is described;
+   * `type`: each member's own type is.
+   */
+  members: 'payload' | 'type';
+}
 
-/**
- * The schema of the first parameter of each method of `interfaceName` in `file` (the socket.io event map shape:
- * `event: (msg: Payload) => void`).
- */
-export function eventPayloadSchemas(file: string, interfaceName: string): SchemaSet {
-  const program = ts.createProgram([file], { strict: true, allowImportingTsExtensions: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 });
+/** JSON Schemas of the members of each interface asked for, read from one program. */
+export function interfaceSchemas(asked: InterfaceAsked[]): SchemaSet {
+  const options = { strict: true, allowImportingTsExtensions: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022 };
+  const program = ts.createProgram(asked.map((a) => a.file), options);
   const checker = program.getTypeChecker();
-  const source = program.getSourceFile(file) ?? fail(`cannot read ${file}`);
-  const decl = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === interfaceName) ?? fail(`${file} has no interface ${interfaceName}`);
   const defs: Record<string, unknown> = {};
   const convert = converter(checker, defs);
-  const roots: Record<string, unknown> = {};
-  for (const member of checker.getTypeAtLocation(decl).getProperties()) {
-    const sig = checker.getTypeOfSymbol(member).getCallSignatures()[0] ?? fail(`${interfaceName}.${member.name} is not a function`);
-    const param = sig.getParameters()[0] ?? fail(`${interfaceName}.${member.name} takes no payload`);
-    roots[member.name] = convert(checker.getTypeOfSymbol(param));
+  const roots: SchemaSet['roots'] = {};
+  for (const { file, name, members } of asked) {
+    const source = program.getSourceFile(file) ?? fail(`cannot read ${file}`);
+    const decl = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === name) ?? fail(`${file} has no interface ${name}`);
+    const out: Record<string, unknown> = (roots[name] = {});
+    for (const member of checker.getTypeAtLocation(decl).getProperties()) {
+      const type = checker.getTypeOfSymbol(member);
+      if (members === 'type') {
+        out[member.name] = convert(type);
+        continue;
+      }
+      const sig = type.getCallSignatures()[0] ?? fail(`${name}.${member.name} is not a function`);
+      const param = sig.getParameters()[0] ?? fail(`${name}.${member.name} takes no payload`);
+      out[member.name] = convert(checker.getTypeOfSymbol(param));
+    }
   }
   return { roots, defs };
 }
+
+const REF = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 function fail(msg: string): never {
   throw new Error(`ts-json-schema: ${msg}`);
@@ -77,7 +95,7 @@ function converter(checker: ts.TypeChecker, defs: Record<string, unknown>) {
     if (t.flags & ts.TypeFlags.BooleanLiteral) return { const: checker.typeToString(t) === 'true' };
     if (t.isUnion()) return union(t.types.filter((m) => !(m.flags & ts.TypeFlags.Undefined)));
     if (checker.isArrayType(t)) return { type: 'array', items: convert(checker.getTypeArguments(t as ts.TypeReference)[0]!) };
-    if (t.flags & ts.TypeFlags.Object) return object(t);
+    if (t.flags & ts.TypeFlags.Object || t.isIntersection()) return object(t);
     return fail(`cannot describe ${checker.typeToString(t)}`);
   }
 
