@@ -187,7 +187,7 @@ export async function runLatency(): Promise<PartResult> {
           label: 'event→socket tick latency p99',
           value: acc.p99,
           unit: 'ms',
-          target: { of: 'value', op: '<=', value: 250 },
+          target: { of: 'value', op: '<=', value: 100 },
           note:
             `p50 ${acc.p50} ms, p99 ${acc.p99} ms, max ${acc.max} ms from the 200 (from send: p50 ${snd.p50}, p99 ${snd.p99}, max ${snd.max}); ` +
             `${acc.n.toLocaleString('en')} ticks matched, ${clockTicks} clock-made ticks left out, ${unmatched} unmatched; ` +

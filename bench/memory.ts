@@ -208,7 +208,7 @@ export async function runMemory(): Promise<PartResult> {
         label: `detector RSS per active room (${roomCount.toLocaleString('en')} rooms)`,
         value: median(col((r) => r.activeRss)) / KB,
         unit: 'KB',
-        target: { of: 'value', op: '<=', value: 20 },
+        target: { of: 'value', op: '<=', value: 10 },
         note:
           `median of ${runCount} fresh processes (${spread(col((r) => r.activeRss))}); ${perRoom} mixed events per room (≈${Math.round(perRoom * 0.25)} viewers entered); ` +
           `${kb(median(col((r) => r.activeHeap)))} KB heap per room (${spread(col((r) => r.activeHeap))}); RSS ${(mid.m0.rss / 2 ** 20).toFixed(0)} → ${(mid.m2.rss / 2 ** 20).toFixed(0)} MB in the run nearest the median; ` +

@@ -6,6 +6,7 @@
  *   npm run bench -- --profile           also --cpu-prof the Crest processes under test and print their top costs
  *   npm run bench -- --out FILE          write the JSON there instead
  *   npm run bench -- --part-args "--events 200000"   extra arguments for every part (see each part's header)
+ *   npm run bench -- --only ingest --layouts api --repeats 1   any other option is passed on to every part too
  * Parts: bundle, core, ceiling, ingest (measures its own XADD ceiling first), latency, fanout, memory;
  * detector-cpu (the worker's CPU per event, load-tolerant), big-room (1M sessions through Redis and the detector
  * worker, ~5 min) and big-room-core (the same ramp, core only) run only when asked for with --only.
@@ -41,7 +42,15 @@ const quick = argFlag('quick');
 const only = argValue('only')?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const p of only ?? []) if (!PARTS[p]) throw new Error(`unknown part "${p}"; expected ${Object.keys(PARTS).join(', ')}`);
 const chosen = only ?? DEFAULT;
-const partArgs = (argValue('part-args') ?? '').split(' ').filter(Boolean);
+/** This runner's own options (with whether each takes a value); anything else on the command line goes to the parts. */
+const OWN: Record<string, boolean> = { '--quick': false, '--profile': false, '--only': true, '--out': true, '--part-args': true };
+const passedOn: string[] = [];
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i]!;
+  if (a in OWN) i += OWN[a] ? 1 : 0;
+  else passedOn.push(a);
+}
+const partArgs = [...(argValue('part-args') ?? '').split(' ').filter(Boolean), ...passedOn];
 const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
 const sha = git(['rev-parse', 'HEAD']);
 const date = new Date().toISOString().slice(0, 10);

@@ -81,6 +81,23 @@ describe('early stage: building', () => {
     assert.ok(risingAlone && risingAlone.ts >= rising.ts, `confirmed alone at ${risingAlone && sec(risingAlone.ts)} s, with leads at ${sec(rising.ts)} s`);
   });
 
+  test('a slow build-up called building is confirmed against the baseline the call found, not one that climbed with it', () => {
+    // From 300 s the leading signals climb; concurrency follows from 360 s at +0.6 viewer/s (+3.6 %/min on 1,000)
+    // for 10 minutes, then holds. A baseline still learning meanwhile trailed the ramp by half its window.
+    const script = quiet(300, 1000);
+    for (let i = 0; i < 720; i++) {
+      const up = Math.min(600, Math.max(0, i - 60));
+      script.push({ online: 1000 + Math.round(0.6 * up) + ((i * 7) % 9) - 4, organic: 2.7 * (1 + Math.min(i, 600) / 300), act: 3 * (1 + Math.min(i, 600) / 200) });
+    }
+    const evs = feed(script);
+    const building = evs.find((e) => e.kind === 'building');
+    const rising = evs.find((e) => e.kind === 'rising');
+    assert.ok(building, `no building call: ${kinds(evs)}`);
+    assert.ok(!kinds(evs).includes('retracted'), `taken back: ${kinds(evs)}`);
+    assert.ok(rising && rising.onsetTs === building.onsetTs, `the call confirms as one window: ${kinds(evs)}`);
+    assert.ok(Math.abs(rising.baseline - building.baseline) <= 0.01 * building.baseline, `baseline ${building.baseline} at the call, ${rising.baseline} at rising`);
+  });
+
   test('a crowd the buyer paid for gets no early call, and no rising while it is mostly bought; the same rise bringing organic entries does', () => {
     // From 300 s paid entries climb to ×15 over 40 s, interaction follows the bigger crowd; concurrency +0.8/s.
     const rise = (organicGrowth: number): Second[] => {

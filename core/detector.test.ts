@@ -395,3 +395,33 @@ describe('a giveaway crowd (the surge rule: in the conservative profile — docs
     assert.ok(noAbrupt === null || noAbrupt > at, `without the abrupt test the rule delays it: ${noAbrupt} s vs ${at} s`);
   });
 });
+
+describe('a build-up that pauses and climbs on (a stair step)', () => {
+  /** flat 200 → 400 over 120 s (onset 300 s) → pause at 400 for 90 s → on to 600 over 240 s → 60 s → decay to 210 → flat. */
+  function stairStep(seed: number): number[] {
+    const n = noise(seed);
+    const s: number[] = [];
+    for (let i = 0; i < 300; i++) s.push(200 + n(4));
+    for (let i = 0; i < 120; i++) s.push(200 + 200 * (i / 120) + n(4));
+    for (let i = 0; i < 90; i++) s.push(400 + n(4));
+    for (let i = 0; i < 240; i++) s.push(400 + 200 * (i / 240) + n(4));
+    for (let i = 0; i < 60; i++) s.push(600 + n(4));
+    for (let i = 0; i < 120; i++) s.push(600 - 390 * (i / 120) + n(4));
+    for (let i = 0; i < 300; i++) s.push(210 + n(4));
+    return s;
+  }
+  for (const seed of [1, 2, 3]) {
+    test(`the pause may be called its peak, but the window stays open through the climb and ends on the way down (seed ${seed})`, () => {
+      const evs = transitions(run(stairStep(seed)));
+      const kinds = evs.map((e) => e.kind);
+      assert.equal(kinds.filter((k) => k === 'rising').length, 1, `one window: ${kinds}`);
+      assert.ok(!kinds.includes('retracted'), `no false start on the second step: ${kinds}`);
+      const ended = evs.find((e) => e.kind === 'ended')!;
+      assert.ok(ended, `the window ends: ${kinds}`);
+      // Before, 'flat' counted from the pause: the window ended at ~600 s, mid-climb, and the baseline was reset there.
+      assert.equal(ended.endReason, 'returned');
+      assert.ok(sec(ended.ts)! > 750, `ended at ${sec(ended.ts)} s, after the climb`);
+      assert.ok(ended.peak >= 590, `the window's peak is the second step's: ${ended.peak}`);
+    });
+  }
+});

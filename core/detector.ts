@@ -301,9 +301,12 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
       st.meanAbsDiff += aSlow * (Math.min(Math.abs(x - st.last), clip) - st.meanAbsDiff);
     }
   }
-  // 3. baseline
+  // 3. baseline: learnt while idle, and not while a building call is out either: it then holds where the call
+  // found it, so a slow build-up is measured from where it started (a 5-min rolling median trails a ramp by 2.5 min
+  // of its climb: live-005, +58 % over 10 min, was called early, then never confirmed against a baseline that
+  // climbed with it).
   const base = (st.base = compactMedian(st.base));
-  if (st.phase === 0) rollingMedianPush(base, x);
+  if (st.phase === 0 && !st.early?.call) rollingMedianPush(base, x);
   st.n++;
   st.last = x;
   st.lastTs = ts;
@@ -456,7 +459,11 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     return;
   }
 
-  // phase 2: peak passed, waiting for the end
+  // phase 2: peak passed, waiting for the end. The crest is still tracked: a build-up that pauses long enough to
+  // look like its peak and then climbs on (live set: a stair-step room paused at +28% for a minute, then went on
+  // to +69%) is still this window, and 'flat' must mean flat since the last growth, not since the pause, or the
+  // window ends mid-climb and its baseline is reset to a level still rising.
+  trackCrest(w, ts, m, level, thr);
   const back = level - w.baseline <= cfg.endWithin * (w.maxLevel - w.baseline);
   const flat = (ts - w.growthTs) / cfg.sampleMs >= cfg.flatSamples;
   if (back || flat) out.push(closeWindow(st, ts, back ? 'returned' : 'flat'));

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import type { AppContext } from './app-context.ts';
 import { HttpError } from './http-error.ts';
-import { eventsRouter } from './routes/events.ts';
+import { eventsPost, eventsRouter } from './routes/events.ts';
 import { roomsRouter } from './routes/rooms.ts';
 import { webhooksRouter } from './routes/webhooks.ts';
 import { connectorsRouter } from './routes/connectors.ts';
@@ -19,6 +19,7 @@ import { requestId, requestIdOf } from './request-id.ts';
 import { rateLimit } from './rate-limiter.ts';
 import { CLIENT_DIR } from './project-paths.ts';
 import { API_PREFIX, openApiDocument, renderApiPage } from './openapi.ts';
+import { directListener, type DirectRoute, type Handler } from './direct-route.ts';
 
 /** Paths the single-page client routes itself. */
 const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'];
@@ -32,12 +33,25 @@ const CLIENT_ROUTES = ['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/
  */
 const CSP_DIRECTIVES = { 'connect-src': ["'self'"], 'upgrade-insecure-requests': null };
 
+/** The express application alone: every route through Express's router (tests compare it with the listener). */
 export function createApp(ctx: AppContext): express.Express {
+  return buildApp(ctx).app;
+}
+
+/** What the HTTP server runs: POST /api/v1/events directly (server/direct-route.ts), the rest by the app. */
+export function createRequestListener(ctx: AppContext): ReturnType<typeof directListener> {
+  const { app, events } = buildApp(ctx);
+  return directListener(app, events);
+}
+
+function buildApp(ctx: AppContext): { app: express.Express; events: DirectRoute } {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(helmet({ contentSecurityPolicy: { directives: CSP_DIRECTIVES } }));
-  app.use(requestId());
+  const security = helmet({ contentSecurityPolicy: { directives: CSP_DIRECTIVES } }) as Handler;
+  const ids = requestId();
+  app.use(security);
+  app.use(ids);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -63,16 +77,20 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   const api = express.Router();
-  api.use(cors(ctx.config.corsOrigins));
-  api.use(rateLimit(ctx.tokenSecrets, ctx.config.rateLimitPerS));
-  api.use(eventsRouter(ctx));
+  const apiCors = cors(ctx.config.corsOrigins);
+  const limit = rateLimit(ctx.tokenSecrets, ctx.config.rateLimitPerS);
+  const postEvents = eventsPost(ctx);
+  const notFound: Handler = (req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`));
+  api.use(apiCors);
+  api.use(limit);
+  api.use(eventsRouter(postEvents));
   api.use(roomsRouter(ctx));
   api.use(webhooksRouter(ctx));
   api.use(connectorsRouter(ctx));
   api.use(plansRouter(ctx));
   api.use(reportRouter(ctx));
   api.use(streamsRouter(ctx));
-  api.use((req, _res, next) => next(new HttpError(404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`)));
+  api.use(notFound);
   app.use(API_PREFIX, api);
 
   if (existsSync(CLIENT_DIR)) {
@@ -83,8 +101,12 @@ export function createApp(ctx: AppContext): express.Express {
     });
   }
 
-  app.use(errorHandler(ctx));
-  return app;
+  const errors = errorHandler(ctx);
+  app.use(errors);
+  // The router's order for this path: the app's middleware, the API's, the route's handlers (its last never
+  // calls next; the 404 is there only so that falling through answers as the router would).
+  const events: DirectRoute = { method: 'POST', url: `${API_PREFIX}/events`, chain: [security, ids, apiCors, limit, ...postEvents, notFound], errors };
+  return { app, events };
 }
 
 /** The one place errors become answers. Body-parser errors carry `status` and `type`. */

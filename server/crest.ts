@@ -17,7 +17,7 @@ import { PlanScheduler } from '../workers/plan-scheduler.ts';
 import { startDemoSimulator, demoRooms as pickDemoRooms } from '../workers/demo-simulator.ts';
 import { startConnectors } from '../workers/connectors/connector-runner.ts';
 import { Archiver } from '../workers/archiver.ts';
-import { createApp } from './app.ts';
+import { createRequestListener } from './app.ts';
 import { allowSocketRequest, socketCors } from './cors.ts';
 import type { AppContext } from './app-context.ts';
 import { randomSecret, signToken } from './auth/token.ts';
@@ -113,7 +113,7 @@ export async function startCrest(config: CrestConfig, opts: { log?: Logger } = {
 
     let url = '';
     if (config.roles.has('api')) {
-      const http = createServer(createApp(ctx));
+      const http = createServer(createRequestListener(ctx));
       // Longer than a load balancer's idle timeout (60 s on the common ones) and than our own clients' gaps:
       // with Node's 5 s default, a client reusing a keep-alive connection just as the server closes it gets
       // ECONNRESET (seen in the latency bench), and a load balancer answers 502.

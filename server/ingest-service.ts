@@ -38,7 +38,8 @@ interface ShardBatch {
   ids: string[];
   /** Dedupe members, `<room>:<id>` (see dedupeMember). */
   members: string[];
-  /** The events as stored: JSON.stringify of the validated event (contract v1, what the detector reads). */
+  /** The events as stored: JSON.stringify of the validated event (contract v1, what the detector reads), or
+   * the request's own text of it where that is the same string (core/canonical-json.ts). */
   json: string[];
 }
 
@@ -60,7 +61,11 @@ export class IngestService {
    * Validates and appends `items`. Throws HttpError 429 when every target shard's backlog is over the
    * limit (nothing written; see append), 503 when Redis is unreachable (the caller retries; ids make it safe).
    */
-  async ingest(items: readonly unknown[], claims: Pick<TokenClaims, 'rooms'>, opts: { requestId?: string } = {}): Promise<IngestResult> {
+  async ingest(
+    items: readonly unknown[],
+    claims: Pick<TokenClaims, 'rooms'>,
+    opts: { requestId?: string; texts?: readonly (string | undefined)[] } = {},
+  ): Promise<IngestResult> {
     const result: IngestResult = { accepted: 0, duplicate: 0, rejected: 0, duplicates: [], errors: [] };
     const byShard: (ShardBatch | undefined)[] = new Array(this.opts.shards);
     for (let index = 0; index < items.length; index++) {
@@ -84,7 +89,9 @@ export class IngestService {
       batch.index.push(index);
       batch.ids.push(ev.id);
       batch.members.push(dedupeMember(ev.room, ev.id));
-      batch.json.push(JSON.stringify(ev));
+      // The item's text only where the event is the parsed item itself (validated as it came), never zod's copy.
+      const text = ev === item ? opts.texts?.[index] : undefined;
+      batch.json.push(text ?? JSON.stringify(ev));
     }
     result.rejected = result.errors.length;
     const groups: [number, ShardBatch][] = [];

@@ -7,7 +7,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { bearerToken } from './auth/middleware.ts';
-import { TokenError, verifyToken } from './auth/token.ts';
+import { TokenError } from './auth/token.ts';
+import { verifiedTokens } from './auth/verified-tokens.ts';
 import { HttpError } from './http-error.ts';
 
 /** Buckets kept at most; the least recently used is dropped first (a dropped bucket restarts full). */
@@ -47,14 +48,18 @@ export class RateLimiter {
   }
 }
 
-/** Express middleware for /api/v1; `perS` 0 turns it off. It never authenticates: the routes still do. */
+/**
+ * Express middleware for /api/v1; `perS` 0 turns it off. It never authenticates: the routes still do. It reads
+ * the token through the routes' verified-token cache, so an ingest request is not verified twice.
+ */
 export function rateLimit(secrets: readonly string[], perS: number) {
   const limiter = perS > 0 ? new RateLimiter(perS) : null;
+  const tokens = verifiedTokens(secrets);
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!limiter || req.method === 'OPTIONS') return next();
     let key = `addr:${req.socket.remoteAddress ?? '?'}`;
     try {
-      const claims = verifyToken(secrets, bearerToken(req));
+      const claims = tokens.claims(bearerToken(req));
       if (claims.role === 'ingest') return next();
       key = `tok:${claims.role}:${claims.sub}`;
     } catch (err) {

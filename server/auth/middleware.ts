@@ -7,7 +7,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { ROOM_ID_PATTERN } from '../../core/events.ts';
 import type { Role } from '../../core/protocol.ts';
 import { badRequest, forbidden, HttpError } from '../http-error.ts';
-import { canAccessRoom, TokenError, verifyToken, type TokenClaims } from './token.ts';
+import { canAccessRoom, TokenError, type TokenClaims } from './token.ts';
+import { verifiedTokens } from './verified-tokens.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -22,26 +23,12 @@ export function bearerToken(req: Request): string | undefined {
   return m ? m[1] : '';
 }
 
-/** Tokens remembered as verified, per route: an ingest client posting 200 times a second would otherwise pay
- * an HMAC per secret and a claims parse on every request (~3% of the API thread in the latency bench). */
-const VERIFIED_KEPT = 1_000;
-
 /** `secrets`: pass `ctx.tokenSecrets` (current first, then the previous one during a rotation). */
 export function authenticate(secrets: string | readonly string[]) {
-  // Keyed by the whole token string, so only the exact token that verified is let through; expiry is still
-  // checked on every request (an expired one is verified again, which answers token-expired).
-  const verified = new Map<string, TokenClaims>();
+  const tokens = verifiedTokens(secrets);
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
-      const token = bearerToken(req);
-      let claims = token ? verified.get(token) : undefined;
-      if (!claims || claims.exp * 1000 <= Date.now()) {
-        if (claims) verified.delete(token!);
-        claims = Object.freeze(verifyToken(secrets, token));
-        if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
-        verified.set(token!, claims);
-      }
-      req.claims = claims;
+      req.claims = tokens.claims(bearerToken(req));
       next();
     } catch (err) {
       if (err instanceof TokenError) next(new HttpError(401, err.code, err.message, { headers: { 'WWW-Authenticate': 'Bearer' } }));
