@@ -8,12 +8,17 @@ import type {
   ConnectorsResponse,
   HighlightWindow,
   IngestResult,
+  PlannedMoment,
   RoomSummary,
   SeriesBucketPoint,
   SeriesPoint,
   SeriesResolution,
   Suggestion,
 } from '../core/protocol.ts';
+import type { BoostOutcome } from '../core/outcome.ts';
+import type { DeadLetter } from '../workers/alert-worker.ts';
+import type { StreamMeta } from './history-store.ts';
+import type { WebhookView } from './routes/webhooks.ts';
 import type { HoldRecord } from './webhook-rules.ts';
 
 export interface ApiResponses {
@@ -32,4 +37,11 @@ export interface ApiResponses {
   'GET /api/v1/rooms/{room}/series': { room: string; res: SeriesResolution; points: (SeriesPoint | SeriesBucketPoint)[] };
   'POST /api/v1/rooms/{room}/suggestions/{id}/ack': { ack: Ack };
   'GET /api/v1/connectors': ConnectorsResponse;
+  'GET /api/v1/rooms/{room}/plans': { room: string; plans: PlannedMoment[] };
+  'GET /api/v1/webhooks': { webhooks: WebhookView[] };
+  'GET /api/v1/webhooks/dead-letters': { deadLetters: DeadLetter[] };
+  'GET /api/v1/rooms/{room}/alert-holds': { room: string; holds: HoldRecord[] };
+  'GET /api/v1/rooms/{room}/boost-outcomes': { room: string; withinMin: number; outcomes: BoostOutcome[] };
+  /** `history`: whether this Crest archives streams (CREST_ARCHIVE_DIR). */
+  'GET /api/v1/rooms/{room}/streams': { room: string; history: 'on' | 'off'; streams: StreamMeta[] };
 }

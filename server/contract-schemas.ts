@@ -247,6 +247,182 @@ export const CONTRACT_SCHEMAS: {
     },
     "GET /api/v1/connectors": {
       "$ref": "#/components/schemas/ConnectorsResponse"
+    },
+    "GET /api/v1/rooms/{room}/plans": {
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "plans": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/PlannedMoment"
+          }
+        }
+      },
+      "required": [
+        "room",
+        "plans"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/webhooks": {
+      "type": "object",
+      "properties": {
+        "webhooks": {
+          "type": "array",
+          "items": {
+            "type": "object",
+            "properties": {
+              "botSigning": {
+                "type": "boolean"
+              },
+              "id": {
+                "type": "string"
+              },
+              "url": {
+                "type": "string"
+              },
+              "room": {
+                "type": "string"
+              },
+              "audience": {
+                "enum": [
+                  "operator",
+                  "host",
+                  "buyer"
+                ]
+              },
+              "kinds": {
+                "type": "array",
+                "items": {
+                  "enum": [
+                    "boost.now",
+                    "boost.stop",
+                    "cue.tease",
+                    "cue.launch",
+                    "cue.hold",
+                    "cue.countdown",
+                    "cue.retract",
+                    "plan.at-risk"
+                  ]
+                }
+              },
+              "preset": {
+                "description": "Body shape (server/webhook-presets.ts); subscriptions stored before presets existed are generic.",
+                "enum": [
+                  "generic",
+                  "slack",
+                  "feishu",
+                  "dingtalk"
+                ]
+              },
+              "createdAt": {
+                "type": "number"
+              }
+            },
+            "required": [
+              "botSigning",
+              "id",
+              "url",
+              "room",
+              "audience",
+              "kinds",
+              "preset",
+              "createdAt"
+            ],
+            "additionalProperties": false
+          }
+        }
+      },
+      "required": [
+        "webhooks"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/webhooks/dead-letters": {
+      "type": "object",
+      "properties": {
+        "deadLetters": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/DeadLetter"
+          }
+        }
+      },
+      "required": [
+        "deadLetters"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/rooms/{room}/alert-holds": {
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "holds": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/HoldRecord"
+          }
+        }
+      },
+      "required": [
+        "room",
+        "holds"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/rooms/{room}/boost-outcomes": {
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "withinMin": {
+          "type": "number"
+        },
+        "outcomes": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/BoostOutcome"
+          }
+        }
+      },
+      "required": [
+        "room",
+        "withinMin",
+        "outcomes"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/rooms/{room}/streams": {
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "history": {
+          "enum": [
+            "on",
+            "off"
+          ]
+        },
+        "streams": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/StreamMeta"
+          }
+        }
+      },
+      "required": [
+        "room",
+        "history",
+        "streams"
+      ],
+      "additionalProperties": false
     }
   },
   "defs": {
@@ -1534,6 +1710,321 @@ export const CONTRACT_SCHEMAS: {
         "unexpected",
         "unknownSource",
         "submitRetries"
+      ],
+      "additionalProperties": false
+    },
+    "DeadLetter": {
+      "description": "A delivery that exhausted its attempts (or was refused for good), as kept in keys.webhookDeadLetters().",
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "Handle for replay; unique per dead-lettering.",
+          "type": "string"
+        },
+        "jobId": {
+          "type": "string"
+        },
+        "deliveryId": {
+          "type": "string"
+        },
+        "subscriptionId": {
+          "type": "string"
+        },
+        "room": {
+          "type": "string"
+        },
+        "suggestionId": {
+          "type": "string"
+        },
+        "kind": {
+          "$ref": "#/components/schemas/SuggestionKind"
+        },
+        "reason": {
+          "description": "Why it gave up, in one sentence for the operator panel (\"gave up after 8 attempts: HTTP 503 …\").",
+          "type": "string"
+        },
+        "error": {
+          "description": "The last attempt's error as the receiver or the network gave it.",
+          "type": "string"
+        },
+        "attempts": {
+          "type": "number"
+        },
+        "at": {
+          "description": "ms since epoch.",
+          "type": "number"
+        },
+        "suggestion": {
+          "description": "Kept so a replay does not depend on the failed job still being retained.",
+          "$ref": "#/components/schemas/Suggestion"
+        }
+      },
+      "required": [
+        "id",
+        "jobId",
+        "deliveryId",
+        "subscriptionId",
+        "room",
+        "suggestionId",
+        "kind",
+        "reason",
+        "error",
+        "attempts",
+        "at",
+        "suggestion"
+      ],
+      "additionalProperties": false
+    },
+    "BoostOutcome": {
+      "type": "object",
+      "properties": {
+        "suggestionId": {
+          "type": "string"
+        },
+        "createdAt": {
+          "type": "number"
+        },
+        "windowId": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "string"
+            }
+          ]
+        },
+        "spendAfter": {
+          "description": "Spend (minor units) and spend events in (createdAt, createdAt + withinMs].",
+          "type": "number"
+        },
+        "spendEventsAfter": {
+          "type": "number"
+        },
+        "spendBefore": {
+          "description": "Spend in (createdAt − withinMs, createdAt]: spend that was already running shows here.",
+          "type": "number"
+        },
+        "firstSpendAfterMs": {
+          "description": "Time from the advice to the first spend after it; null when none.",
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "number"
+            }
+          ]
+        },
+        "verdict": {
+          "description": "followed: spend came within the span; pending: none yet and the span is not over (by the events' clock).",
+          "$ref": "#/components/schemas/OutcomeVerdict"
+        },
+        "ackBy": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "string"
+            }
+          ]
+        },
+        "ackAt": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "number"
+            }
+          ]
+        }
+      },
+      "required": [
+        "suggestionId",
+        "createdAt",
+        "windowId",
+        "spendAfter",
+        "spendEventsAfter",
+        "spendBefore",
+        "firstSpendAfterMs",
+        "verdict",
+        "ackBy",
+        "ackAt"
+      ],
+      "additionalProperties": false
+    },
+    "OutcomeVerdict": {
+      "enum": [
+        "followed",
+        "not-followed",
+        "pending"
+      ]
+    },
+    "StreamMeta": {
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string"
+        },
+        "room": {
+          "type": "string"
+        },
+        "status": {
+          "description": "open: the archiver is still collecting it; archived: its file is written.",
+          "enum": [
+            "open",
+            "archived"
+          ]
+        },
+        "startTs": {
+          "description": "Event time of the stream's first entry (its stream.start when it had one).",
+          "type": "number"
+        },
+        "endTs": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "number"
+            }
+          ]
+        },
+        "openedBy": {
+          "description": "What opened it: its stream.start, or an event of a room with no open stream.",
+          "enum": [
+            "stream.start",
+            "event"
+          ]
+        },
+        "endedBy": {
+          "anyOf": [
+            {
+              "enum": [
+                "stream.end",
+                "next-start",
+                "idle"
+              ]
+            },
+            {
+              "type": "null"
+            }
+          ]
+        },
+        "events": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "number"
+            }
+          ]
+        },
+        "archive": {
+          "description": "Archive file relative to the archive folder, its size in bytes and its line count.",
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "object",
+              "properties": {
+                "file": {
+                  "type": "string"
+                },
+                "bytes": {
+                  "type": "number"
+                },
+                "lines": {
+                  "type": "number"
+                }
+              },
+              "required": [
+                "file",
+                "bytes",
+                "lines"
+              ],
+              "additionalProperties": false
+            }
+          ]
+        },
+        "summary": {
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "$ref": "#/components/schemas/StreamSummary"
+            }
+          ]
+        },
+        "rollupsExpireAt": {
+          "description": "When the per-minute rollups expire (wall clock, ms).",
+          "anyOf": [
+            {
+              "type": "null"
+            },
+            {
+              "type": "number"
+            }
+          ]
+        }
+      },
+      "required": [
+        "id",
+        "room",
+        "status",
+        "startTs",
+        "endTs",
+        "openedBy",
+        "endedBy",
+        "events",
+        "archive",
+        "summary",
+        "rollupsExpireAt"
+      ],
+      "additionalProperties": false
+    },
+    "StreamSummary": {
+      "type": "object",
+      "properties": {
+        "peakConcurrency": {
+          "type": "number"
+        },
+        "uniqueViewers": {
+          "type": "number"
+        },
+        "gmv": {
+          "type": "number"
+        },
+        "orders": {
+          "type": "number"
+        },
+        "adSpend": {
+          "type": "number"
+        },
+        "follows": {
+          "type": "number"
+        },
+        "windows": {
+          "type": "number"
+        },
+        "suggestions": {
+          "type": "number"
+        }
+      },
+      "required": [
+        "peakConcurrency",
+        "uniqueViewers",
+        "gmv",
+        "orders",
+        "adSpend",
+        "follows",
+        "windows",
+        "suggestions"
       ],
       "additionalProperties": false
     }

@@ -203,6 +203,7 @@ test('every JSON answer the document gives a schema to passes it, live', async (
   const listed = await (await crest.api(`${API_PREFIX}/rooms/${room}/suggestions`, { token: op })).json();
   const fill: Record<string, string> = { room, id: listed.suggestions[0].id };
   let checked = 0;
+  const seen = new Map<string, Record<string, unknown>>();
   for (const [p, ms] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
     for (const [m, opDoc] of Object.entries(ms)) {
       const schema = opDoc.responses['200'].content?.['application/json']?.schema;
@@ -221,11 +222,17 @@ test('every JSON answer the document gives a schema to passes it, live', async (
         const v = check.safeParse(body);
         assert.ok(v.success, `${m} ${p}${query} ${JSON.stringify(body).slice(0, 300)}: ${v.error?.message.slice(0, 800)}`);
         assert.equal(check.safeParse({ ...body, unexpected: 1 }).success, false, `${m} ${p}: an unknown field is refused`);
+        seen.set(p + query, body);
         checked++;
       }
     }
   }
   assert.equal(checked, Object.keys(CONTRACT_SCHEMAS.responses).length + 1, 'every declared answer checked (series twice)');
+  // Not only empty lists: these answers had something in them to check.
+  for (const [path, key] of [['/windows', 'windows'], ['/suggestions', 'suggestions'], ['/plans', 'plans'], ['/boost-outcomes', 'outcomes'], ['/webhooks', 'webhooks'], ['/series?res=10s', 'points']]) {
+    const body = [...seen].find(([p]) => p.endsWith(path))?.[1];
+    assert.ok(Array.isArray(body?.[key]) && (body[key] as unknown[]).length > 0, `${path}: ${key} not empty`);
+  }
 });
 
 test('an invalid body is rejected by a route the document describes, naming the field', async () => {
