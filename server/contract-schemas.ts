@@ -86,6 +86,7 @@ export const CONTRACT_SCHEMAS: {
       "additionalProperties": false
     },
     "plan:update": {
+      "description": "A planned moment was created or edited (`plan`), or deleted (`plan: null`).",
       "type": "object",
       "properties": {
         "room": {
@@ -117,6 +118,7 @@ export const CONTRACT_SCHEMAS: {
       "additionalProperties": false
     },
     "room:resync": {
+      "description": "The server could not replay what a client missed (too old): it must re-join for a fresh snapshot.",
       "type": "object",
       "properties": {
         "room": {
@@ -204,6 +206,7 @@ export const CONTRACT_SCHEMAS: {
       "additionalProperties": false
     },
     "GET /api/v1/rooms/{room}/series": {
+      "description": "1 s points as recorded; 10 s and 1 min ones are buckets of them.",
       "type": "object",
       "properties": {
         "room": {
@@ -399,6 +402,7 @@ export const CONTRACT_SCHEMAS: {
       "additionalProperties": false
     },
     "GET /api/v1/rooms/{room}/streams": {
+      "description": "`history`: whether this Crest archives streams (CREST_ARCHIVE_DIR).",
       "type": "object",
       "properties": {
         "room": {

@@ -34,7 +34,7 @@ export function interfaceSchemas(asked: InterfaceAsked[]): SchemaSet {
   const program = ts.createProgram(asked.map((a) => a.file), options);
   const checker = program.getTypeChecker();
   const defs: Record<string, unknown> = {};
-  const convert = converter(checker, defs);
+  const { convert, doc } = converter(checker, defs);
   const roots: SchemaSet['roots'] = {};
   for (const { file, name, members } of asked) {
     const source = program.getSourceFile(file) ?? fail(`cannot read ${file}`);
@@ -42,13 +42,16 @@ export function interfaceSchemas(asked: InterfaceAsked[]): SchemaSet {
     const out: Record<string, unknown> = (roots[name] = {});
     for (const member of checker.getTypeAtLocation(decl).getProperties()) {
       const type = checker.getTypeOfSymbol(member);
-      if (members === 'type') {
-        out[member.name] = convert(type);
-        continue;
+      let schema: unknown;
+      if (members === 'type') schema = convert(type);
+      else {
+        const sig = type.getCallSignatures()[0] ?? fail(`${name}.${member.name} is not a function`);
+        const param = sig.getParameters()[0] ?? fail(`${name}.${member.name} takes no payload`);
+        schema = convert(checker.getTypeOfSymbol(param));
       }
-      const sig = type.getCallSignatures()[0] ?? fail(`${name}.${member.name} is not a function`);
-      const param = sig.getParameters()[0] ?? fail(`${name}.${member.name} takes no payload`);
-      out[member.name] = convert(checker.getTypeOfSymbol(param));
+      // The member's own doc comment (an event's or a route's) goes with its schema.
+      const description = doc(member);
+      out[member.name] = description ? { description, ...(schema as object) } : schema;
     }
   }
   return { roots, defs };
@@ -130,5 +133,5 @@ function converter(checker: ts.TypeChecker, defs: Record<string, unknown>) {
     return description ? { description, ...out } : out;
   }
 
-  return convert;
+  return { convert, doc };
 }
