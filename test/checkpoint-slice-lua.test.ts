@@ -1,6 +1,6 @@
 /**
  * checkpoint-slice.lua writes a slice in a few bulk calls (HMGET / SMISMEMBER to read, HSET / HDEL / SADD in
- * chunks to write) instead of several calls per entry. Checked against the per-entry version it replaced
+ * chunks to write) instead of several calls per entry, from one JSON argument instead of one argument per item. Checked against the per-entry version it replaced
  * (test/fixtures/checkpoint-slice-per-entry.lua, the straightforward reading of the undo-log rules) on a real
  * Redis: random stored parts, a random undo log left by earlier slices of the attempt, and random slices —
  * sessions closed and put, the same viewer in both or twice, members already stored or new, repeated, more
@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { useTestRedis } from './support/redis.ts';
+import { sliceItemsJson } from '../workers/detector-worker.ts';
 import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = useTestRedis();
@@ -39,8 +40,10 @@ interface Case {
   newPay: string[];
 }
 
-// A small id space, so closed / put / stored / logged viewers and members overlap often.
-const viewer = fc.integer({ min: 0, max: 40 }).map((i) => `v${i}`);
+// A small id space, so closed / put / stored / logged viewers and members overlap often; now and then a viewer
+// id the one JSON argument must carry exactly (quotes, backslashes, newlines, NUL, emoji, a lone surrogate).
+const oddViewer = fc.constantFrom('a"b', 'c\\d', 'e\nf', 'g\u0000h', '观众😀', 'x\uD800y', '\uDC00', '\\ud800');
+const viewer = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 40 }).map((i) => `v${i}`) }, { weight: 1, arbitrary: oddViewer });
 const session = fc.tuple(fc.constantFrom('p', 'f', 'a'), fc.nat(99_999), fc.nat(99_999)).map(([s, a, b]) => `${s},${a},${b}`);
 const pairs = (max: number) => fc.array(fc.tuple(viewer, session), { maxLength: max });
 const caseArb: fc.Arbitrary<Case> = fc.record({
@@ -71,8 +74,11 @@ async function seed(k: string[], c: Case): Promise<void> {
   await hset(k[8]!, c.fresh);
 }
 
+/** The bulk script takes the lists as one JSON argument (as the worker sends them), the per-entry one as arguments. */
 async function run(source: string, k: string[], c: Case): Promise<unknown> {
-  const args = [WORKER, 'room-1', c.mode, c.closed.length, c.put.length * 2, c.newUniq.length, c.newPay.length, ...c.closed, ...c.put.flat(), ...c.newUniq, ...c.newPay];
+  const items = [...c.closed, ...c.put.flat(), ...c.newUniq, ...c.newPay];
+  const head = [WORKER, 'room-1', c.mode, c.closed.length, c.put.length * 2, c.newUniq.length, c.newPay.length];
+  const args = source === BULK ? [...head, sliceItemsJson(items)] : [...head, ...items];
   return rig.redis.eval(source, k.length, ...k, ...args);
 }
 
