@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -97,12 +97,9 @@ export class Gateway {
     this.dropAtExpiry(socket);
     socket.on('room:join', async (raw, ack) => {
       if (typeof ack !== 'function') return;
-      const limited = this.overLimit(socket);
-      if (limited) return ack({ ok: false, error: limited });
-      const req = parse(joinSchema, raw);
+      const req = this.admit(socket, joinSchema, raw);
       if ('error' in req) return ack({ ok: false, error: req.error });
       const { room, since } = req.value;
-      if (!canAccessRoom(socket.data, room)) return ack({ ok: false, error: { code: 'forbidden', field: 'room', reason: `this token does not grant room "${room}"` } });
       try {
         await socket.join([ticksRoom(room), suggestionsRoom(room, audienceOf(socket.data.role))]);
         const replayed = since ? await this.replay(socket, room, since) : 0;
@@ -122,12 +119,9 @@ export class Gateway {
     });
     socket.on('suggestion:ack', async (raw, ack) => {
       if (typeof ack !== 'function') return;
-      const limited = this.overLimit(socket);
-      if (limited) return ack({ ok: false, error: limited });
-      const req = parse(ackSchema, raw);
+      const req = this.admit(socket, ackSchema, raw);
       if ('error' in req) return ack({ ok: false, error: req.error });
       const { room, id } = req.value;
-      if (!canAccessRoom(socket.data, room)) return ack({ ok: false, error: { code: 'forbidden', field: 'room', reason: `this token does not grant room "${room}"` } });
       try {
         const out = await this.ctx.store.ack(room, id, socket.data.sub, socket.data.role);
         if (!out.ok) return ack({ ok: false, error: { code: 'not-found', field: 'id', reason: `no suggestion "${id}" visible to this token` } });
@@ -136,6 +130,20 @@ export class Gateway {
         ack({ ok: false, error: { code: 'unavailable', reason: (err as Error).message } });
       }
     });
+  }
+
+  /**
+   * A join or an ack, checked in the order that costs least to refuse: the token's rate, then the payload,
+   * then the room against the token (rooms that do not exist are refused the same way).
+   */
+  private admit<T extends { room: string }>(socket: CrestSocket, schema: z.ZodType<T>, raw: unknown): { value: T } | { error: ErrorBody } {
+    const limited = this.overLimit(socket);
+    if (limited) return { error: limited };
+    const req = parse(schema, raw);
+    if ('error' in req) return req;
+    const { room } = req.value;
+    if (!canAccessRoom(socket.data, room)) return { error: { code: 'forbidden', field: 'room', reason: `this token does not grant room "${room}"` } };
+    return req;
   }
 
   /** The error to answer when this socket's token is over its request rate, else null. */

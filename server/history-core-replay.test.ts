@@ -8,6 +8,9 @@ import { engineConfig } from '../config/config.ts';
 import type { CrestEvent } from '../core/events.ts';
 import { parseArchiveLine, streamIdOf, STREAM_ID_PATTERN, type ArchiveLine } from '../workers/stream-archive-format.ts';
 import { replayThroughCore } from './history-core-replay.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 test('stream ids are the UTC start second in ISO basic form, a suffix for a second stream in that second', () => {
   assert.equal(streamIdOf(Date.UTC(2026, 0, 5, 12, 3, 9, 450)), '20260105T120309Z');

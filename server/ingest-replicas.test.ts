@@ -11,6 +11,7 @@ import { HttpError } from './http-error.ts';
 import { IngestService } from './ingest-service.ts';
 import { keys } from './redis-keys.ts';
 import { startTestRedis, type TestRedis } from '../test/support/redis.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
 
 const SHARDS = 2;
 const ROOM = 'rep-room';
@@ -36,6 +37,7 @@ after(async () => {
   await replica.cleanup();
   await primary.cleanup();
 });
+exitsWithin();
 
 let seq = 0;
 const batch = (n: number) =>

@@ -13,9 +13,12 @@ import { useTestRedis } from '../test/support/redis.ts';
 import { HttpError } from './http-error.ts';
 import { dedupeMember, dedupeRemembers, IngestService } from './ingest-service.ts';
 import { keys } from './redis-keys.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
 
 const SHARDS = 4;
 const rig = useTestRedis();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 const enter = (room: string, id: string) => ({ id, room, ts: 1_700_000_000_000, type: 'viewer.enter', viewer: `v-${id}`, source: 'public' });
 

@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CENSOR, createLogger, type LoggerOptions } from './logger.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const SECRET = 'token-secret-0123456789abcdef';
 const TOKEN = 'crest1.eyJyb2xlIjoiYWRtaW4ifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ';

@@ -3,17 +3,22 @@
  * requests (zod 4's JSON Schema output, input side), from one route table, served at GET /api/openapi.json
  * and rendered server-side at /docs/api (no script, no CDN). The socket.io messages are in the same
  * document under `x-socketio`: client messages with the schemas the gateway validates them with, server
- * messages named from the typed contract (core/protocol.ts; `satisfies` keeps the list complete).
+ * messages with the JSON Schemas of their payload types in core/protocol.ts (server/contract-schemas.ts, generated
+ * from those types and checked against them; `satisfies` keeps the list complete).
  * test/openapi.test.ts checks that every mounted route is here and that every example passes the live API.
  */
 import { z } from 'zod';
-import { crestEventSchema } from '../core/events.ts';
+import { crestEventSchema, ROOM_ID_PATTERN } from '../core/events.ts';
 import type { ServerToClientEvents } from '../core/protocol.ts';
 import { alertRulesSchema } from '../core/quiet-rules.ts';
 import { SOCKET_INPUT_SCHEMAS } from './gateway.ts';
+import { CONTRACT_SCHEMAS } from './contract-schemas.ts';
 import { planInputSchema } from './plan-store.ts';
 import { webhookCreateSchema } from './routes/webhooks.ts';
 import { REQUEST_ID_HEADER, REQUEST_ID_PATTERN } from './request-id.ts';
+import { DEFAULT_OUTCOME_WITHIN_MS } from '../core/outcome.ts';
+import { REPORT_FORMATS } from './report/render-report.ts';
+import { SERIES_DEFAULT_LIMIT, SERIES_KEPT, SERIES_RESOLUTIONS } from './series-rollup.ts';
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 export interface RouteDoc {
@@ -25,10 +30,26 @@ export interface RouteDoc {
   roles?: string[];
   /** `example` of the time the document is built: times in it must be near then (plans: within 30 days). */
   body?: { schema: z.ZodType; example: (now: number) => unknown; contentType?: string };
-  /** Path parameters of the example request (test/openapi.test.ts sends it). */
+  /** Path parameters of the example requests, body and query (test/openapi.test.ts sends them). */
   exampleParams?: Record<string, string>;
   /** What a success returns, when it is not JSON. */
   produces?: string;
+  /** Query parameters the route reads. */
+  query?: QueryDoc[];
+}
+
+/**
+ * A query parameter. The routes parse these by hand (one or two values each), not through zod, so each one
+ * carries a value the route accepts and one it refuses: test/openapi.test.ts sends both to the live route.
+ */
+export interface QueryDoc {
+  name: string;
+  description: string;
+  /** JSON Schema of the value. */
+  schema: Record<string, unknown>;
+  example: string;
+  /** Refused with a 400 whose error names this parameter. */
+  invalid: string;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -37,6 +58,8 @@ const READ = ['operator', 'host', 'buyer'];
 const SUB = ['operator', 'buyer'];
 const ROOM = { room: 'docs-room' };
 const HOUR = 3_600_000;
+const MAX_SERIES_LIMIT = Math.max(...Object.values(SERIES_KEPT));
+const ROOM_QUERY: QueryDoc = { name: 'room', description: 'Only this room (a room the token grants)', schema: { type: 'string', pattern: ROOM_ID_PATTERN.source }, example: 'docs-room', invalid: 'not a room' };
 /** An ISO date-time with a zone, on the hour, `h` hours after `now` (as a planner in Shanghai types it). */
 const isoAt = (now: number, h: number) => new Date(Math.ceil(now / HOUR) * HOUR + h * HOUR + 8 * HOUR).toISOString().replace(/\.000Z$/, '+08:00');
 
@@ -59,10 +82,45 @@ export const API_ROUTES: RouteDoc[] = [
   { method: 'get', path: '/rooms/:room/state', summary: "A room's snapshot", roles: READ },
   { method: 'get', path: '/rooms/:room/windows', summary: 'Highlight windows of the current stream', roles: READ },
   { method: 'get', path: '/rooms/:room/suggestions', summary: 'Suggestions of the current stream', roles: READ },
-  { method: 'get', path: '/rooms/:room/series', summary: 'Metric series (1 s / 10 s / 1 min points)', roles: READ },
+  {
+    method: 'get',
+    path: '/rooms/:room/series',
+    summary: 'Metric series (1 s / 10 s / 1 min points), oldest first',
+    roles: READ,
+    exampleParams: ROOM,
+    query: [
+      { name: 'res', description: 'Resolution of the points', schema: { type: 'string', enum: SERIES_RESOLUTIONS, default: '1s' }, example: '10s', invalid: '5s' },
+      {
+        name: 'limit',
+        description: `The newest this many points. Default and most per res: ${SERIES_RESOLUTIONS.map((r) => `${r} ${SERIES_DEFAULT_LIMIT[r]} / ${SERIES_KEPT[r]}`).join(', ')}`,
+        schema: { type: 'integer', minimum: 1, maximum: MAX_SERIES_LIMIT },
+        example: '60',
+        invalid: '0',
+      },
+    ],
+  },
   { method: 'post', path: '/rooms/:room/suggestions/:id/ack', summary: 'Acknowledge a suggestion', roles: READ },
-  { method: 'get', path: '/rooms/:room/report', summary: "The room's report (html, json or csv)", roles: OP, produces: 'text/html' },
-  { method: 'get', path: '/rooms/:room/streams', summary: 'Past streams of the room (archive)', roles: SUB },
+  {
+    method: 'get',
+    path: '/rooms/:room/report',
+    summary: "The room's report (html, json or csv)",
+    roles: OP,
+    produces: 'text/html',
+    exampleParams: ROOM,
+    query: [
+      { name: 'format', description: 'csv and html come as an attachment', schema: { type: 'string', enum: REPORT_FORMATS, default: 'json' }, example: 'csv', invalid: 'pdf' },
+      { name: 'tz', description: 'IANA time zone of the times in csv and html', schema: { type: 'string', default: 'UTC' }, example: 'Asia/Shanghai', invalid: 'Mars/Olympus' },
+      { name: 'stream', description: "`current`, or a past stream's id from GET …/streams (reported from its archive)", schema: { type: 'string', minLength: 1, maxLength: 128, default: 'current' }, example: 'current', invalid: 'x'.repeat(129) },
+    ],
+  },
+  {
+    method: 'get',
+    path: '/rooms/:room/streams',
+    summary: 'Past streams of the room (archive), newest first',
+    roles: SUB,
+    exampleParams: ROOM,
+    query: [{ name: 'limit', description: 'At most this many streams', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, example: '10', invalid: '0' }],
+  },
   { method: 'get', path: '/rooms/:room/streams/:streamId/rollups', summary: "A past stream's rolled-up series", roles: SUB },
   { method: 'get', path: '/rooms/:room/streams/:streamId/archive', summary: "A past stream's events as gzip NDJSON", roles: SUB, produces: 'application/gzip' },
   { method: 'get', path: '/rooms/:room/plans', summary: 'Planned moments of the room', roles: READ },
@@ -78,14 +136,29 @@ export const API_ROUTES: RouteDoc[] = [
   { method: 'put', path: '/rooms/:room/plans/:planId', summary: 'Edit a planned moment (version: the one you saw; 409 if it changed)', roles: OP, body: { schema: planInputSchema, example: (now) => ({ at: Math.ceil(now / HOUR) * HOUR + 26 * HOUR, sku: 'serum-02' }) } },
   { method: 'delete', path: '/rooms/:room/plans/:planId', summary: 'Delete a planned moment', roles: OP },
   { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to suggestions of a room', roles: SUB, body: { schema: webhookCreateSchema, example: () => ({ url: 'https://example.com/crest-hook', room: 'docs-room', audience: 'buyer', secret: 'docs-secret-0123456789' }) } },
-  { method: 'get', path: '/webhooks', summary: 'Subscriptions the token may see', roles: SUB },
+  { method: 'get', path: '/webhooks', summary: 'Subscriptions the token may see', roles: SUB, query: [ROOM_QUERY] },
   { method: 'delete', path: '/webhooks/:id', summary: 'Remove a subscription', roles: SUB },
-  { method: 'get', path: '/webhooks/dead-letters', summary: 'Deliveries that failed for good', roles: OP },
+  { method: 'get', path: '/webhooks/dead-letters', summary: 'Deliveries that failed for good', roles: OP, query: [ROOM_QUERY] },
   { method: 'post', path: '/webhooks/dead-letters/:id/replay', summary: 'Send a dead letter again', roles: OP },
   { method: 'get', path: '/rooms/:room/alert-rules', summary: "The room's alert rules per audience", roles: OP },
   { method: 'put', path: '/rooms/:room/alert-rules', summary: 'Set the alert rules (muted kinds, quiet hours, cooldown) per audience', roles: OP, exampleParams: ROOM, body: { schema: alertRulesSchema, example: () => ({ buyer: { cooldownMinutes: 5, quietHours: { from: '23:00', to: '08:00', tz: 'Asia/Shanghai' } } }) } },
   { method: 'get', path: '/rooms/:room/alert-holds', summary: 'Alerts held back by the rules, and why', roles: OP },
-  { method: 'get', path: '/rooms/:room/boost-outcomes', summary: 'What each boost suggestion was followed by', roles: SUB },
+  {
+    method: 'get',
+    path: '/rooms/:room/boost-outcomes',
+    summary: 'What each boost suggestion was followed by',
+    roles: SUB,
+    exampleParams: ROOM,
+    query: [
+      {
+        name: 'withinMin',
+        description: 'How long after a boost.now its ad spend counts as following it',
+        schema: { type: 'integer', minimum: 1, maximum: 240, default: DEFAULT_OUTCOME_WITHIN_MS / 60_000 },
+        example: '30',
+        invalid: '0',
+      },
+    ],
+  },
   { method: 'get', path: '/connectors', summary: 'Platform connectors and their state', roles: OP },
 ];
 
@@ -99,7 +172,7 @@ export const APP_ROUTES: RouteDoc[] = [
   ...['/', '/rooms', '/operator/:room', '/host/:room', '/buyer/:room'].map((path): RouteDoc => ({ method: 'get', path, summary: 'The web client (token in ?token=)', produces: 'text/html' })),
 ];
 
-/** Server → client messages (core/protocol.ts holds their payload types). */
+/** Server → client messages; their schemas come from core/protocol.ts's types (server/contract-schemas.ts). */
 const SERVER_MESSAGES = {
   'room:tick': 'Room metrics once per tick: { room, cursor, tick }',
   'window:update': 'A highlight window opened, changed or closed: { room, cursor, window }',
@@ -120,7 +193,10 @@ const ERROR = {
 };
 
 function operation(r: RouteDoc, prefix: string, now: number) {
-  const params = [...(prefix + r.path).matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  // The JSON answer's schema, where server/api-responses.ts declares the route's type.
+  const answer = (CONTRACT_SCHEMAS.responses as Record<string, unknown>)[`${r.method.toUpperCase()} ${openApiPath(prefix + r.path)}`];
+  const params: Record<string, unknown>[] = [...(prefix + r.path).matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  for (const q of r.query ?? []) params.push({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema, example: q.example, 'x-invalid-example': q.invalid });
   const op: Record<string, unknown> = {
     summary: r.summary,
     operationId: `${r.method}${openApiPath(prefix + r.path).replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
@@ -128,15 +204,15 @@ function operation(r: RouteDoc, prefix: string, now: number) {
     parameters: [...params, { $ref: '#/components/parameters/RequestId' }],
     ...(r.roles ? { security: [{ bearer: [] }], 'x-roles': r.roles } : { security: [] }),
     responses: {
-      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: {} } },
+      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: answer ? { schema: answer } : {} } },
       ...(r.roles ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
-      ...(r.body ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
+      ...(r.body || r.query ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
     },
   };
   if (r.body) {
     op.requestBody = { required: true, content: { [r.body.contentType ?? 'application/json']: { schema: jsonSchema(r.body.schema), example: r.body.example(now) } } };
-    if (r.exampleParams) op['x-example-params'] = r.exampleParams;
   }
+  if (r.exampleParams) op['x-example-params'] = r.exampleParams;
   return op;
 }
 
@@ -153,7 +229,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A Crest access token (crest token --role …); x-roles lists the roles an operation accepts' } },
-      schemas: { Error: ERROR },
+      schemas: { Error: ERROR, ...CONTRACT_SCHEMAS.defs },
       parameters: {
         RequestId: {
           name: REQUEST_ID_HEADER,
@@ -175,7 +251,7 @@ export function openApiDocument(now: number): Record<string, unknown> {
     'x-socketio': {
       description: 'socket.io on the same origin; handshake auth { token }. Client messages are acknowledged ({ ok, … } or { ok: false, error }).',
       clientToServer: Object.fromEntries(Object.entries(SOCKET_INPUT_SCHEMAS).map(([name, s]) => [name, { schema: jsonSchema(s) }])),
-      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d }])),
+      serverToClient: Object.fromEntries(Object.entries(SERVER_MESSAGES).map(([name, d]) => [name, { description: d, schema: CONTRACT_SCHEMAS.serverMessages[name as keyof ServerToClientEvents] }])),
     },
   };
 }
@@ -183,14 +259,20 @@ export function openApiDocument(now: number): Record<string, unknown> {
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const json = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
 
-/** The document as one HTML page: every path, method, roles, request schema and example, socket messages. */
+const query = (params: { in?: string; name: string; description: string; schema: unknown; example: string }[]) => {
+  const q = params.filter((p) => p.in === 'query');
+  return q.length ? `<p>Query:</p><ul>${q.map((p) => `<li><code>${esc(p.name)}</code> ${esc(p.description)}, e.g. <code>${esc(p.example)}</code>${json(p.schema)}</li>`).join('')}</ul>` : '';
+};
+
+/** The document as one HTML page: every path, method, roles, query, request schema and example, socket messages. */
 export function renderApiPage(doc: Record<string, any>): string {
   const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
     Object.entries(methods).map(([m, op]) => {
       const body = op.requestBody?.content && Object.values(op.requestBody.content)[0];
+      const answer = op.responses['200'].content?.['application/json']?.schema;
       return `<section><h3><code>${m.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)}</p>
 <p>Auth: ${op['x-roles'] ? `bearer token, role ${op['x-roles'].map(esc).join(' / ')}` : 'none'}. Responses: ${Object.keys(op.responses).join(', ')}</p>
-${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}</section>`;
+${query(op.parameters)}${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}${answer ? `<details><summary>Answer schema</summary>${json(answer)}</details>` : ''}</section>`;
     }),
   );
   const sock = doc['x-socketio'];
@@ -199,5 +281,6 @@ ${body ? `<details><summary>Request schema</summary>${json(body.schema)}</detail
 <body><h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description)} Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI ${esc(doc.openapi)}).</p>
 <h2>HTTP</h2>${ops.join('\n')}
 <h2>socket.io</h2><p>${esc(sock.description)}</p><h3>Client → server</h3>${Object.entries(sock.clientToServer as Record<string, any>).map(([n, e]) => `<h4><code>${esc(n)}</code></h4>${json(e.schema)}`).join('')}
-<h3>Server → client</h3><ul>${Object.entries(sock.serverToClient as Record<string, any>).map(([n, e]) => `<li><code>${esc(n)}</code>: ${esc(e.description)}</li>`).join('')}</ul></body></html>`;
+<h3>Server → client</h3>${Object.entries(sock.serverToClient as Record<string, any>).map(([n, e]) => `<h4><code>${esc(n)}</code></h4><p>${esc(e.description)}</p>${json(e.schema)}`).join('')}
+<h3>Types</h3>${Object.entries(doc.components.schemas as Record<string, unknown>).map(([n, sch]) => `<details id="${esc(n)}"><summary><code>${esc(n)}</code></summary>${json(sch)}</details>`).join('')}</body></html>`;
 }

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRedis } from './redis-connection.ts';
 import { startTestRedis, startTestSentinel, type TestRedis, type TestSentinel } from '../test/support/redis.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
 
 let primary: TestRedis | null = null;
 let sentinel: TestSentinel | null = null;
@@ -14,6 +15,7 @@ after(async () => {
   sentinel?.cleanup();
   await primary?.cleanup();
 });
+exitsWithin();
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 

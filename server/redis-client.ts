@@ -27,11 +27,20 @@ type ConnectorConstructor = NonNullable<RedisOptions['Connector']>;
  * fresh detector for the new stream, as ioredis does anyway.
  */
 export class StreamBoundSentinelConnector extends SentinelConnector {
+  /**
+   * The stream whose detector a disconnect() has closed already. Closing it a second time is not harmless: each
+   * sentinel client, ended by then, still holds its closed stream, and ending that again arms ioredis's 2 s
+   * disconnect timer on a stream whose 'close' never comes again (seen: every `disconnect()` of a Sentinel
+   * client held the process 2 s, server/redis-client.test.ts).
+   */
+  private detectorClosedFor: NetStream | undefined;
+
   override async connect(emit: ErrorEmitter): Promise<NetStream> {
     const stream = await super.connect(emit);
     stream.once('close', () => {
-      // Only while it is still this connector's stream: a newer one has its own detector.
-      if (this.stream !== stream) return;
+      // Only while it is still this connector's stream (a newer one has its own detector), and not if
+      // disconnect() has closed this stream's detector already.
+      if (this.stream !== stream || this.detectorClosedFor === stream) return;
       // disconnect() is the connector's public way to drop its detector. Given a stream it also ends it and arms
       // a 2 s timer (disconnectTimeout) that only that stream's 'close' clears, which has fired already: the
       // timer held every process that closed a Sentinel client for 2 s more (seen as the one thing alive after
@@ -40,6 +49,11 @@ export class StreamBoundSentinelConnector extends SentinelConnector {
       this.disconnect();
     });
     return stream;
+  }
+
+  override disconnect(): void {
+    this.detectorClosedFor = this.stream;
+    super.disconnect();
   }
 }
 

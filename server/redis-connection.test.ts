@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { Cluster, Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createRedis, isCluster, parseClusterTarget, parseSentinelTarget, redisTargetProblem } from './redis-connection.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 test('a redis-cluster:// target names its seed nodes and credentials', () => {
   assert.deepEqual(parseClusterTarget('redis-cluster://10.0.0.1:7000,10.0.0.2:7001'), {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { io } from 'socket.io-client';
 import { signToken } from '../server/auth/token.ts';
 import { join, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 const T0 = Date.now() - 60_000;
@@ -26,6 +27,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 describe('REST', () => {
   test('a host token for room A reads A, and gets the same 403 for existing room B and for a room that does not exist', async () => {

@@ -15,8 +15,11 @@ import { waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { shardOf } from '../core/sharding.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = apiWithDetectorProcesses(1000, { CREST_MAX_EVENTS_PER_REQUEST: '5000' });
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 const VIEWERS = 24_000;
 /** Small slices: a 24k-entry delta takes ~240 slices, 16 per batch, so a checkpoint stays under way for seconds. */

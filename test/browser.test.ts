@@ -15,6 +15,7 @@ import { assertCjkFont } from './support/cjk-font.ts';
 import { buildClient } from './support/client-build.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { startOfflineConnector, type OfflineConnector } from './support/offline-connector.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const SHOTS = process.env.CREST_SCREENSHOTS;
 const ROOM = 'showcase';
@@ -33,6 +34,7 @@ after(async () => {
   await browser?.close();
   await crest?.close();
 });
+exitsWithin();
 
 async function open(path: string, token: string, viewport = { width: 1280, height: 720 }, locale = 'en-US'): Promise<Page> {
   // A fresh page has no saved language, so the client starts in the browser's (navigator.language = locale).

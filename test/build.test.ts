@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './support/crest.ts';
 import { startTestRedis } from './support/redis.ts';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECORD = fileURLToPath(new URL('./fixtures/module-loads/record.mjs', import.meta.url));

@@ -6,35 +6,29 @@
  * exactly the predicted ones, with the same gzip total, within budget. (Source maps are fetched only by
  * developer tools, never by the page.)
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { Browser } from 'playwright-core';
 import type { ClientSizes } from '../bench/bundle-size.ts';
-import { launchChromium } from './support/browser.ts';
-import { buildClient } from './support/client-build.ts';
-import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { withBrowserCrest } from './support/browser-crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'sized';
 const PATHS: Record<string, string> = { rooms: '/', operator: `/operator/${ROOM}`, host: `/host/${ROOM}`, buyer: `/buyer/${ROOM}` };
-let crest: TestCrest;
-let browser: Browser;
 let sizes: ClientSizes;
 
-before(async () => {
-  buildClient(); // as the other browser tests and `crest start` build it, so a parallel rebuild writes the same bytes
+// The helper builds the client first, as the other browser tests and `crest start` build it (a parallel rebuild
+// writes the same bytes); the sizes are read after it.
+const t = withBrowserCrest();
+before(() => {
   sizes = JSON.parse(readFileSync(fileURLToPath(new URL('../dist/client/sizes.json', import.meta.url)), 'utf8')) as ClientSizes;
-  crest = await startTestCrest();
-  browser = await launchChromium();
 });
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+exitsWithin();
 
 test('every page, in English and in Chinese, downloads exactly the scripts the build measured, and the heaviest fits 40 KB gzip', async () => {
+  const { crest, browser } = t;
   assert.deepEqual(Object.keys(sizes.pages).sort(), Object.keys(PATHS).sort(), 'the build measures every route');
   const token = crest.token('operator', [ROOM]);
   for (const [page, path] of Object.entries(PATHS)) {

@@ -12,8 +12,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { useTestRedis } from './support/redis.ts';
 import { jsonArgument } from '../server/lua/scripts.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = useTestRedis();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 const BULK = readFileSync(new URL('../server/lua/checkpoint-slice.lua', import.meta.url), 'utf8');
 const PER_ENTRY = readFileSync(new URL('./fixtures/checkpoint-slice-per-entry.lua', import.meta.url), 'utf8');
 const WORKER = 'w1';

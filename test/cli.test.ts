@@ -9,11 +9,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connect } from 'node:net';
 import { waitFor } from './support/crest.ts';
+import { CLI, runCli } from './support/cli.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
-const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
+exitsWithin();
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
@@ -85,17 +86,9 @@ test('crest start runs everything, prints working links, and Ctrl-C stops it and
 
 // ---- every command explains itself, and says what is wrong in one line --------------------------------
 
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // cleanEnv drops any REDIS_URL of the caller's environment; a test that wants one passes it here.
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...cleanEnv({ CREST_LOG_LEVEL: 'warn', ...env }), ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** `crest …` in a clean environment: cleanEnv drops any REDIS_URL of the caller's; a test that wants one passes it here. */
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { ...cleanEnv({ CREST_LOG_LEVEL: 'warn', ...env }), ...(env.REDIS_URL ? { REDIS_URL: env.REDIS_URL } : {}) });
 
 test('every command answers --help with its usage and options on stdout, exit 0', async () => {
   const expected: Record<string, RegExp> = {
@@ -108,14 +101,14 @@ test('every command answers --help with its usage and options on stdout, exit 0'
     record: /^usage: crest record --room ROOM --out FILE\.ndjson\.gz/,
     connect: /^usage: crest connect tiktok --room ROOM --user @handle/,
   };
-  const results = await Promise.all(Object.keys(expected).map((c) => runCli([c, '--help'])));
+  const results = await Promise.all(Object.keys(expected).map((c) => cli([c, '--help'])));
   Object.keys(expected).forEach((c, i) => {
     const r = results[i]!;
     assert.equal(r.code, 0, `${c}: ${r.stderr}`);
     assert.match(r.stdout, expected[c]!, c);
     assert.equal(r.stderr, '', `${c} --help writes nothing to stderr`);
   });
-  const top = await runCli(['--help']);
+  const top = await cli(['--help']);
   assert.match(top.stdout, /crest <command> --help/);
 });
 
@@ -136,7 +129,7 @@ test('wrong calls exit 1 with one line that says what to fix, never a stack trac
     [['worker', 'nope'], /^crest: usage: crest worker </],
     [['frobnicate'], /^crest: unknown command "frobnicate"/],
   ];
-  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  const results = await Promise.all(cases.map(([args]) => cli(args)));
   cases.forEach(([args, re], i) => {
     const r = results[i]!;
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
@@ -148,7 +141,7 @@ test('wrong calls exit 1 with one line that says what to fix, never a stack trac
 test('crest token prints a token the server accepts for exactly that role and those rooms', async () => {
   const { verifyToken } = await import('../server/auth/token.ts');
   const secret = 'cli-test-secret-0123456789';
-  const r = await runCli(['token', '--role', 'buyer', '--rooms', 'a,b', '--ttl', '60', '--sub', 'ann'], { CREST_TOKEN_SECRET: secret });
+  const r = await cli(['token', '--role', 'buyer', '--rooms', 'a,b', '--ttl', '60', '--sub', 'ann'], { CREST_TOKEN_SECRET: secret });
   assert.equal(r.code, 0, r.stderr);
   const claims = verifyToken(secret, r.stdout.trim());
   assert.equal(claims.role, 'buyer');
@@ -159,8 +152,8 @@ test('crest token prints a token the server accepts for exactly that role and th
 
 test('crest simulate: several seeded rooms as NDJSON, each in its own arrival order, labels on stderr', async () => {
   const { parseEvent } = await import('../core/events.ts');
-  const a = await runCli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
-  const b = await runCli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
+  const a = await cli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
+  const b = await cli(['simulate', '--scenario', 'highlight', '--seed', '3', '--rooms', '2', '--minutes', '3']);
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, b.stdout, 'same seed, same events');
   const events = a.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -181,7 +174,7 @@ test('crest simulate --post feeds the rooms into a running Crest at the given sp
   const { startTestCrest } = await import('./support/crest.ts');
   const crest = await startTestCrest({ CREST_ROLES: 'api,detector' });
   try {
-    const r = await runCli(['simulate', '--rooms', '2', '--minutes', '2', '--room', 'cli-sim', '--post', '--speed', '0'], {
+    const r = await cli(['simulate', '--rooms', '2', '--minutes', '2', '--room', 'cli-sim', '--post', '--speed', '0'], {
       REDIS_URL: crest.redisUrl,
       CREST_SHARDS: String(crest.config.shards),
     });

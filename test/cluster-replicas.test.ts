@@ -41,7 +41,7 @@ after(async () => {
   redis?.disconnect();
   await cluster?.cleanup();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 /** The port of the master serving `key`'s slot. */
 async function masterOf(key: string): Promise<number> {

@@ -105,7 +105,7 @@ after(async () => {
   await cluster?.cleanup();
   rmSync(archiveDir, { recursive: true, force: true });
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 async function socketOn(g: CrestHandle, token: string): Promise<TestSocket> {
   const s: TestSocket = io(g.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });

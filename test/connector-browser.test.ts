@@ -15,6 +15,7 @@ import { launchChromium } from './support/browser.ts';
 import { buildClient } from './support/client-build.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
 import { startOfflineConnector, type OfflineConnector } from './support/offline-connector.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'tt-panel';
 const OTHER = 'plain-room';
@@ -36,6 +37,7 @@ after(async () => {
   redis?.disconnect();
   await crest?.close();
 });
+exitsWithin();
 
 async function open(room: string, token: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });

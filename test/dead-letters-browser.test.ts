@@ -13,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { launchChromium } from './support/browser.ts';
 import { buildClient } from './support/client-build.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'dl-room';
 const ATTEMPTS = 2;
@@ -42,6 +43,7 @@ after(async () => {
   await crest?.close();
   await new Promise((r) => receiver?.close(r));
 });
+exitsWithin();
 
 test('a delivery that gave up shows in the operator panel with its reason, and one click replays it once', async () => {
   const sub = await crest.api('/api/v1/webhooks', {

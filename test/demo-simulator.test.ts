@@ -4,6 +4,9 @@ import type { CrestEvent } from '../core/events.ts';
 import { generateRoom } from '../core/scenario/generate-room.ts';
 import { DEFAULT_DEMO_DURATION_MS, DEMO_ROOMS, demoRooms, startDemoSimulator } from '../workers/demo-simulator.ts';
 import type { DemoCycle, DemoRoom, DemoSimulatorOptions } from '../workers/demo-simulator.ts';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;

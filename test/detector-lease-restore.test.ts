@@ -19,6 +19,7 @@ import { shardOf } from '../core/sharding.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 import { pollUntil } from './support/poll.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const SHARDS = 4;
@@ -40,6 +41,7 @@ after(async () => {
   redis?.disconnect();
   await server?.cleanup();
 });
+exitsWithin();
 
 /** The room's checkpoint as a worker leaves it: JSON (with the stream id it covers) + the per-viewer parts, the room active. */
 async function seedBigRoom(): Promise<number> {

@@ -15,8 +15,11 @@ import type { RoomUpdate } from '../core/protocol.ts';
 import { keys } from '../server/redis-keys.ts';
 import { scriptedRise, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = apiWithDetectorProcesses(600);
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 const startDetector = () => rig.detectors.start();
 
 test('kill -9 detectors at random points, during replays too: exact totals, no output published twice', async () => {

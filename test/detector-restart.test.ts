@@ -9,8 +9,11 @@ import { Redis } from 'ioredis';
 import { apiWithDetectorProcesses } from './support/detector-process.ts';
 import { waitFor } from './support/crest.ts';
 import { shardCounters, waitCaughtUp } from './support/caught-up.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = apiWithDetectorProcesses(1000);
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 const startDetector = () => rig.detectors.start();
 
 test('kill -9 a detector mid-stream; its successor finishes with exact totals', async () => {

@@ -18,6 +18,7 @@ import { compareIds } from '../workers/stream-entry.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
 import { pollUntil } from './support/poll.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 before(async () => {
@@ -26,6 +27,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 const ROOMS = ['t1', 't2', 't3', 't4', 't5'];
 const EVENTS = 40_000;

@@ -10,6 +10,9 @@ import { Redis } from 'ioredis';
 import { keys } from '../server/redis-keys.ts';
 import { DetectorThread } from '../workers/detector-thread.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const SHARDS = 4;
 /**

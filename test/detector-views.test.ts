@@ -12,6 +12,7 @@ import { silentLogger } from '../server/logger.ts';
 import { keys } from '../server/redis-keys.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 before(async () => {
@@ -20,6 +21,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 test('whenever the counters say caught up, every room summary counts every event, though summaries were deferred', async () => {
   const rooms = ['v1', 'v2', 'v3', 'v4', 'v5'];

@@ -18,10 +18,13 @@ import { ApiMetrics } from '../server/metrics-registry.ts';
 import { keys } from '../server/redis-keys.ts';
 import { RoomStore } from '../server/room-store.ts';
 import { useTestRedis } from './support/redis.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const SECRET = 'direct-route-secret-0123456789';
 const ORIGIN = 'https://ops.example.com';
 const rig = useTestRedis();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 let routerUrl = '';
 let directUrl = '';
 let listener: ReturnType<typeof createRequestListener>;

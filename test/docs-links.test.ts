@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

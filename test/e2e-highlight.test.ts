@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HighlightWindow, Suggestion } from '../core/protocol.ts';
 import { join, scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 before(async () => {
@@ -15,6 +16,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 test('a scripted rise reaches the buyer as boost.now and the host as cue.tease, live over socket.io', async () => {
   const room = 'live-1';

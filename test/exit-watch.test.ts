@@ -1,11 +1,14 @@
 /**
- * The exit watch (test/support/exit-watch.ts) that lets the failover tests run without --test-force-exit: a file
+ * The exit watch (test/support/exit-watch.ts) that lets every test file run without --test-force-exit: a file
  * that leaves a timer running after its last hook fails within the watch's time, naming the resource and, with
  * CREST_TRACE_HANDLES=1, the line that made it; a file that leaves nothing exits 0.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 // Without NODE_TEST_CONTEXT: the inner `node --test` would otherwise report to this one instead of running.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT'));

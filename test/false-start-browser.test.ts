@@ -9,9 +9,12 @@ import type { HighlightWindow } from '../core/protocol.ts';
 import { falseStartEvents } from './fixtures/false-start.ts';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'false-start';
 const t = withBrowserCrest();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 test('a retracted building call shows as a false start on the host screen', async () => {
   const { crest, browser } = t;

@@ -32,7 +32,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 /**
  * One atomic look at shard 0: unprocessed entries after the cursor that are still in the stream,

@@ -9,14 +9,12 @@ import { exitsWithin } from './support/exit-watch.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../config/config.ts';
 import { shardOf } from '../core/sharding.ts';
-import { silentLogger } from '../server/logger.ts';
-import { startCrest, type CrestHandle } from '../server/crest.ts';
+import type { CrestHandle } from '../server/crest.ts';
 import type { RedisClient } from '../server/lua/scripts.ts';
 import { createRedis } from '../server/redis-connection.ts';
 import { keys } from '../server/redis-keys.ts';
-import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
+import { startFailoverCrest, stopWithin, waitFor } from './support/crest.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
 import { slotMasterPort, startTestRedisCluster, type TestRedisCluster } from './support/redis-cluster.ts';
@@ -45,7 +43,7 @@ after(async () => {
   redis?.disconnect();
   await cluster?.cleanup();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 test('a cluster master killed mid-ingest: Crest follows the promoted replica by itself, no acknowledged batch lost, totals exact', async (t) => {
   // Two rooms per shard, so every master's slots carry rooms.
@@ -57,13 +55,7 @@ test('a cluster master killed mid-ingest: Crest follows the promoted replica by 
     perShard.set(s, (perShard.get(s) ?? 0) + 1);
     rooms.push(`cf-${i}`);
   }
-  crest = await startCrest(
-    loadConfig({
-      PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(SHARDS), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500',
-      CREST_ROLES: 'api,detector', CREST_RATE_LIMIT_PER_S: '0', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000', REDIS_URL: cluster.url,
-    }),
-    { log: silentLogger },
-  );
+  crest = await startFailoverCrest(cluster.url, SHARDS, { CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000' });
   const c = crest;
   const nextBatch = batchMaker(rooms, BATCH);
   const writer = startWriter((events) => postBatch(c, events), nextBatch);

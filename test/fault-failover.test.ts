@@ -11,10 +11,8 @@ import { exitsWithin } from './support/exit-watch.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../config/config.ts';
-import { silentLogger } from '../server/logger.ts';
-import { startCrest, type CrestHandle } from '../server/crest.ts';
-import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
+import type { CrestHandle } from '../server/crest.ts';
+import { startFailoverCrest, stopWithin, waitFor } from './support/crest.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
@@ -29,7 +27,7 @@ after(async () => {
   for (const c of crests) await stopWithin(c);
   for (const s of servers) await s.cleanup();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 async function redisServer(args: string[]): Promise<TestRedis> {
   const s = await startTestRedis({ args });
@@ -38,10 +36,7 @@ async function redisServer(args: string[]): Promise<TestRedis> {
 }
 
 async function crestOn(url: string, env: Record<string, string>): Promise<CrestHandle> {
-  const crest = await startCrest(
-    loadConfig({ PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(SHARDS), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500', CREST_ROLES: 'api,detector', CREST_RATE_LIMIT_PER_S: '0', REDIS_URL: url, ...env }),
-    { log: silentLogger },
-  );
+  const crest = await startFailoverCrest(url, SHARDS, env);
   crests.push(crest);
   return crest;
 }

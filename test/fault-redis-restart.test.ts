@@ -45,7 +45,7 @@ const crests: TestCrest[] = [];
 after(async () => {
   for (const c of crests) await c.close().catch(() => undefined);
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 async function assertTotals(crest: TestCrest, want: Map<string, RoomTotals>, what: string) {
   const admin = crest.token('admin', '*');

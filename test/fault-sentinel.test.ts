@@ -11,10 +11,8 @@ import { exitsWithin } from './support/exit-watch.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../config/config.ts';
-import { silentLogger } from '../server/logger.ts';
-import { startCrest, type CrestHandle } from '../server/crest.ts';
-import { TEST_SECRET, stopWithin, waitFor } from './support/crest.ts';
+import type { CrestHandle } from '../server/crest.ts';
+import { startFailoverCrest, stopWithin, waitFor } from './support/crest.ts';
 import { startTestRedis, startTestSentinel, type TestRedis, type TestSentinel } from './support/redis.ts';
 import { waitCaughtUp } from './support/caught-up.ts';
 import { assertExactTotals, batchMaker, postBatch, resendAll, startWriter } from './support/event-batches.ts';
@@ -31,7 +29,7 @@ after(async () => {
   sentinel?.cleanup();
   for (const s of servers) await s.cleanup();
 });
-// Run without --test-force-exit: Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts).
+// Crest's sentinel and BullMQ clients must let the process go (server/redis-client.ts): the watch fails the file otherwise.
 exitsWithin();
 
 async function redisServer(args: string[]): Promise<TestRedis> {
@@ -53,13 +51,7 @@ test('Sentinel promotes a replica while ingesting: Crest follows by itself, lose
     sentinel = await startTestSentinel(primary.port);
     const sentinelPort = sentinel.port;
     const sentinelUrl = `redis-sentinel://127.0.0.1:${sentinelPort}/crest`;
-    crest = await startCrest(
-      loadConfig({
-        PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(SHARDS), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500',
-        CREST_ROLES: 'api,detector,alerts,plans', CREST_RATE_LIMIT_PER_S: '0', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000', REDIS_URL: sentinelUrl,
-      }),
-      { log: silentLogger },
-    );
+    crest = await startFailoverCrest(sentinelUrl, SHARDS, { CREST_ROLES: 'api,detector,alerts,plans', CREST_MIN_REPLICAS: '1', CREST_REPLICA_WAIT_MS: '2000' });
     const c = crest;
 
     const nextBatch = batchMaker(ROOMS, BATCH);

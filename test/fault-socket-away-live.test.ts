@@ -22,7 +22,7 @@ after(async () => {
   redis?.disconnect();
   await crest?.close();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 test('a client away for 30 s of wall time while a highlight builds live gets exactly what it missed, nothing twice', async () => {
   crest = await startTestCrest({ CREST_SHARDS: '1' });

@@ -26,7 +26,7 @@ after(async () => {
   for (const r of clients) r.disconnect();
   for (const c of crests) await c.close();
 });
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 const redisOf = (crest: TestCrest) => {
   const r = new Redis(crest.redisUrl);
   clients.push(r);

@@ -109,7 +109,7 @@ before(async () => {
 });
 
 after(() => stopWebhookRig({ worker, redis, api, receiver, redisProc }));
-exitsWithin(); // run without --test-force-exit
+exitsWithin();
 
 test('receiver down (503, then refusing connections) while 4 rooms keep producing: all arrive once, in order per room, after it returns', { timeout: 60_000 }, async () => {
   const rooms = ['out-a', 'out-b', 'out-c', 'out-d'];

@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { io } from 'socket.io-client';
 import { signToken } from '../server/auth/token.ts';
 import { join, startTestCrest, TEST_SECRET, waitFor, type TestCrest, type TestSocket } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'fz-room';
 const OTHER = 'fz-other';
@@ -48,6 +49,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
+exitsWithin();
 
 /** Every key with its type and size: a change anywhere shows. */
 async function fingerprint(): Promise<string> {

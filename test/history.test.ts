@@ -11,7 +11,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { shardOf } from '../core/sharding.ts';
@@ -23,8 +22,9 @@ import { keys } from '../server/redis-keys.ts';
 import { readArchive, streamIdOf } from '../workers/stream-archive-format.ts';
 import { compareIds } from '../workers/stream-entry.ts';
 import { scriptedRise, startTestCrest, TEST_SECRET, waitFor, type TestCrest } from './support/crest.ts';
+import { CLI, runCli } from './support/cli.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
-const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const ROOM = 'hist-room';
 
 let crest: TestCrest;
@@ -44,6 +44,7 @@ after(async () => {
   await crest.close();
   rmSync(dir, { recursive: true, force: true });
 });
+exitsWithin();
 
 function cliEnv(): NodeJS.ProcessEnv {
   return {
@@ -68,16 +69,7 @@ function startArchiver(): { child: ChildProcess; log: () => string } {
   return { child, log: () => log };
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runCli(args, cliEnv());
 
 const shard = () => shardOf(ROOM, crest.config.shards);
 const archivedCursor = async () => (await redis.hget(keys.checkpoint(shard()), '@archived'))?.split(' ')[0];

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { keys } from '../server/redis-keys.ts';
 import { Redis } from 'ioredis';
 import { startTestCrest, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 let redis: Redis;
@@ -20,6 +21,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
+exitsWithin();
 
 async function streamLength(): Promise<number> {
   let n = 0;

@@ -11,6 +11,7 @@ import { shardOf } from '../core/sharding.ts';
 import { silentLogger } from '../server/logger.ts';
 import { Redis } from 'ioredis';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const room = 'series-1';
 let crest: TestCrest;
@@ -39,6 +40,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
+exitsWithin();
 
 async function series<T>(query: string, token = op): Promise<T[]> {
   const res = await crest.api(`/api/v1/rooms/${room}/series${query}`, { token });

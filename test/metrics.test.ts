@@ -1,7 +1,7 @@
 /**
  * /metrics of a running Crest (API + gateway + detector thread + alert worker, as `crest start` runs them)
- * under load: the output is Prometheus text that prom-client's own format rules accept (one # TYPE per
- * family), and between two scrapes the series move by what the test did: events accepted, ingest requests
+ * under load, and while the requests are in flight: the output is Prometheus text that prom-client's own
+ * format rules accept (one # TYPE per family), and between two scrapes the series move by what the test did: events accepted, ingest requests
  * timed, events through the detector, updates to sockets, a webhook delivered; and a worker process without an API
  * (`crest worker alerts`) shows its own process metrics there, apart from the API's.
  */
@@ -19,6 +19,7 @@ import { WorkerMetrics } from '../server/metrics-registry.ts';
 import { spawnWorker } from './support/detector-process.ts';
 import { MetricsPublisher } from '../server/metrics-publisher.ts';
 import { silentLogger } from '../server/logger.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 let crest: TestCrest;
 let redis: RedisClient;
@@ -48,6 +49,7 @@ after(async () => {
   await crest.close();
   await new Promise((ok) => receiver.close(ok));
 });
+exitsWithin();
 
 async function scrape(): Promise<{ text: string; m: Scrape }> {
   const r = await crest.api('/metrics');
@@ -98,14 +100,25 @@ test('under load, /metrics is valid Prometheus text and its series move: ingest,
   const sent = bodies.reduce((n, b) => n + b.length, 0);
   const started = Date.now();
   let next = 0;
-  await Promise.all(
+  let posting = true;
+  // Scraped while the requests are in flight too, as Prometheus would: each answer is whole, valid text, and the
+  // ingest count it shows only grows.
+  const during: number[] = [];
+  const posters = Promise.all(
     Array.from({ length: 6 }, async () => {
       while (next < bodies.length) {
         const r = await crest.post(bodies[next++]);
         assert.equal(r.status, 200, await r.text());
       }
     }),
-  );
+  ).finally(() => (posting = false));
+  const scraper = (async () => {
+    while (posting) {
+      during.push((await scrape()).m.sum('crest_ingest_request_duration_seconds_count'));
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  })();
+  await Promise.all([posters, scraper]);
   const postMs = Date.now() - started;
   const refused = await crest.api('/api/v1/events', { method: 'POST', token: crest.token('ingest', '*'), body: 'not json', headers: { 'content-type': 'application/json' } });
   assert.equal(refused.status, 400, 'a body that is not JSON is refused');
@@ -117,6 +130,9 @@ test('under load, /metrics is valid Prometheus text and its series move: ingest,
   loaded = m2;
   const d = (name: string, where?: Record<string, string>) => m2.sum(name, where) - m1.sum(name, where);
   assert.equal(d('crest_ingest_events_accepted_total'), sent, 'every event sent counted as accepted');
+  // How many fit depends on the machine (4 in 1.2 s at load 7); the first starts with the requests.
+  assert.ok(during.length >= 1, 'scraped while the load ran');
+  assert.ok(during.every((c, i) => c >= (during[i - 1] ?? 0) && c <= m2.sum('crest_ingest_request_duration_seconds_count')), `the ingest count only grows across scrapes under load: ${during}`);
   assert.equal(d('crest_ingest_request_duration_seconds_count', { status: '200' }), bodies.length, 'every ingest request timed');
   assert.ok(d('crest_ingest_request_duration_seconds_sum') > 0, 'ingest request time summed');
   assert.equal(d('crest_ingest_request_duration_seconds_count', { status: '400' }), 1, 'a refused ingest request is timed under its status');
@@ -147,7 +163,7 @@ test('under load, /metrics is valid Prometheus text and its series move: ingest,
   }
   const ingestCount = m2.sum('crest_ingest_request_duration_seconds_count');
   const ingestSum = m2.sum('crest_ingest_request_duration_seconds_sum');
-  console.log(`# ${sent} events in ${bodies.length} requests, ${postMs} ms; mean ingest request ${((ingestSum / ingestCount) * 1000).toFixed(1)} ms; /metrics ${second.text.length} bytes, ${m2.samples.length} samples`);
+  console.log(`# ${sent} events in ${bodies.length} requests, ${postMs} ms, ${during.length} scrapes meanwhile; mean ingest request ${((ingestSum / ingestCount) * 1000).toFixed(1)} ms; /metrics ${second.text.length} bytes, ${m2.samples.length} samples`);
 });
 
 test('a worker process without an API (crest worker alerts) shows on /metrics through Redis, summed with the local one, until it stops', async () => {

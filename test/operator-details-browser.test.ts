@@ -16,9 +16,12 @@ import type { RoomMetrics } from '../core/protocol.ts';
 import type { HoldRecord } from '../server/webhook-rules.ts';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { scriptedRise, waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 
 const t = withBrowserCrest();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 async function post(events: Record<string, unknown>[]): Promise<void> {
   for (let i = 0; i < events.length; i += 500) assert.equal((await t.crest.post(events.slice(i, i + 500))).status, 200);

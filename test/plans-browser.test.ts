@@ -8,10 +8,13 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { scriptedRise } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'plan-view';
 
 const t = withBrowserCrest({ CREST_PLAN_COUNTDOWN_MIN: '0.1' });
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 async function open(path: string, token: string): Promise<Page> {
   const page = await t.browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });

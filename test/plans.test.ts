@@ -12,6 +12,7 @@ import { silentLogger } from '../server/logger.ts';
 import { firePlanRecord, PlanScheduler, allPlanJobs } from '../workers/plan-scheduler.ts';
 import { join, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
 import { Redis } from 'ioredis';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const OFFSETS = '0.05,0.025';
 let crest: TestCrest;
@@ -28,6 +29,7 @@ after(async () => {
   await scheduler.stop();
   await crest.close();
 });
+exitsWithin();
 
 const op = (room: string) => crest.token('operator', [room], 'op-lin');
 

@@ -7,9 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { join, waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'rl-browser-room';
 const t = withBrowserCrest({ CREST_RATE_LIMIT_PER_S: '1' });
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 test('a host screen refused as rate-limited says so, then joins by itself once the bucket refills', async () => {
   assert.equal((await t.crest.post([{ id: 'rl-s', room: ROOM, ts: Date.now() - 1_000, type: 'stream.start' }])).status, 200);

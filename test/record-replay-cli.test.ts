@@ -14,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { readRecording } from '../workers/file-replay.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { CLI, runCli } from './support/cli.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
-const CLI = fileURLToPath(new URL('../bin/crest.mjs', import.meta.url));
 const FLAT = fileURLToPath(new URL('./fixtures/replay/flat.ndjson.gz', import.meta.url));
 
 let crest: TestCrest;
@@ -28,22 +29,14 @@ after(async () => {
   await crest.close();
   rmSync(dir, { recursive: true, force: true });
 });
+exitsWithin();
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, CREST_SHARDS: String(crest.config.shards), REDIS_URL: crest.redisUrl, CREST_LOG_LEVEL: 'warn', ...extra };
   return e;
 }
 
-function run(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: env(extraEnv) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, env(extraEnv));
 
 test('crest record captures what crest replay posts over HTTP; Ctrl-C leaves a complete gzip file', async () => {
   const out = join(dir, 'cli-room.ndjson.gz');

@@ -10,6 +10,7 @@ import type { CrestEvent } from '../core/events.ts';
 import type { HighlightWindow, RoomMetrics, Suggestion } from '../core/protocol.ts';
 import { readRecording, replayEvents } from '../workers/file-replay.ts';
 import { startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const fixture = (name: string) => new URL(`./fixtures/replay/${name}`, import.meta.url).pathname;
 
@@ -20,6 +21,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 interface Outcome {
   events: CrestEvent[];

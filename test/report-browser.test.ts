@@ -4,31 +4,26 @@
  * the plot and the highlight window shaded — from the report's own bytes alone. With CREST_SCREENSHOTS=<dir>
  * it also saves the README's report screenshot (`npm run screenshots`).
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join as joinPath } from 'node:path';
-import type { Browser } from 'playwright-core';
 import type { HighlightWindow } from '../core/protocol.ts';
-import { launchChromium } from './support/browser.ts';
+import { withBrowserCrest } from './support/browser-crest.ts';
 import { assertCjkFont } from './support/cjk-font.ts';
-import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { scriptedRise, waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'report-room';
 const SHOTS = process.env.CREST_SCREENSHOTS;
-let crest: TestCrest;
-let browser: Browser;
 
-before(async () => {
+before(() => {
   if (SHOTS) assertCjkFont();
-  crest = await startTestCrest();
-  browser = await launchChromium();
 });
-after(async () => {
-  await browser?.close();
-  await crest?.close();
-});
+const t = withBrowserCrest();
+exitsWithin();
 
 test('the HTML report renders offline in Chromium with its chart: the concurrency line and the shaded window', async () => {
+  const { crest, browser } = t;
   const { events } = scriptedRise(ROOM, Date.now() - 15 * 60_000);
   for (let i = 0; i < events.length; i += 500) assert.equal((await crest.post(events.slice(i, i + 500))).status, 200);
   const token = crest.token('operator', [ROOM]);

@@ -12,6 +12,7 @@ import type { HighlightWindow, RoomMetrics, Suggestion } from '../core/protocol.
 import type { RoomReport } from '../core/report.ts';
 import { reportCommand } from '../workers/report-command.ts';
 import { scriptedRise, startTestCrest, waitFor, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const room = 'report-1';
 let crest: TestCrest;
@@ -69,6 +70,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 const get = (query: string, token = op) => crest.api(`/api/v1/rooms/${room}/report${query}`, { token });
 

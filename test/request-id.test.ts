@@ -16,6 +16,7 @@ import { shardOf } from '../core/sharding.ts';
 import { fieldOf } from '../workers/stream-entry.ts';
 import { DetectorWorker } from '../workers/detector-worker.ts';
 import { silentLogger } from '../server/logger.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const lines: string[] = [];
 let crest: TestCrest;
@@ -33,6 +34,7 @@ after(async () => {
   await crest.close();
   await new Promise((ok) => receiver.close(ok));
 });
+exitsWithin();
 
 const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 

@@ -10,10 +10,13 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { scriptedRise } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOMS = ['r-rising', 'r-big', 'r-small', 'r-off'];
 
 const t = withBrowserCrest();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 /** A flat room: stream.start, then `room.online` = viewers every second for `seconds`, ending at `end`. */
 function flat(room: string, viewers: number, end: number, seconds = 60, tag = 'a') {

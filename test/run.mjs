@@ -3,18 +3,20 @@
 // folders) and runs each file in node's own test runner (tsx for TypeScript), two files at a time. Each
 // file that needs Redis spawns its own private redis-server on a free port (test/support/redis.ts).
 //
-// One runner process per file, not one runner for all files: node's `--test-force-exit` with
-// `--test-concurrency` > 1 silently drops test verdicts (nodejs/node#64833: the parent exits with a child's
-// results still in the pipe, and the run still exits 0; seen here as a file whose last 6 tests were never
-// reported). Force-exit itself is kept (a file whose clients still hold sockets to a Redis it killed must
-// not hang), and here each file's own summary is read and summed: a file that reports no summary, or exits
-// non-zero, fails the run. The files in test/support/clean-exit-files.mjs run without force-exit: they must
-// exit by themselves, and their exit watch fails them within seconds when something keeps them alive.
+// One runner process per file, not one runner for all files: each file gets its own token and pid folder, so
+// that what a killed file left running is found and reaped (reap() below), and its own summary is read and
+// summed: a file that reports no summary, or exits non-zero, fails the run. (One runner for all files with
+// `--test-force-exit` and `--test-concurrency` > 1 also dropped verdicts and still exited 0: nodejs/node#64833.)
+//
+// No file runs with `--test-force-exit`: each must exit by itself once its tests are done, so that a timer or a
+// client a part forgot to close (in a test, or in Crest's own stop()) fails the file instead of being hidden.
+// Every file outside the pure folders (core/, client/, bench/eval/) arms its exit watch (test/support/exit-watch.ts:
+// still alive 5 s after its last hook, it fails naming what holds it; test/test-hygiene.test.ts checks); a pure
+// file that hung anyway would be stopped at FILE_LIMIT_MS.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { CLEAN_EXIT_FILES } from './support/clean-exit-files.mjs';
+import { join } from 'node:path';
 
 const roots = ['core', 'config', 'server', 'workers', 'client', 'bench', 'test'];
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -73,8 +75,7 @@ function runFile(file) {
   return new Promise((done) => {
     const token = `${process.pid}-${++fileSeq}`;
     const pidsDir = mkdtempSync(join(tmpdir(), 'crest-test-pids-'));
-    const forceExit = CLEAN_EXIT_FILES.includes(relative(process.cwd(), file)) ? [] : ['--test-force-exit'];
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...forceExit, `--test-timeout=${FILE_LIMIT_MS}`, '--test-reporter=spec', file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${FILE_LIMIT_MS}`, '--test-reporter=spec', file], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, CREST_TEST_FILE_TOKEN: token, CREST_CHILD_PIDS_DIR: pidsDir },
     });

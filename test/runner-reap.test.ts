@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const alive = (pid: number) => {
   try {

@@ -11,6 +11,7 @@ import { signToken, verifyToken } from '../server/auth/token.ts';
 import { RateLimiter } from '../server/rate-limiter.ts';
 import { buildClient } from './support/client-build.ts';
 import { join, startTestCrest, TEST_SECRET, type TestCrest } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ALLOWED = 'https://ops.example.com';
 const PREVIOUS = 'previous-secret-0123456789abcdef';
@@ -28,6 +29,7 @@ before(async () => {
 after(async () => {
   await crest.close();
 });
+exitsWithin();
 
 describe('headers', () => {
   test('helmet headers on the API and the client, with a CSP that allows only our own scripts and connections', async () => {

@@ -9,10 +9,13 @@ import type { Page } from 'playwright-core';
 import type { SeriesBucketPoint } from '../core/protocol.ts';
 import { withBrowserCrest } from './support/browser-crest.ts';
 import { waitFor } from './support/crest.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const ROOM = 'series-room';
 
 const t = withBrowserCrest();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 const chart = (page: Page) => page.locator('[data-testid="chart"]');
 const points = async (page: Page) => Number(await chart(page).getAttribute('data-points'));

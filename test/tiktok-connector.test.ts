@@ -22,6 +22,7 @@ import { startConnectors } from '../workers/connectors/connector-runner.ts';
 import { loadTikTokPackage, TikTokPackageMissingError, type TikTokConnectionLike, type TikTokPackage } from '../workers/connectors/tiktok-package.ts';
 import { startTestCrest, TEST_SECRET, waitFor, type TestCrest } from './support/crest.ts';
 import { deliver, loadTikTokFixture } from './support/tiktok-frames.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const session = loadTikTokFixture(new URL('./fixtures/tiktok/session.json', import.meta.url));
 const streamEnd = loadTikTokFixture(new URL('./fixtures/tiktok/stream-end.json', import.meta.url));
@@ -39,6 +40,7 @@ after(async () => {
   redis.disconnect();
   await crest.close();
 });
+exitsWithin();
 
 async function roomEvents(room: string): Promise<CrestEvent[]> {
   const entries = await redis.xrange(keys.events(shardOf(room, crest.config.shards)), '-', '+');

@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import type { Suggestion } from '../core/protocol.ts';
 import { bodyVerdict, buildDelivery, dingtalkSign, feishuSign, WEBHOOK_PRESETS } from '../server/webhook-presets.ts';
 import { verifySignature } from '../server/webhook-signature.ts';
+import { exitsWithin } from './support/exit-watch.ts';
+
+exitsWithin();
 
 const NOW = 1_700_000_000_123;
 const s: Suggestion = {

@@ -7,8 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readSpend, SpendRecorder } from '../server/webhook-spend.ts';
 import { useTestRedis } from './support/redis.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = useTestRedis();
+// After the helper above: its after() hook must run before this one.
+exitsWithin();
 
 test('rises become points; repeats and older ticks add nothing; a new stream counts its first spend in full', async () => {
   const rec = new SpendRecorder(rig.redis);

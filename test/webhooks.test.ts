@@ -22,6 +22,7 @@ import { ALERT_GROUP, AlertWorker, deliveryIdFor, type DeadLetter } from '../wor
 import { pollUntil } from './support/poll.ts';
 import { startTestRedis } from './support/redis.ts';
 import { apiClient, emitUpdate, listenOn, startRoutersApi, stopWebhookRig, testSuggestion, testToken } from './support/webhook-harness.ts';
+import { exitsWithin } from './support/exit-watch.ts';
 
 const log = process.env.CREST_TEST_LOG ? createLogger('debug') : silentLogger;
 const config = loadConfig({
@@ -101,6 +102,7 @@ before(async () => {
 });
 
 after(() => stopWebhookRig({ worker, redis, api, receiver, redisProc }));
+exitsWithin();
 
 test('a buyer subscription gets one correctly signed POST per suggestion, even when the entry is read twice', { timeout: 10_000 }, async () => {
   const sub = await subscribe(token('buyer', ['room-a']), { url: `${receiverUrl}/a`, room: 'room-a' });

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dueAgain } from './periodic-phase.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 test('due once per period, at the writer\'s own point of it', () => {
   const P = 5_000;

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import type { PlannedMoment } from '../core/protocol.ts';
 import { parseCsv } from '../server/plan-store.ts';
 import { allPlanJobs, duePlanJobs } from './plan-scheduler.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const T = 1_800_000_000_000;
 const MIN = 60_000;

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareIds } from './stream-entry.ts';
+import { exitsWithin } from '../test/support/exit-watch.ts';
+
+exitsWithin();
 
 /** Reference order of `<ms>-<seq>` ids, by numbers. */
 const ref = (a: string, b: string) => {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { signToken, TokenError, verifyToken } from './token.ts';
+import { exitsWithin } from '../../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const SECRET = 'a-test-secret-of-enough-length';
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -5,6 +5,9 @@ import { rateLimit } from '../rate-limiter.ts';
 import { authenticate } from './middleware.ts';
 import { signToken, TokenError } from './token.ts';
 import { VerifiedTokens, verifiedTokens } from './verified-tokens.ts';
+import { exitsWithin } from '../../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const SECRET = 'a-test-secret-of-enough-length';
 

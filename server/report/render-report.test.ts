@@ -5,6 +5,9 @@ import { detailFixture, inputFixture, metricsFixture, min, suggestion, T0 } from
 import { cell, CSV_SECTIONS, renderReportCsv } from './render-csv.ts';
 import { esc, renderReportHtml } from './render-html.ts';
 import { renderReport } from './render-report.ts';
+import { exitsWithin } from '../../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const EVIL = '<script>alert("x")</script>&\'';
 

@@ -9,6 +9,7 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole } from '../auth/middleware.ts';
 import { canAccessRoom } from '../auth/token.ts';
 import { keys } from '../redis-keys.ts';
+import type { ApiResponses } from '../api-responses.ts';
 
 /** Connectors write at least every 15 s while running (heartbeat); past this, say so. */
 export const CONNECTOR_STALE_MS = 60_000;
@@ -30,8 +31,7 @@ export function connectorsRouter(ctx: AppContext): Router {
       connectors.push({ ...state, stale: live && now - state.updatedAt > CONNECTOR_STALE_MS });
     }
     connectors.sort((a, b) => a.room.localeCompare(b.room));
-    const body: ConnectorsResponse = { connectors };
-    res.json(body);
+    res.json({ connectors } satisfies ApiResponses['GET /api/v1/connectors']);
   });
   return r;
 }

@@ -18,6 +18,7 @@ import { withBodyErrors } from '../body-errors.ts';
 import { badRequest } from '../http-error.ts';
 import { MAX_PLANS_PER_ROOM, PLAN_FIELDS, PlanStore, parseCsv, planFieldError, planInputSchema, type PlanInput, type RowError } from '../plan-store.ts';
 import { PLAN_QUEUE, PLAN_QUEUE_PREFIX } from '../../workers/plan-scheduler.ts';
+import type { ApiResponses } from '../api-responses.ts';
 
 const BODY_LIMIT = '256kb';
 const PLAN_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -45,7 +46,7 @@ export function plansRouter(ctx: AppContext, opts: { queueName?: string } = {}):
 
   r.get('/rooms/:room/plans', ...readers, async (req, res) => {
     const room = roomParam(req);
-    res.json({ room, plans: await store.list(room) });
+    res.json({ room, plans: await store.list(room) } satisfies ApiResponses['GET /api/v1/rooms/{room}/plans']);
   });
 
   r.post('/rooms/:room/plans/import', ...writers, importBody(), async (req, res) => {

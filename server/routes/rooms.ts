@@ -9,6 +9,7 @@ import { canAccessRoom } from '../auth/token.ts';
 import { badRequest, notFound } from '../http-error.ts';
 import { listHolds } from '../webhook-rules.ts';
 import type { SeriesResolution } from '../../core/protocol.ts';
+import type { ApiResponses } from '../api-responses.ts';
 import { readSeries, SERIES_DEFAULT_LIMIT, SERIES_KEPT, SERIES_RESOLUTIONS } from '../series-rollup.ts';
 
 export function roomsRouter(ctx: AppContext): Router {
@@ -17,7 +18,7 @@ export function roomsRouter(ctx: AppContext): Router {
 
   r.get('/rooms', ...readers, async (req, res) => {
     const rooms = await ctx.store.list((room) => canAccessRoom(req.claims!, room));
-    res.json({ rooms });
+    res.json({ rooms } satisfies ApiResponses['GET /api/v1/rooms']);
   });
 
   const viewOr404 = async (room: string) => {
@@ -29,12 +30,12 @@ export function roomsRouter(ctx: AppContext): Router {
   r.get('/rooms/:room/state', ...readers, async (req, res) => {
     const room = roomParam(req);
     const { windows: _w, ...summary } = await viewOr404(room);
-    res.json(summary);
+    res.json(summary satisfies ApiResponses['GET /api/v1/rooms/{room}/state']);
   });
 
   r.get('/rooms/:room/windows', ...readers, async (req, res) => {
     const room = roomParam(req);
-    res.json({ room, windows: (await viewOr404(room)).windows });
+    res.json({ room, windows: (await viewOr404(room)).windows } satisfies ApiResponses['GET /api/v1/rooms/{room}/windows']);
   });
 
   r.get('/rooms/:room/suggestions', ...readers, async (req, res) => {
@@ -47,7 +48,7 @@ export function roomsRouter(ctx: AppContext): Router {
       // Operators' log also says which alerts were held back at delivery by the room's alert rules, and why.
       role === 'operator' || role === 'admin' ? listHolds(ctx.redis, room) : Promise.resolve(undefined),
     ]);
-    res.json({ room, suggestions, acks, ...(alertHolds ? { alertHolds } : {}) });
+    res.json({ room, suggestions, acks, ...(alertHolds ? { alertHolds } : {}) } satisfies ApiResponses['GET /api/v1/rooms/{room}/suggestions']);
   });
 
   // 1 s points from the checkpoint's list; 10 s and 1 min rolled up from them (server/series-rollup.ts).
@@ -65,7 +66,7 @@ export function roomsRouter(ctx: AppContext): Router {
     await viewOr404(room);
     const points =
       resolution === '1s' ? await ctx.store.series(room, limit) : await readSeries(ctx.redis, ctx.config.shards, room, resolution, limit);
-    res.json({ room, res: resolution, points });
+    res.json({ room, res: resolution, points } satisfies ApiResponses['GET /api/v1/rooms/{room}/series']);
   });
 
   r.post('/rooms/:room/suggestions/:id/ack', ...readers, async (req, res) => {
@@ -74,7 +75,7 @@ export function roomsRouter(ctx: AppContext): Router {
     if (id.length < 1 || id.length > 256) throw badRequest('id', 'must be 1–256 characters');
     const out = await ctx.store.ack(room, id, req.claims!.sub, req.claims!.role);
     if (!out.ok) throw notFound(`no suggestion "${id}" visible to this token in room "${room}"`);
-    res.status(out.first ? 201 : 200).json({ ack: out.ack });
+    res.status(out.first ? 201 : 200).json({ ack: out.ack } satisfies ApiResponses['POST /api/v1/rooms/{room}/suggestions/{id}/ack']);
   });
   return r;
 }

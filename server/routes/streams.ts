@@ -12,6 +12,7 @@ import type { AppContext } from '../app-context.ts';
 import { authenticate, requireRole, roomParam } from '../auth/middleware.ts';
 import { badRequest, notFound } from '../http-error.ts';
 import { HistoryStore } from '../history-store.ts';
+import type { ApiResponses } from '../api-responses.ts';
 import { archivePath, STREAM_ID_PATTERN } from '../../workers/stream-archive-format.ts';
 
 export function streamsRouter(ctx: AppContext): Router {
@@ -25,7 +26,7 @@ export function streamsRouter(ctx: AppContext): Router {
     const limit = limitRaw === undefined ? 100 : Number(limitRaw);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit', 'must be a whole number from 1 to 1000');
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ room, history: ctx.config.archive.dir ? 'on' : 'off', streams: await history.list(room, limit) });
+    res.json({ room, history: ctx.config.archive.dir ? 'on' : 'off', streams: await history.list(room, limit) } satisfies ApiResponses['GET /api/v1/rooms/{room}/streams']);
   });
 
   r.get('/rooms/:room/streams/:streamId/rollups', ...auth, async (req, res) => {

@@ -46,6 +46,7 @@ import { listHolds, readRules, writeRules } from '../webhook-rules.ts';
 import { alertRulesSchema } from '../../core/quiet-rules.ts';
 import { boostOutcomes, DEFAULT_OUTCOME_WITHIN_MS } from '../../core/outcome.ts';
 import { readSpend } from '../webhook-spend.ts';
+import type { ApiResponses } from '../api-responses.ts';
 
 const BODY_LIMIT = '64kb';
 /** Cap on stored subscriptions: the alert worker reads them all per batch of suggestions. */
@@ -71,6 +72,9 @@ export const webhookCreateSchema = z.strictObject({
 });
 
 /** The public view of a subscription: everything but the secret. */
+/** A subscription as the API shows it: no secrets, and whether a platform bot signature is set. */
+export type WebhookView = ReturnType<typeof publicView>;
+
 function publicView(sub: WebhookSubscription) {
   const { secret: _secret, botSecret, createdBy: _by, ...rest } = sub;
   return { ...rest, botSigning: botSecret !== undefined };
@@ -148,7 +152,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
       .filter((s): s is WebhookSubscription => s !== null && visible(claims, s) && (room === undefined || s.room === room))
       .sort((a, b) => a.createdAt - b.createdAt)
       .map(publicView);
-    res.json({ webhooks });
+    res.json({ webhooks } satisfies ApiResponses['GET /api/v1/webhooks']);
   });
 
   r.get('/webhooks/dead-letters', ...operators, async (req, res) => {
@@ -157,7 +161,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     const deadLetters = (await readDeadLetters(ctx))
       .map(([, dl]) => dl)
       .filter((dl) => canAccessRoom(claims, dl.room) && (room === undefined || dl.room === room));
-    res.json({ deadLetters });
+    res.json({ deadLetters } satisfies ApiResponses['GET /api/v1/webhooks/dead-letters']);
   });
 
   r.post('/webhooks/dead-letters/:id/replay', ...operators, async (req, res) => {
@@ -200,7 +204,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
   // GET /rooms/:room/suggestions).
   r.get('/rooms/:room/alert-holds', ...operators, async (req, res) => {
     const room = roomParam(req);
-    res.json({ room, holds: await listHolds(ctx.redis, room) });
+    res.json({ room, holds: await listHolds(ctx.redis, room) } satisfies ApiResponses['GET /api/v1/rooms/{room}/alert-holds']);
   });
 
   // Did ad spend follow each boost.now? (core/outcome.ts over the spend the alert worker saw on ticks.)
@@ -216,7 +220,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
       readSpend(ctx.redis, room),
     ]);
     const outcomes = boostOutcomes({ suggestions, events, acks, withinMs: withinMin * 60_000, clock: view?.metrics?.ts ?? undefined });
-    res.json({ room, withinMin, outcomes });
+    res.json({ room, withinMin, outcomes } satisfies ApiResponses['GET /api/v1/rooms/{room}/boost-outcomes']);
   });
 
   r.delete('/webhooks/:id', ...subscribers, async (req, res) => {

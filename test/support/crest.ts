@@ -111,6 +111,17 @@ export async function stopWithin(what: { stop(): Promise<unknown> } | null | und
 }
 
 /**
+ * The Crest the failover tests point at a Redis they break (`url`: a server, a Sentinel or a cluster): API and
+ * detector, no demo, no rate limit (one token posts everything), a 1.5 s lease; `env` adds to or overrides it.
+ */
+export function startFailoverCrest(url: string, shards: number, env: Record<string, string> = {}): Promise<CrestHandle> {
+  return startCrest(
+    loadConfig({ PORT: '0', CREST_DEMO: '0', CREST_SHARDS: String(shards), CREST_TOKEN_SECRET: TEST_SECRET, CREST_LEASE_MS: '1500', CREST_ROLES: 'api,detector', CREST_RATE_LIMIT_PER_S: '0', ...env, REDIS_URL: url }),
+    { log: silentLogger },
+  );
+}
+
+/**
  * A scripted highlight on event time, as the platform would report it: `room.online` every second,
  * flat around `base`, then a rise to `peak` over `riseS` seconds, a plateau, and a decay, plus entries (follow
  * before the rise; from it on paid, and public during the rise and plateau), and a burst of paid orders at the top. Returns events and the true onset time.

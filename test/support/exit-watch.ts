@@ -1,6 +1,6 @@
 /**
- * For a test file that test/run.mjs runs without `--test-force-exit` (test/support/clean-exit-files.mjs): once its
- * last `after` hook is done, the process must exit by itself. If it is still alive `ms` later, something still
+ * For every test file that may start something (test/run.mjs never passes `--test-force-exit`): once its last
+ * `after` hook is done, the process must exit by itself. If it is still alive `ms` later, something still
  * holds the event loop (a timer, a socket a client was meant to close): this prints what, and exits 1, which
  * fails the file. With CREST_TRACE_HANDLES=1 it also prints where each of them was created; import this module
  * first in the file then, so that it sees every resource from the start.

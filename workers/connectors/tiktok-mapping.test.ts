@@ -11,6 +11,9 @@ import {
   type MapContext,
   type MapOutcome,
 } from './tiktok-mapping.ts';
+import { exitsWithin } from '../../test/support/exit-watch.ts';
+
+exitsWithin();
 
 const T0 = 1_767_225_600_000;
 const ctx: MapContext = { room: 'tt-room', now: T0 + 99_999, sources: new SourceTable() };
