@@ -16,6 +16,7 @@ import type {
   Suggestion,
 } from '../core/protocol.ts';
 import type { BoostOutcome } from '../core/outcome.ts';
+import type { AlertRules } from '../core/quiet-rules.ts';
 import type { DeadLetter } from '../workers/alert-worker.ts';
 import type { StreamMeta } from './history-store.ts';
 import type { WebhookView } from './routes/webhooks.ts';
@@ -44,4 +45,18 @@ export interface ApiResponses {
   'GET /api/v1/rooms/{room}/boost-outcomes': { room: string; withinMin: number; outcomes: BoostOutcome[] };
   /** `history`: whether this Crest archives streams (CREST_ARCHIVE_DIR). */
   'GET /api/v1/rooms/{room}/streams': { room: string; history: 'on' | 'off'; streams: StreamMeta[] };
+  'POST /api/v1/rooms/{room}/plans': { plan: PlannedMoment };
+  /** `skipped`: rows equal to a stored moment (same time and sku). */
+  'POST /api/v1/rooms/{room}/plans/import': { room: string; created: PlannedMoment[]; skipped: number };
+  'PUT /api/v1/rooms/{room}/plans/{planId}': { plan: PlannedMoment };
+  /** The only answer that shows the signing secret. */
+  'POST /api/v1/webhooks': WebhookView & { secret: string };
+  'GET /api/v1/rooms/{room}/alert-rules': AlertRulesAnswer;
+  'PUT /api/v1/rooms/{room}/alert-rules': AlertRulesAnswer;
+}
+
+/** A room's alert rules per audience (`{}`: none). Named, so both routes' schemas refer to one. */
+export interface AlertRulesAnswer {
+  room: string;
+  rules: AlertRules;
 }

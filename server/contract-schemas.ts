@@ -427,6 +427,127 @@ export const CONTRACT_SCHEMAS: {
         "streams"
       ],
       "additionalProperties": false
+    },
+    "POST /api/v1/rooms/{room}/plans": {
+      "type": "object",
+      "properties": {
+        "plan": {
+          "$ref": "#/components/schemas/PlannedMoment"
+        }
+      },
+      "required": [
+        "plan"
+      ],
+      "additionalProperties": false
+    },
+    "POST /api/v1/rooms/{room}/plans/import": {
+      "description": "`skipped`: rows equal to a stored moment (same time and sku).",
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "created": {
+          "type": "array",
+          "items": {
+            "$ref": "#/components/schemas/PlannedMoment"
+          }
+        },
+        "skipped": {
+          "type": "number"
+        }
+      },
+      "required": [
+        "room",
+        "created",
+        "skipped"
+      ],
+      "additionalProperties": false
+    },
+    "PUT /api/v1/rooms/{room}/plans/{planId}": {
+      "type": "object",
+      "properties": {
+        "plan": {
+          "$ref": "#/components/schemas/PlannedMoment"
+        }
+      },
+      "required": [
+        "plan"
+      ],
+      "additionalProperties": false
+    },
+    "POST /api/v1/webhooks": {
+      "description": "The only answer that shows the signing secret.",
+      "type": "object",
+      "properties": {
+        "botSigning": {
+          "type": "boolean"
+        },
+        "id": {
+          "type": "string"
+        },
+        "url": {
+          "type": "string"
+        },
+        "room": {
+          "type": "string"
+        },
+        "audience": {
+          "enum": [
+            "operator",
+            "host",
+            "buyer"
+          ]
+        },
+        "kinds": {
+          "type": "array",
+          "items": {
+            "enum": [
+              "boost.now",
+              "boost.stop",
+              "cue.tease",
+              "cue.launch",
+              "cue.hold",
+              "cue.countdown",
+              "cue.retract",
+              "plan.at-risk"
+            ]
+          }
+        },
+        "preset": {
+          "description": "Body shape (server/webhook-presets.ts); subscriptions stored before presets existed are generic.",
+          "enum": [
+            "generic",
+            "slack",
+            "feishu",
+            "dingtalk"
+          ]
+        },
+        "createdAt": {
+          "type": "number"
+        },
+        "secret": {
+          "type": "string"
+        }
+      },
+      "required": [
+        "botSigning",
+        "id",
+        "url",
+        "room",
+        "audience",
+        "kinds",
+        "preset",
+        "createdAt",
+        "secret"
+      ],
+      "additionalProperties": false
+    },
+    "GET /api/v1/rooms/{room}/alert-rules": {
+      "$ref": "#/components/schemas/AlertRulesAnswer"
+    },
+    "PUT /api/v1/rooms/{room}/alert-rules": {
+      "$ref": "#/components/schemas/AlertRulesAnswer"
     }
   },
   "defs": {
@@ -2029,6 +2150,210 @@ export const CONTRACT_SCHEMAS: {
         "follows",
         "windows",
         "suggestions"
+      ],
+      "additionalProperties": false
+    },
+    "AlertRulesAnswer": {
+      "description": "A room's alert rules per audience (`{}`: none). Named, so both routes' schemas refer to one.",
+      "type": "object",
+      "properties": {
+        "room": {
+          "type": "string"
+        },
+        "rules": {
+          "type": "object",
+          "properties": {
+            "buyer": {
+              "type": "object",
+              "properties": {
+                "mutedKinds": {
+                  "type": "array",
+                  "items": {
+                    "enum": [
+                      "boost.now",
+                      "boost.stop",
+                      "cue.tease",
+                      "cue.launch",
+                      "cue.hold",
+                      "cue.countdown",
+                      "cue.retract",
+                      "plan.at-risk"
+                    ]
+                  }
+                },
+                "quietHours": {
+                  "type": "object",
+                  "properties": {
+                    "from": {
+                      "type": "string"
+                    },
+                    "to": {
+                      "type": "string"
+                    },
+                    "tz": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "from",
+                    "to",
+                    "tz"
+                  ],
+                  "additionalProperties": false
+                },
+                "cooldownMinutes": {
+                  "type": "number"
+                },
+                "maxAlerts": {
+                  "type": "object",
+                  "properties": {
+                    "count": {
+                      "type": "number"
+                    },
+                    "perMinutes": {
+                      "type": "number"
+                    }
+                  },
+                  "required": [
+                    "count",
+                    "perMinutes"
+                  ],
+                  "additionalProperties": false
+                }
+              },
+              "required": [],
+              "additionalProperties": false
+            },
+            "host": {
+              "type": "object",
+              "properties": {
+                "mutedKinds": {
+                  "type": "array",
+                  "items": {
+                    "enum": [
+                      "boost.now",
+                      "boost.stop",
+                      "cue.tease",
+                      "cue.launch",
+                      "cue.hold",
+                      "cue.countdown",
+                      "cue.retract",
+                      "plan.at-risk"
+                    ]
+                  }
+                },
+                "quietHours": {
+                  "type": "object",
+                  "properties": {
+                    "from": {
+                      "type": "string"
+                    },
+                    "to": {
+                      "type": "string"
+                    },
+                    "tz": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "from",
+                    "to",
+                    "tz"
+                  ],
+                  "additionalProperties": false
+                },
+                "cooldownMinutes": {
+                  "type": "number"
+                },
+                "maxAlerts": {
+                  "type": "object",
+                  "properties": {
+                    "count": {
+                      "type": "number"
+                    },
+                    "perMinutes": {
+                      "type": "number"
+                    }
+                  },
+                  "required": [
+                    "count",
+                    "perMinutes"
+                  ],
+                  "additionalProperties": false
+                }
+              },
+              "required": [],
+              "additionalProperties": false
+            },
+            "operator": {
+              "type": "object",
+              "properties": {
+                "mutedKinds": {
+                  "type": "array",
+                  "items": {
+                    "enum": [
+                      "boost.now",
+                      "boost.stop",
+                      "cue.tease",
+                      "cue.launch",
+                      "cue.hold",
+                      "cue.countdown",
+                      "cue.retract",
+                      "plan.at-risk"
+                    ]
+                  }
+                },
+                "quietHours": {
+                  "type": "object",
+                  "properties": {
+                    "from": {
+                      "type": "string"
+                    },
+                    "to": {
+                      "type": "string"
+                    },
+                    "tz": {
+                      "type": "string"
+                    }
+                  },
+                  "required": [
+                    "from",
+                    "to",
+                    "tz"
+                  ],
+                  "additionalProperties": false
+                },
+                "cooldownMinutes": {
+                  "type": "number"
+                },
+                "maxAlerts": {
+                  "type": "object",
+                  "properties": {
+                    "count": {
+                      "type": "number"
+                    },
+                    "perMinutes": {
+                      "type": "number"
+                    }
+                  },
+                  "required": [
+                    "count",
+                    "perMinutes"
+                  ],
+                  "additionalProperties": false
+                }
+              },
+              "required": [],
+              "additionalProperties": false
+            }
+          },
+          "required": [],
+          "additionalProperties": false
+        }
+      },
+      "required": [
+        "room",
+        "rules"
       ],
       "additionalProperties": false
     }

@@ -36,6 +36,8 @@ export interface RouteDoc {
   produces?: string;
   /** Query parameters the route reads. */
   query?: QueryDoc[];
+  /** The status of a success, when it is not 200. */
+  status?: 201 | 202 | 204;
 }
 
 /**
@@ -99,7 +101,7 @@ export const API_ROUTES: RouteDoc[] = [
       },
     ],
   },
-  { method: 'post', path: '/rooms/:room/suggestions/:id/ack', summary: 'Acknowledge a suggestion', roles: READ },
+  { method: 'post', path: '/rooms/:room/suggestions/:id/ack', summary: 'Acknowledge a suggestion (201 the first time, 200 after: the first stands)', roles: READ, status: 201 },
   {
     method: 'get',
     path: '/rooms/:room/report',
@@ -124,22 +126,23 @@ export const API_ROUTES: RouteDoc[] = [
   { method: 'get', path: '/rooms/:room/streams/:streamId/rollups', summary: "A past stream's rolled-up series", roles: SUB },
   { method: 'get', path: '/rooms/:room/streams/:streamId/archive', summary: "A past stream's events as gzip NDJSON", roles: SUB, produces: 'application/gzip' },
   { method: 'get', path: '/rooms/:room/plans', summary: 'Planned moments of the room', roles: READ },
-  { method: 'post', path: '/rooms/:room/plans', summary: 'Create a planned moment', roles: OP, exampleParams: ROOM, body: { schema: planInputSchema, example: (now) => ({ at: isoAt(now, 24), sku: 'lipstick-07', name: 'Lipstick flash sale', leadMin: 10, budget: 50000 }) } },
+  { method: 'post', path: '/rooms/:room/plans', summary: 'Create a planned moment', roles: OP, status: 201, exampleParams: ROOM, body: { schema: planInputSchema, example: (now) => ({ at: isoAt(now, 24), sku: 'lipstick-07', name: 'Lipstick flash sale', leadMin: 10, budget: 50000 }) } },
   {
     method: 'post',
     path: '/rooms/:room/plans/import',
     summary: 'Import planned moments (JSON array or CSV with a header row); per row, what was rejected',
     roles: OP,
+    status: 201,
     exampleParams: ROOM,
     body: { schema: z.array(planInputSchema), example: (now) => [{ at: isoAt(now, 25), sku: 'serum-02', leadMin: 5 }] },
   },
   { method: 'put', path: '/rooms/:room/plans/:planId', summary: 'Edit a planned moment (version: the one you saw; 409 if it changed)', roles: OP, body: { schema: planInputSchema, example: (now) => ({ at: Math.ceil(now / HOUR) * HOUR + 26 * HOUR, sku: 'serum-02' }) } },
-  { method: 'delete', path: '/rooms/:room/plans/:planId', summary: 'Delete a planned moment', roles: OP },
-  { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to suggestions of a room', roles: SUB, body: { schema: webhookCreateSchema, example: () => ({ url: 'https://example.com/crest-hook', room: 'docs-room', audience: 'buyer', secret: 'docs-secret-0123456789' }) } },
+  { method: 'delete', path: '/rooms/:room/plans/:planId', summary: 'Delete a planned moment', roles: OP, status: 204 },
+  { method: 'post', path: '/webhooks', summary: 'Subscribe a URL to suggestions of a room', roles: SUB, status: 201, body: { schema: webhookCreateSchema, example: () => ({ url: 'https://example.com/crest-hook', room: 'docs-room', audience: 'buyer', secret: 'docs-secret-0123456789' }) } },
   { method: 'get', path: '/webhooks', summary: 'Subscriptions the token may see', roles: SUB, query: [ROOM_QUERY] },
-  { method: 'delete', path: '/webhooks/:id', summary: 'Remove a subscription', roles: SUB },
+  { method: 'delete', path: '/webhooks/:id', summary: 'Remove a subscription', roles: SUB, status: 204 },
   { method: 'get', path: '/webhooks/dead-letters', summary: 'Deliveries that failed for good', roles: OP, query: [ROOM_QUERY] },
-  { method: 'post', path: '/webhooks/dead-letters/:id/replay', summary: 'Send a dead letter again', roles: OP },
+  { method: 'post', path: '/webhooks/dead-letters/:id/replay', summary: 'Send a dead letter again', roles: OP, status: 202 },
   { method: 'get', path: '/rooms/:room/alert-rules', summary: "The room's alert rules per audience", roles: OP },
   { method: 'put', path: '/rooms/:room/alert-rules', summary: 'Set the alert rules (muted kinds, quiet hours, cooldown) per audience', roles: OP, exampleParams: ROOM, body: { schema: alertRulesSchema, example: () => ({ buyer: { cooldownMinutes: 5, quietHours: { from: '23:00', to: '08:00', tz: 'Asia/Shanghai' } } }) } },
   { method: 'get', path: '/rooms/:room/alert-holds', summary: 'Alerts held back by the rules, and why', roles: OP },
@@ -204,7 +207,11 @@ function operation(r: RouteDoc, prefix: string, now: number) {
     parameters: [...params, { $ref: '#/components/parameters/RequestId' }],
     ...(r.roles ? { security: [{ bearer: [] }], 'x-roles': r.roles } : { security: [] }),
     responses: {
-      '200': { description: 'OK', headers: REQUEST_ID_RESPONSE_HEADER, content: { [r.produces ?? 'application/json']: answer ? { schema: answer } : {} } },
+      [String(r.status ?? 200)]: {
+        description: { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' }[r.status ?? 200],
+        headers: REQUEST_ID_RESPONSE_HEADER,
+        ...(r.status === 204 ? {} : { content: { [r.produces ?? 'application/json']: answer ? { schema: answer } : {} } }),
+      },
       ...(r.roles ? { '401': { $ref: '#/components/responses/Unauthorized' }, '403': { $ref: '#/components/responses/Forbidden' } } : {}),
       ...(r.body || r.query ? { '400': { $ref: '#/components/responses/Invalid' } } : {}),
     },
@@ -256,6 +263,13 @@ export function openApiDocument(now: number): Record<string, unknown> {
   };
 }
 
+/** An operation's success response (its one 2xx). */
+export function successOf(op: { responses: Record<string, any> }): { description: string; headers?: object; content?: Record<string, { schema?: unknown }> } {
+  const ok = Object.entries(op.responses).find(([status]) => status.startsWith('2'));
+  if (!ok) throw new Error('an operation without a success response');
+  return ok[1];
+}
+
 const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const json = (v: unknown) => `<pre>${esc(JSON.stringify(v, null, 2))}</pre>`;
 
@@ -269,7 +283,7 @@ export function renderApiPage(doc: Record<string, any>): string {
   const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
     Object.entries(methods).map(([m, op]) => {
       const body = op.requestBody?.content && Object.values(op.requestBody.content)[0];
-      const answer = op.responses['200'].content?.['application/json']?.schema;
+      const answer = successOf(op).content?.['application/json']?.schema;
       return `<section><h3><code>${m.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)}</p>
 <p>Auth: ${op['x-roles'] ? `bearer token, role ${op['x-roles'].map(esc).join(' / ')}` : 'none'}. Responses: ${Object.keys(op.responses).join(', ')}</p>
 ${query(op.parameters)}${body ? `<details><summary>Request schema</summary>${json(body.schema)}</details><p>Example</p>${json(body.example)}` : ''}${answer ? `<details><summary>Answer schema</summary>${json(answer)}</details>` : ''}</section>`;

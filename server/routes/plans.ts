@@ -65,19 +65,19 @@ export function plansRouter(ctx: AppContext, opts: { queueName?: string } = {}):
     }
     const created = [];
     for (const [, input] of fresh) created.push(await store.create(room, input, req.claims!.sub, now));
-    res.status(201).json({ room, created, skipped: inputs.length - fresh.length });
+    res.status(201).json({ room, created, skipped: inputs.length - fresh.length } satisfies ApiResponses['POST /api/v1/rooms/{room}/plans/import']);
   });
 
   r.post('/rooms/:room/plans', ...writers, jsonBody(), async (req, res) => {
     const room = roomParam(req);
     const plan = await store.create(room, parseOne(req.body, Date.now()), req.claims!.sub);
-    res.status(201).json({ plan });
+    res.status(201).json({ plan } satisfies ApiResponses['POST /api/v1/rooms/{room}/plans']);
   });
 
   r.put('/rooms/:room/plans/:planId', ...writers, jsonBody(), async (req, res) => {
     const room = roomParam(req);
     const plan = await store.update(room, planIdParam(req), parseOne(req.body, Date.now()), req.claims!.sub);
-    res.json({ plan });
+    res.json({ plan } satisfies ApiResponses['PUT /api/v1/rooms/{room}/plans/{planId}']);
   });
 
   r.delete('/rooms/:room/plans/:planId', ...writers, async (req, res) => {

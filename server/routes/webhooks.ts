@@ -140,7 +140,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     ctx.log.info('webhook subscription created', { id: sub.id, room: sub.room, audience: sub.audience, by: claims.sub });
     // The only time the secret is shown: keep it out of caches.
     res.set('Cache-Control', 'no-store');
-    res.status(201).json({ ...publicView(sub), secret: sub.secret });
+    res.status(201).json({ ...publicView(sub), secret: sub.secret } satisfies ApiResponses['POST /api/v1/webhooks']);
   });
 
   r.get('/webhooks', ...subscribers, async (req, res) => {
@@ -184,7 +184,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
 
   r.get('/rooms/:room/alert-rules', ...operators, async (req, res) => {
     const room = roomParam(req);
-    res.json({ room, rules: (await readRules(ctx.redis, room)) ?? {} });
+    res.json({ room, rules: (await readRules(ctx.redis, room)) ?? {} } satisfies ApiResponses['GET /api/v1/rooms/{room}/alert-rules']);
   });
 
   r.put('/rooms/:room/alert-rules', ...operators, requireRoomAccess, jsonBody(), async (req, res) => {
@@ -197,7 +197,7 @@ export function webhooksRouter(ctx: AppContext, opts: { queueName?: string } = {
     }
     await writeRules(ctx.redis, room, parsed.data);
     ctx.log.info('alert rules set', { room, audiences: Object.keys(parsed.data), by: req.claims!.sub });
-    res.json({ room, rules: parsed.data });
+    res.json({ room, rules: parsed.data } satisfies ApiResponses['PUT /api/v1/rooms/{room}/alert-rules']);
   });
 
   // The operator log of alerts held back at delivery, with why (the suggestions themselves stay in
