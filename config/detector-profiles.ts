@@ -28,7 +28,7 @@ const balanced: DetectorConfig = {
   updateEverySamples: 10,
   earlyScale: 1,
   earlySlopeSamples: 15,
-  earlyStallSamples: 90,
+  earlyStallSamples: 120,
   earlyMaxSamples: 300,
   leadFastSamples: 20,
   leadMinRate: 0.05,
