@@ -34,6 +34,7 @@ import { deltaSize, partsNeeded, RoomRestore, takeDelta, takeDeltaSlice, type Ro
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
+import { luaJsonArray } from '../server/lua/json-argument.ts';
 import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 import { createRedis, isCluster, readStreams } from '../server/redis-connection.ts';
 import { dueAgain } from './periodic-phase.ts';
@@ -846,7 +847,7 @@ export class DetectorWorker {
     const mode = d.fresh ? (d.first ? 'F' : 'f') : '';
     const items: string[] = [];
     for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) items.push(x);
-    const args = [this.id, room, mode, d.closed.length, d.put.length, d.unique.length, d.payers.length, sliceItemsJson(items)];
+    const args = [this.id, room, mode, d.closed.length, d.put.length, d.unique.length, d.payers.length, luaJsonArray(items)];
     slot.writing = true;
     // Taking the slice, building the arguments and ioredis's encoding on send: the step that holds the thread.
     const script = scripts.checkpointSlice;
@@ -1083,18 +1084,3 @@ class TimeBox {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * A slice's viewers, sessions and members as the one JSON argument checkpoint-slice.lua decodes: ioredis writes
- * every argument apart (~3 ms of this thread for a 2,000-session slice, ~0.3 ms as one string). A lone surrogate
- * is written as U+FFFD, as ioredis's UTF-8 encoding writes it when the same viewer goes out as an argument of
- * checkpoint.lua, so both paths store the same field. JSON.stringify escapes lone surrogates (and only those,
- * among code points of U+D800-U+DFFF) as \udXXX; the test is loose (a viewer named with that text also matches)
- * and only costs the slow path then.
- */
-export function sliceItemsJson(items: string[]): string {
-  const json = JSON.stringify(items);
-  return /\\u[dD][89a-fA-F]/.test(json) ? JSON.stringify(items.map((x) => x.replace(LONE_SURROGATE, '\uFFFD'))) : json;
-}
