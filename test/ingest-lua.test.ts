@@ -1,6 +1,6 @@
 /**
- * ingest.lua takes every group's dedupe members and events as one JSON argument (decoded by cjson) instead of
- * two arguments per event. Checked against the per-argument version it replaced (test/fixtures/ingest-per-arg.lua)
+ * ingest.lua takes every group's dedupe members as one JSON argument (decoded by cjson) and their events as one
+ * newline-joined argument, instead of two arguments per event. Checked against the per-argument version it replaced (test/fixtures/ingest-per-arg.lua)
  * on a real Redis, one database each: random sequences of calls over random shards — odd ids and events (quotes,
  * backslashes, newlines, NUL, emoji, lone surrogates, U+FFFD), the same member twice in a call, again in a later
  * call, already in the current or previous bucket's set, shards over the lag limit, a request id or none, a call
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { useTestRedis } from './support/redis.ts';
-import { ingestItems } from '../server/ingest-service.ts';
+import { ingestArgs } from '../server/ingest-service.ts';
 import { keys } from '../server/redis-keys.ts';
 
 const rig = useTestRedis();
@@ -31,10 +31,13 @@ const odd = fc.constantFrom('a"b', 'c\\d', 'e\nf', 'g\u0000h', '观众😀', 'x\
 const text = fc.array(fc.oneof(odd, fc.string({ maxLength: 3 })), { maxLength: 4 }).map((a) => a.join(''));
 const room = fc.constantFrom('r1', 'r.2', 'r_3');
 const id = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 12 }).map((i) => `i${i}`) }, { weight: 1, arbitrary: text.filter((t) => t.length > 0) });
-/** An event as ingest stores it (JSON.stringify of a valid event), or now and then any string at all. */
+/**
+ * An event as ingest stores it (JSON.stringify of a valid event), or now and then any string without a raw
+ * newline (JSON text never holds one; the script refuses a call whose events do, below).
+ */
 const event = fc.tuple(room, id, text, fc.boolean()).map(([r, i, t, raw]) => ({
   member: `${r}:${i}`,
-  json: raw ? t : JSON.stringify({ id: i, room: r, ts: 1_700_000_000_000, type: 'engage.comment', viewer: t || 'v' }),
+  json: raw ? t.replaceAll('\n', '\\n') : JSON.stringify({ id: i, room: r, ts: 1_700_000_000_000, type: 'engage.comment', viewer: t || 'v' }),
 }));
 const members = fc.array(fc.tuple(room, id).map(([r, i]) => `${r}:${i}`), { maxLength: 6 });
 const shardSeed = fc.record({ cur: members, prev: members, old: members, added: fc.nat(12), processed: fc.nat(6) });
@@ -59,8 +62,8 @@ async function seed(redis: Redis, bucket: number, seeds: ShardSeed[]): Promise<v
 async function run(redis: Redis, source: string, bucket: number, c: Call): Promise<unknown> {
   const keyList = c.groups.flatMap(([s]) => [keys.events(s), keys.checkpoint(s), keys.dedupe(s, bucket), keys.dedupe(s, bucket - 1), keys.dedupe(s, bucket - 2)]);
   const batches = c.groups.map(([, evs]) => ({ members: evs.map((e) => e.member), json: evs.map((e) => e.json) }));
-  const { counts, items } = ingestItems(batches);
-  const tail = source === JSON_ARG ? [items] : batches.flatMap((b) => [...b.members, ...b.json]);
+  const { counts, members, events } = ingestArgs(batches);
+  const tail = source === JSON_ARG ? [members, events] : batches.flatMap((b) => [...b.members, ...b.json]);
   try {
     return await redis.eval(source, keyList.length, ...keyList, WIDTH, c.wrongBucket ? bucket + 1 : bucket, MAX_LAG, c.rid, ...counts, ...tail);
   } catch (err) {
@@ -84,7 +87,7 @@ async function dump(redis: Redis): Promise<Record<string, unknown>> {
   return out;
 }
 
-test('the one-JSON-argument script answers and stores exactly as the per-argument one did, on random call sequences', async () => {
+test('the two-list-argument script answers and stores exactly as the per-argument one did, on random call sequences', async () => {
   openOther();
   const [seconds] = await rig.redis.time();
   const bucket = Math.floor(Number(seconds) / WIDTH);
@@ -123,4 +126,17 @@ test('a group bigger than one lookup slice (unpack is bounded by Lua\'s C stack)
   const known = new Set([...seeds[0]!.cur, ...seeds[0]!.prev]);
   const fresh = new Set(evs.map((e) => e.member).filter((m) => !known.has(m)));
   assert.equal(await other.xlen(keys.events(0)), fresh.size);
+});
+
+test('a call whose events hold a raw newline (more or fewer pieces than members) writes nothing', async () => {
+  openOther();
+  const [seconds] = await rig.redis.time();
+  const bucket = Math.floor(Number(seconds) / WIDTH);
+  await other.flushdb();
+  const { counts, members } = ingestArgs([{ members: ['r1:a', 'r1:b'], json: ['{}', '{}'] }]);
+  const keyList = [keys.events(0), keys.checkpoint(0), keys.dedupe(0, bucket), keys.dedupe(0, bucket - 1), keys.dedupe(0, bucket - 2)];
+  for (const events of ['{}\n{\n}', '{}', '{}\n{}\n{}']) {
+    await assert.rejects(other.eval(JSON_ARG, 5, ...keyList, WIDTH, bucket, MAX_LAG, '', ...counts, members, events), /CREST_ARGS/);
+  }
+  assert.deepEqual(await other.keys('*'), []);
 });
