@@ -9,6 +9,7 @@ import { shardOf } from '../core/sharding.ts';
 import { canAccessRoom, type TokenClaims } from './auth/token.ts';
 import { HttpError, unavailable } from './http-error.ts';
 import { keys } from './redis-keys.ts';
+import { luaJsonArray } from './lua/json-argument.ts';
 import { scripts, type RedisClient } from './lua/scripts.ts';
 import { isCluster } from './redis-connection.ts';
 
@@ -48,6 +49,24 @@ interface ShardBatch {
  * so the first ':' splits it from the id, whatever the id holds: no two (room, id) pairs share a member.
  */
 export const dedupeMember = (room: string, id: string): string => `${room}:${id}`;
+
+/**
+ * ingest.lua's per-group counts and its two list arguments: every group's dedupe members as one JSON array, and
+ * every group's events joined by newlines (JSON text, canonical or JSON.stringify's, never holds a raw one). Two
+ * arguments instead of two per event: ioredis encodes each argument apart, the largest part of the API thread's
+ * cost of a call; the events are not put in the JSON, which would escape every quote in them (and Redis unescape).
+ */
+export function ingestArgs(groups: readonly Pick<ShardBatch, 'members' | 'json'>[]): { counts: number[]; members: string; events: string } {
+  const members: string[] = [];
+  const events: string[] = [];
+  const counts: number[] = [];
+  for (const batch of groups) {
+    counts.push(batch.members.length);
+    for (const m of batch.members) members.push(m);
+    for (const j of batch.json) events.push(j);
+  }
+  return { counts, members: luaJsonArray(members), events: events.join('\n') };
+}
 
 export class IngestService {
   readonly counters: IngestCounters = { accepted: 0, duplicate: 0, rejected: 0 };
@@ -157,20 +176,14 @@ export class IngestService {
   private async runScript(call: [number, ShardBatch][], requestId: string): Promise<(number[] | string)[]> {
     const width = this.opts.dedupeHorizonS;
     let bucket = Math.floor(Date.now() / 1000 / width);
-    const events: string[] = [];
-    const counts: number[] = [];
-    for (const [, batch] of call) {
-      counts.push(batch.members.length);
-      for (const m of batch.members) events.push(m);
-      for (const j of batch.json) events.push(j);
-    }
+    const { counts, members, events } = ingestArgs(call.map(([, batch]) => batch));
     for (let attempt = 1; ; attempt++) {
       const keyList: string[] = [];
       for (const [shard] of call) {
         keyList.push(keys.events(shard), keys.checkpoint(shard), keys.dedupe(shard, bucket), keys.dedupe(shard, bucket - 1), keys.dedupe(shard, bucket - 2));
       }
       try {
-        return await this.runOnce(keyList, [width, bucket, this.opts.maxLag, requestId, ...counts, ...events]);
+        return await this.runOnce(keyList, [width, bucket, this.opts.maxLag, requestId, ...counts, members, events]);
       } catch (err) {
         const redisBucket = err instanceof Error ? /^CREST_BUCKET (\d+)/.exec(err.message) : null;
         // Twice is enough for any clock: the second call already names Redis's bucket.

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { useTestRedis } from './support/redis.ts';
-import { jsonArgument } from '../server/lua/scripts.ts';
+import { luaJsonArray } from '../server/lua/json-argument.ts';
 import { exitsWithin } from './support/exit-watch.ts';
 
 const rig = useTestRedis();
@@ -78,7 +78,7 @@ async function seed(k: string[], c: Case): Promise<void> {
 async function run(source: string, k: string[], c: Case): Promise<unknown> {
   const items = [...c.closed, ...c.put.flat(), ...c.newUniq, ...c.newPay];
   const head = [WORKER, 'room-1', c.mode, c.closed.length, c.put.length * 2, c.newUniq.length, c.newPay.length];
-  const args = source === BULK ? [...head, jsonArgument(items)] : [...head, ...items];
+  const args = source === BULK ? [...head, luaJsonArray(items)] : [...head, ...items];
   return rig.redis.eval(source, k.length, ...k, ...args);
 }
 

@@ -34,7 +34,8 @@ import { deltaSize, partsNeeded, RoomRestore, takeDelta, takeDeltaSlice, type Ro
 import type { RoomUpdate, Suggestion } from '../core/protocol.ts';
 import type { RoomView } from '../server/room-store.ts';
 import { CHECKPOINT_FIELDS, keys } from '../server/redis-keys.ts';
-import { jsonArgument, scripts, type RedisClient } from '../server/lua/scripts.ts';
+import { luaJsonArray } from '../server/lua/json-argument.ts';
+import { scripts, type RedisClient } from '../server/lua/scripts.ts';
 import { createRedis, isCluster, readStreams } from '../server/redis-connection.ts';
 import { dueAgain } from './periodic-phase.ts';
 import { ShardBalancer } from './shard-balancer.ts';
@@ -846,7 +847,7 @@ export class DetectorWorker {
     const mode = d.fresh ? (d.first ? 'F' : 'f') : '';
     const items: string[] = [];
     for (const list of [d.closed, d.put, d.unique, d.payers]) for (const x of list) items.push(x);
-    const args = [this.id, room, mode, d.closed.length, d.put.length, d.unique.length, d.payers.length, jsonArgument(items)];
+    const args = [this.id, room, mode, d.closed.length, d.put.length, d.unique.length, d.payers.length, luaJsonArray(items)];
     slot.writing = true;
     // Taking the slice, building the arguments and ioredis's encoding on send: the step that holds the thread.
     const script = scripts.checkpointSlice;

@@ -22,7 +22,11 @@
 --           follow one another: this script runs alone), so its outputs, and the webhook deliveries they cause,
 --           can name the request (docs/observability.md). Once per group, not per event: an id costs per request.
 -- ARGV[4+g] n_g, the number of events of group g (G groups: g = 1..G)
--- then, group after group: its n_g dedupe members "<room>:<id>", then its n_g events (canonical JSON)
+-- ARGV[5+G] a JSON array of every group's n_g dedupe members "<room>:<id>", group after group
+-- ARGV[6+G] every group's n_g events (canonical JSON), group after group, joined by "\n" (JSON text never
+--           holds a raw newline). Two arguments, not two per event: the client encodes each argument apart,
+--           the largest part of the API thread's cost of a call (server/lua/json-argument.ts); the events are
+--           split here rather than decoded from JSON, which would escape and unescape every quote in them.
 -- Returns   per group: an array with 1 (accepted) or 0 (duplicate) per event, or the string
 --           "CREST_LAG <lag>" when that shard's backlog is over the limit (nothing of the group written).
 --           Or the error "CREST_BUCKET <b>" (nothing written at all) when Redis time is in another bucket
@@ -37,21 +41,33 @@ end
 local maxLag = tonumber(ARGV[3])
 local rid = ARGV[4]
 local groups = #KEYS / 5
+local members = cjson.decode(ARGV[5 + groups])
+local total = #members
+-- The events in order: total - 1 newlines exactly, or the call is malformed (an event with a raw newline).
+local E, text, pos, find, sub = {}, ARGV[6 + groups], 1, string.find, string.sub
+for i = 1, total - 1 do
+  local nl = find(text, '\n', pos, true)
+  if not nl then return redis.error_reply('CREST_ARGS events') end
+  E[i] = sub(text, pos, nl - 1)
+  pos = nl + 1
+end
+E[total] = sub(text, pos)
+if find(E[total], '\n', 1, true) then return redis.error_reply('CREST_ARGS events') end
 
 -- unpack() is bounded by Lua's C stack (~8000 values): large groups are looked up in slices.
 local SLICE = 1000
 local function lookup(key, from, n)
-  if n <= SLICE then return redis.call('SMISMEMBER', key, unpack(ARGV, from, from + n - 1)) end
+  if n <= SLICE then return redis.call('SMISMEMBER', key, unpack(members, from, from + n - 1)) end
   local all = {}
   for s = from, from + n - 1, SLICE do
-    local r = redis.call('SMISMEMBER', key, unpack(ARGV, s, math.min(s + SLICE - 1, from + n - 1)))
+    local r = redis.call('SMISMEMBER', key, unpack(members, s, math.min(s + SLICE - 1, from + n - 1)))
     for j = 1, #r do all[#all + 1] = r[j] end
   end
   return all
 end
 
 local results = {}
-local at = 5 + groups -- first member of the current group
+local at = 1 -- first member and event of the current group, in members and E
 for g = 1, groups do
   local k = (g - 1) * 5
   local stream, ckpt, cur = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
@@ -65,13 +81,13 @@ for g = 1, groups do
     local inCur, inPrev = lookup(cur, at, n), lookup(KEYS[k + 4], at, n)
     local out, fresh, inBatch, events = {}, {}, {}, {}
     for i = 1, n do
-      local member = ARGV[at + i - 1]
+      local member = members[at + i - 1]
       if inCur[i] == 1 or inPrev[i] == 1 or inBatch[member] then
         out[i] = 0
       else
         inBatch[member] = true
         fresh[#fresh + 1] = member
-        events[#events + 1] = ARGV[at + n + i - 1]
+        events[#events + 1] = E[at + i - 1]
         out[i] = 1
       end
     end
@@ -96,6 +112,6 @@ for g = 1, groups do
     end
     results[g] = out
   end
-  at = at + 2 * n
+  at = at + n
 end
 return results

@@ -78,19 +78,3 @@ export const scripts = {
   alertDecide: new LuaScript('alert-decide'),
   spendRecord: new LuaScript('spend-record'),
 } as const;
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * Many script arguments as one JSON array of strings, which the script decodes with Redis's cjson: ioredis encodes
- * every argument apart (~3 ms of the calling thread for ~6,000 of them, ~0.3 ms as one string). Numbers go as their
- * String(), as ioredis sends them. A lone surrogate goes as U+FFFD, as ioredis's UTF-8 encoding writes it, so a
- * value stored this way and one stored as a plain argument are the same bytes. JSON.stringify escapes lone
- * surrogates (and only those, among U+D800-U+DFFF) as \udXXX; the test is loose (a value holding that text also
- * matches) and only costs the slow path then.
- */
-export function jsonArgument(items: readonly (string | number)[]): string {
-  const strings = items.map(String);
-  const json = JSON.stringify(strings);
-  return /\\u[dD][89a-fA-F]/.test(json) ? JSON.stringify(strings.map((x) => x.replace(LONE_SURROGATE, '\uFFFD'))) : json;
-}
