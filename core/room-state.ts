@@ -186,6 +186,15 @@ export function emptyDirty(reset: boolean): RoomDirty {
 
 const runtimes = new WeakMap<RoomState, RoomRuntime>();
 
+/** The members of a count with none yet, shared by every such room (an empty Set is ~150 B, and most rooms
+ * have no paying viewer): a room makes its own on its first member (countUnique, countPayer). Never written. */
+class NoMembers extends Set<string> {
+  override add(): this {
+    throw new Error('the shared empty member set is never written');
+  }
+}
+const NO_MEMBERS: Set<string> = new NoMembers();
+
 /** A fresh room. `limits` exist for tests and tuning; the defaults are documented above. */
 export function createRoomState(room: string, cfg: EngineConfig, limits: Partial<RoomLimits> = {}): RoomState {
   const lim = { ...DEFAULT_LIMITS, ...limits };
@@ -210,7 +219,7 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     streamTs: -1,
     streamWindows: 0,
   };
-  runtimes.set(st, { sessions: new SessionStore(), unique: new Set(), payers: new Set(), dirty: emptyDirty(false) });
+  runtimes.set(st, { sessions: new SessionStore(), unique: NO_MEMBERS, payers: NO_MEMBERS, dirty: emptyDirty(false) });
   return st;
 }
 
@@ -371,8 +380,8 @@ export function startStream(st: RoomState, rt: RoomRuntime, ts: number): void {
   st.streamTs = ts;
   st.streamWindows = 0;
   rt.sessions = new SessionStore();
-  rt.unique = new Set();
-  rt.payers = new Set();
+  rt.unique = NO_MEMBERS;
+  rt.payers = NO_MEMBERS;
   rt.dirty = emptyDirty(true);
 }
 
@@ -457,6 +466,7 @@ function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
 
 /** Counts a viewer among the unique ones, remembering a new exact member (or the switch) for the next checkpoint. */
 function countUnique(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  if (rt.unique === NO_MEMBERS) rt.unique = new Set();
   const added = distinctAdd(st.unique, rt.unique, viewer);
   if (added === ADDED_MEMBER) rt.dirty.unique.push(viewer);
   else if (added === ADDED_SWITCHED) {
@@ -466,6 +476,7 @@ function countUnique(st: RoomState, rt: RoomRuntime, viewer: string): void {
 }
 
 function countPayer(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  if (rt.payers === NO_MEMBERS) rt.payers = new Set();
   const added = distinctAdd(st.payers, rt.payers, viewer);
   if (added === ADDED_MEMBER) rt.dirty.payers.push(viewer);
   else if (added === ADDED_SWITCHED) {
