@@ -3,7 +3,7 @@
  * UTF-16 code units packed in the array (4 per int when every unit is < 256, as ids almost always are, else
  * 2), not as strings: a string costs a 16-byte header plus its characters rounded up to 8, plus an 8-byte slot
  * in the array holding it, ~40 bytes for a 10-character id against 12 here (bench/memory-core.ts).
- * Lookup: open addressing with backward-shift deletion; an id's characters are compared only when its 32-bit
+ * Lookup: open addressing with backward-shift deletion; an id's packed units are compared only when its 32-bit
  * hash matches. A `Set<string>` doing the same insert/delete churn measured ~2.5× slower.
  * Every slot has the same width (`w` ints): a room's ids come from one producer and have about one length, so
  * a slot is overwritten in place (no holes, nothing to compact). The width grows to the widest id seen, up to
@@ -123,19 +123,20 @@ export function remember(r: IdRing, headRef: { recentHead: number }, id: string)
   return true;
 }
 
-/** `id` encoded by `encode`: its units packed (UNITS, `encodedW` ints) and hash32; it returns the meta. */
+/** `id` encoded by `encode`: its units packed (UNITS, `encodedW` ints) and its hash; it returns the meta. */
 const UNITS = new Int32Array(MAX_W);
 let encodedW = 0;
 let encodedHash = 0;
 
 /**
- * One pass over `id`: hash32 (FNV-1a over the units, then murmur3's finaliser, as distinct-counter.ts) and the
- * units packed 4 to an int while they are one byte (almost always; a wider one packs them again 2 to an int).
- * Returns length × 2 + wide, or LONG when the units take more than MAX_W ints.
+ * One pass over `id`: its units packed 4 to an int while they are one byte (almost always; a wider one packs
+ * them again 2 to an int), and a 32-bit hash of the packed ints and the length (FNV-1a over ints, then
+ * murmur3's finaliser: one multiply per 4 units, where hash32 takes one per unit).
+ * Returns length × 2 + wide, or LONG when the units take more than MAX_W ints (hashed all the same).
  */
 function encode(id: string): number {
   const len = id.length;
-  let h = 0x811c9dc5;
+  let h = 0x811c9dc5 ^ len;
   let any = 0; // the units or-ed: > 255 when some unit is wide
   let i = 0;
   let k = 0;
@@ -144,22 +145,25 @@ function encode(id: string): number {
     const c1 = id.charCodeAt(i + 1);
     const c2 = id.charCodeAt(i + 2);
     const c3 = id.charCodeAt(i + 3);
-    h = Math.imul(h ^ c0, 0x01000193);
-    h = Math.imul(h ^ c1, 0x01000193);
-    h = Math.imul(h ^ c2, 0x01000193);
-    h = Math.imul(h ^ c3, 0x01000193);
     any |= c0 | c1 | c2 | c3;
-    if (k < MAX_W) UNITS[k] = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    // Wide units are folded in too (c << 8 overlaps, which a hash may do): the word is exact only if narrow.
+    const word = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    h = Math.imul(h ^ word, 0x01000193);
+    if (k < MAX_W) UNITS[k] = word;
   }
   if (i < len) {
     let word = 0;
     for (let shift = 0; i < len; i++, shift += 8) {
       const c = id.charCodeAt(i);
-      h = Math.imul(h ^ c, 0x01000193);
       any |= c;
       word |= c << shift;
     }
+    h = Math.imul(h ^ word, 0x01000193);
     if (k < MAX_W) UNITS[k] = word;
+  }
+  if (any > 255) {
+    // Wide: the packed words above lost high bits, so the hash takes every unit itself.
+    for (let j = 0; j < len; j++) h = Math.imul(h ^ id.charCodeAt(j), 0x01000193);
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
