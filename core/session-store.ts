@@ -240,11 +240,12 @@ export class SessionStore {
 
   // ---- changes since the last checkpoint ---------------------------------------------------------
 
-  /** The viewers closed since the last take, handed over (the store starts a new list on its next close). */
+  /** The viewers closed since the last take, handed over (the store starts a new list on its next close; the
+   * caller never gets the shared empty one, so it may keep or change what it got). */
   takeClosed(): string[] {
     const closed = this.closed;
     this.closed = NO_CLOSED;
-    return closed;
+    return closed === NO_CLOSED ? [] : closed;
   }
 
   /** Sessions opened or changed, and closed viewers, waiting to be written. */
