@@ -4,14 +4,18 @@
  * typed-array bytes after a full GC, which does not move with the machine's load the way RSS does, so one run
  * compares two trees. It also prints a digest of every output, metrics and checkpoint (JSON + delta) so a
  * change that must keep outputs byte-identical can be checked in the same run.
- *   node --expose-gc --import tsx bench/memory-core.ts [--rooms 10000] [--events-per-room 30]
+ * With 10,000 rooms (a multiple of the event mix's 100-event wheel) the memory part gives each room 30 events of
+ * ONE type (a quarter of the rooms get only viewer.enter, a tenth only room.online, …); this script does the same
+ * by default, to match it, and with --mixed-per-room shifts the wheel by one event per round so that every room
+ * gets the whole mix.
+ *   node --expose-gc --import tsx bench/memory-core.ts [--rooms 10000] [--events-per-room 30] [--mixed-per-room]
  */
 import { createHash } from 'node:crypto';
 import { engineConfig } from '../config/config.ts';
 import { advanceTo, applyEvent, createRoomState, roomMetrics, type RoomOutput, type RoomState } from '../core/engine.ts';
 import { parseEvent } from '../core/events.ts';
 import { takeDelta } from '../core/room-parts.ts';
-import { argNumber } from './support/common.ts';
+import { argFlag, argNumber } from './support/common.ts';
 import { EventMaker, roomNames } from './support/events.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -20,6 +24,7 @@ const cfg = engineConfig('balanced');
 const T0 = 1_700_000_000_000;
 const roomCount = argNumber('rooms', 10_000);
 const perRoom = argNumber('events-per-room', 30);
+const mixedPerRoom = argFlag('mixed-per-room');
 
 const used = () => {
   for (let i = 0; i < 3; i++) gc();
@@ -51,6 +56,7 @@ for (let r = 0; r < roomCount; r++) {
 // The bench's rooms take ~15 s of event time for their traffic, with the clock advancing them every second.
 let t = T0 + 2_000;
 for (let k = 0; k < perRoom; k++) {
+  if (mixedPerRoom) maker.mixed('wheel-shift', 0);
   for (let r = 0; r < roomCount; r++) feed(rooms[r]!, maker.mixed(names[r]!, t + (r % 400)));
   t += 500;
   if (k % 2 === 1) for (const st of rooms) advanceTo(st, t, cfg, out);
@@ -67,7 +73,7 @@ for (const st of rooms) {
 const m1 = used();
 const per = (a: number, b: number) => ((a - b) / roomCount / 1024).toFixed(3);
 console.log(
-  `rooms ${roomCount} × ${perRoom} events: heap+typed ${per(m1.heap + m1.typed, m0.heap + m0.typed)} KB/room ` +
+  `rooms ${roomCount} × ${perRoom} events${mixedPerRoom ? ' (whole mix per room)' : ''}: heap+typed ${per(m1.heap + m1.typed, m0.heap + m0.typed)} KB/room ` +
     `(heap ${per(m1.heap, m0.heap)}, typed ${per(m1.typed, m0.typed)}; rss ${per(m1.rss, m0.rss)})`,
 );
 console.log(`outputs+metrics ${digest.digest('hex').slice(0, 16)} checkpoint ${cp.digest('hex').slice(0, 16)}`);
