@@ -14,14 +14,20 @@
  * `recentHead`), so checkpoints are byte-identical and an old checkpoint's ring restores as before.
  *
  * The array: [table: mask + 1 cells, ring slot + 1 or 0 (empty)] [hash per slot: cap]
- * [length × 2 + wide per slot, or LONG: cap] [units: w ints per slot].
+ * [length × 4 + kind per slot, or LONG: cap] [units: w ints per slot].
  */
 const INITIAL_CAP = 16;
 /** Widest slot, in ints: 64 one-byte units (a UUID takes 9). */
 const MAX_W = 16;
 const LONG = -1;
-/** A narrow id's units are its bytes in order on a little-endian host: toJSON decodes them from a byte view. */
+/** An ASCII id's units are its bytes in order on a little-endian host: toJSON decodes all of them in one go
+ * (a single-byte decoder, so byte offsets are string offsets; windows-1252 is exact below 0x80). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const BYTES = new TextDecoder('latin1');
+/** The kinds of packed id (meta = length × 4 + kind). */
+const ASCII = 0;
+const NARROW = 1;
+const WIDE = 2;
 
 export class IdRing {
   /** Ids held (≤ cap); the ring is full when n === kept, and the next eviction is the caller's `recentHead`. */
@@ -50,19 +56,22 @@ export class IdRing {
     return this.n;
   }
 
-  /** The ids in slot order, as the state's JSON has always held them. */
+  /** The ids in slot order, as the state's JSON has always held them (written at every checkpoint: one decode
+   * of all the slots, then a slice per id; a string per id made from its units cost 3× the whole stringify). */
   toJSON(): string[] {
     const { a, n, w } = this;
     const out = new Array<string>(n);
     const metas = this.mask + 1 + this.cap;
     const units = metas + this.cap;
-    const bytes = LITTLE_ENDIAN ? new Uint8Array(a.buffer, a.byteOffset, a.length * 4) : null;
+    let text: string | null = null;
     for (let slot = 0; slot < n; slot++) {
       const m = a[metas + slot]!;
-      const s = units + slot * w;
       if (m === LONG) out[slot] = this.long![slot]!;
-      else if ((m & 1) === 0 && bytes !== null) out[slot] = String.fromCharCode.apply(null, bytes.subarray(s * 4, s * 4 + (m >>> 1)) as unknown as number[]);
-      else out[slot] = decode(a, s, m);
+      else if ((m & 3) === ASCII && LITTLE_ENDIAN) {
+        text ??= BYTES.decode(new Uint8Array(a.buffer, a.byteOffset + units * 4, n * w * 4));
+        const from = slot * w * 4;
+        out[slot] = text.slice(from, from + (m >>> 2));
+      } else out[slot] = decode(a, units + slot * w, m);
     }
     return out;
   }
@@ -132,7 +141,8 @@ let encodedHash = 0;
  * One pass over `id`: its units packed 4 to an int while they are one byte (almost always; a wider one packs
  * them again 2 to an int), and a 32-bit hash of the packed ints and the length (FNV-1a over ints, then
  * murmur3's finaliser: one multiply per 4 units, where hash32 takes one per unit).
- * Returns length × 2 + wide, or LONG when the units take more than MAX_W ints (hashed all the same).
+ * Returns length × 4 + kind (ASCII, NARROW: some unit ≥ 128, WIDE: some unit ≥ 256), or LONG when the units
+ * take more than MAX_W ints (hashed all the same).
  */
 function encode(id: string): number {
   const len = id.length;
@@ -173,19 +183,19 @@ function encode(id: string): number {
   encodedHash = h | 0;
   if (any <= 255) {
     encodedW = (len + 3) >>> 2;
-    return encodedW > MAX_W ? LONG : len * 2;
+    return encodedW > MAX_W ? LONG : len * 4 + (any < 128 ? ASCII : NARROW);
   }
   encodedW = (len + 1) >>> 1;
   if (encodedW > MAX_W) return LONG;
   for (let j = 0; j < len; j += 2) UNITS[j >>> 1] = id.charCodeAt(j) | (j + 1 < len ? id.charCodeAt(j + 1) << 16 : 0);
-  return len * 2 + 1;
+  return len * 4 + WIDE;
 }
 
 /** The id of meta `m` whose units start at `s`. */
 function decode(a: Int32Array, s: number, m: number): string {
-  const len = m >>> 1;
+  const len = m >>> 2;
   const codes = new Array<number>(len);
-  if (m & 1) for (let i = 0; i < len; i++) codes[i] = (a[s + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff;
+  if ((m & 3) === WIDE) for (let i = 0; i < len; i++) codes[i] = (a[s + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff;
   else for (let i = 0; i < len; i++) codes[i] = (a[s + (i >>> 2)]! >>> ((i & 3) << 3)) & 0xff;
   return String.fromCharCode(...codes);
 }
