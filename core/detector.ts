@@ -280,8 +280,11 @@ function stepOne(st: DetectorState, ts: number, x: number, cfg: DetectorConfig, 
     st.spike.length = 0;
     st.spikeHead = 0;
   }
-  if (st.spike.length < k) st.spike.push(x);
-  else {
+  if (st.spike.length < k) {
+    st.spike.push(x);
+    // Full: an exact-size copy (a pushed-to array keeps room for 17 numbers, ~100 B more per room, for good).
+    if (st.spike.length === k) st.spike = st.spike.slice();
+  } else {
     st.spike[st.spikeHead] = x;
     st.spikeHead = st.spikeHead + 1 === k ? 0 : st.spikeHead + 1;
   }

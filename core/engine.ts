@@ -57,7 +57,7 @@ const sugScratch: Suggestion[] = [];
  */
 export function applyEvent(st: RoomState, ev: CrestEvent, cfg: EngineConfig, out: RoomOutput[]): ApplyResult {
   const rt = runtimeOf(st);
-  if (!rememberId(st, rt, ev.id, cfg.recentIdsKept)) {
+  if (!rememberId(st, ev.id, cfg.recentIdsKept)) {
     st.duplicateEvents++;
     return 'duplicate';
   }

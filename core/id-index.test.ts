@@ -1,46 +1,78 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildIdIndex, rememberIdIn } from './id-index.ts';
+import { buildIdRing, remember, type IdRing } from './id-index.ts';
 import { createDistinctCounter, distinctAdd, distinctCount } from './distinct-counter.ts';
 
-test('the id index answers exactly like "among the last `kept` remembered ids", across rebuilds and growth', () => {
-  // Up to 80 distinct ids and `kept` up to 70: the cells grow (16 → 32 → 64 → kept) while duplicates come and go.
-  const idArb = fc.oneof(fc.constantFrom('__proto__', 'constructor'), fc.integer({ min: 0, max: 77 }).map((n) => `i${n}`));
+/** The ring as the room state kept it before IdRing: plain ids by slot, a head, a linear scan. */
+class ReferenceRing {
+  ids: string[] = [];
+  head = 0;
+  constructor(readonly kept: number) {}
+  remember(id: string): boolean {
+    if (this.ids.includes(id)) return false;
+    if (this.kept <= 0) return true;
+    if (this.ids.length < this.kept) this.ids.push(id);
+    else {
+      this.ids[this.head] = id;
+      this.head = (this.head + 1) % this.kept;
+    }
+    return true;
+  }
+  /** As a restore rebuilds it: oldest first from slot 0, the newest `kept`, no repeats. (A ring shorter than the
+   * new `kept` is taken in slot order, rotated or not: so it always was, which matters only after the setting grew.) */
+  rebuild(kept: number): ReferenceRing {
+    const ordered = this.ids.length < kept ? this.ids : [...this.ids.slice(this.head), ...this.ids.slice(0, this.head)];
+    const r = new ReferenceRing(kept);
+    for (const id of ordered.slice(Math.max(0, ordered.length - kept))) r.remember(id);
+    return r;
+  }
+}
+
+// Ids of every shape the contract allows: short and long (slots widen; past 64 one-byte units an id is kept as
+// a string), wide units and lone surrogates (stored 2 per int), names of Object.prototype members.
+const idArb = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', '', 'é', 'ÿÿÿÿ', '\u0100', '\ud800', 'a\udc00b', '日本語のid'),
+  fc.integer({ min: 0, max: 77 }).map((n) => `i${n}`),
+  fc.integer({ min: 0, max: 30 }).map((n) => `${'x'.repeat(n * 4)}${n}`),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+);
+
+test('the id ring answers, and checkpoints, exactly like the plain ring it replaced, across restores and growth', () => {
   fc.assert(
     fc.property(
-      fc.integer({ min: 1, max: 70 }),
-      fc.array(idArb, { maxLength: 300 }),
-      fc.integer({ min: 1, max: 50 }),
-      (kept, ids, rebuildEvery) => {
-        const st = { recentIds: [] as string[], recentHead: 0 };
-        let index = buildIdIndex(st.recentIds, 0, kept).index;
-        const model: string[] = [];
+      fc.integer({ min: 0, max: 70 }),
+      fc.array(idArb, { maxLength: 400 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 0, max: 70 }),
+      (kept, ids, restoreEvery, keptAfter) => {
+        const st = { recentIds: [] as string[] | IdRing, recentHead: 0 };
+        let ring = buildIdRing([], 0, kept);
+        let ref = new ReferenceRing(kept);
         ids.forEach((id, i) => {
-          const expectNew = !model.includes(id);
-          assert.equal(rememberIdIn(index, st.recentIds, st, id), expectNew, `step ${i} id ${id}`);
-          if (expectNew) {
-            model.push(id);
-            if (model.length > kept) model.shift();
-          }
-          if (i % rebuildEvery === 0) {
-            const b = buildIdIndex(JSON.parse(JSON.stringify(st.recentIds)), st.recentHead, kept);
-            index = b.index;
-            st.recentIds = b.ring;
-            st.recentHead = b.head;
+          assert.equal(remember(ring, st, id), ref.remember(id), `step ${i} id ${JSON.stringify(id)}`);
+          assert.deepEqual(ring.toJSON(), ref.ids);
+          assert.equal(st.recentHead, ref.head);
+          if (i % restoreEvery === restoreEvery - 1) {
+            // Through JSON, as a checkpoint and restore do; now and then with `recentIdsKept` changed.
+            const k = i % (2 * restoreEvery) === restoreEvery - 1 ? keptAfter : ring.kept;
+            ring = buildIdRing(JSON.parse(JSON.stringify(ring)) as string[], st.recentHead, k);
+            st.recentHead = 0;
+            ref = ref.rebuild(k);
+            assert.deepEqual(ring.toJSON(), ref.ids);
           }
         });
-        assert.deepEqual([...st.recentIds].sort(), [...model].sort());
+        assert.equal(ring.length, ref.ids.length);
       },
     ),
+    { numRuns: 300 },
   );
 });
 
 test('shrinking recentIdsKept keeps the newest ids', () => {
-  const ring = ['a', 'b', 'c', 'd'];
   // head 2: arrival order c, d, a, b
-  const b = buildIdIndex(ring, 2, 2);
-  assert.deepEqual(b.ring, ['a', 'b']);
+  const r = buildIdRing(['a', 'b', 'c', 'd'], 2, 2);
+  assert.deepEqual(r.toJSON(), ['a', 'b']);
 });
 
 test('distinct counter: exact to the cap, then an estimate within a few percent', () => {
@@ -55,15 +87,29 @@ test('distinct counter: exact to the cap, then an estimate within a few percent'
   assert.equal(ix.size, 0, 'the exact members are dropped once estimating');
 });
 
-test('the index grows with the ring (from 16 ids up to kept) and still drops exactly the kept duplicates', () => {
+test('the ring grows with its ids (from 16 up to kept), one fixed-width slot per id, and still drops exactly the kept duplicates', () => {
   const kept = 300;
-  const st = { recentIds: [] as string[], recentHead: 0 };
-  const { index } = buildIdIndex(st.recentIds, 0, kept);
-  assert.equal(index.cap, 16, 'a new room starts with room for 16 ids');
-  for (let i = 0; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), true, `id${i} is new`);
-  assert.equal(index.cap, kept, 'grown to kept');
-  assert.equal(index.cells.length, 1_024 + kept, 'one array: a table of the next power of two ≥ 2 × kept, then a hash per slot');
+  const st = { recentHead: 0 };
+  const r = buildIdRing([], 0, kept);
+  assert.equal(r.cap, 16, 'a new room starts with room for 16 ids');
+  for (let i = 0; i < 10_000; i++) assert.equal(remember(r, st, `id${i}`), true, `id${i} is new`);
+  assert.equal(r.cap, kept, 'grown to kept');
+  // A table of the next power of two ≥ 2 × kept, then per slot a hash, a length and 2 ints of units (6 characters).
+  assert.equal(r.a.length, 1_024 + kept * (2 + 2));
   // A duplicate changes nothing, so the newest `kept` can all be probed; the one before them was evicted.
-  for (let i = 1_000 - kept; i < 1_000; i++) assert.equal(rememberIdIn(index, st.recentIds, st, `id${i}`), false, `id${i} is kept`);
-  assert.equal(rememberIdIn(index, st.recentIds, st, `id${1_000 - kept - 1}`), true);
+  for (let i = 10_000 - kept; i < 10_000; i++) assert.equal(remember(r, st, `id${i}`), false, `id${i} is kept`);
+  assert.equal(remember(r, st, `id${10_000 - kept - 1}`), true);
+  // Up to twice as wide widens every slot; wider is an outlier, kept as a string beside the array, as is an id
+  // past the widest slot.
+  assert.equal(remember(r, st, 'x'.repeat(16)), true);
+  assert.equal(r.w, 4);
+  assert.equal(remember(r, st, 'y'.repeat(40)), true);
+  assert.equal(r.w, 4);
+  assert.equal(remember(r, st, 'z'.repeat(200)), true);
+  for (const id of ['x'.repeat(16), 'y'.repeat(40), 'z'.repeat(200)]) assert.equal(remember(r, st, id), false, `${id.length}-character id is kept`);
+  assert.deepEqual(r.toJSON().slice(st.recentHead - 3, st.recentHead), ['x'.repeat(16), 'y'.repeat(40), 'z'.repeat(200)]);
+  // Rebuilt from a checkpoint: slots as wide as most ids need (2), widened by the 16-character id (4), not more.
+  const back = buildIdRing(r.toJSON(), st.recentHead, kept);
+  assert.equal(back.w, 4);
+  assert.deepEqual(back.toJSON(), [...r.toJSON().slice(st.recentHead), ...r.toJSON().slice(0, st.recentHead)]);
 });

@@ -48,8 +48,7 @@ export function takeDelta(st: RoomState): RoomDelta {
   const d = rt.dirty;
   // A session as stored: "src,enter,seen" (SessionStore.encode; the heap key is derived on restore).
   const ss = rt.sessions;
-  const closed = ss.closed;
-  ss.closed = [];
+  const closed = ss.takeClosed();
   const put: string[] = [];
   while (ss.dirtyCount > 0) {
     const s = ss.popDirty();

@@ -14,7 +14,8 @@
  *    32-entry product table (metrics-products.ts); per-source sums of 4 numbers each.
  * Totals are stream-to-date: each stream.start starts them again from zero (startStream).
  * Lookups by string (ids, viewers) go through Maps/Sets kept beside the state in a WeakMap (plain-object keys
- * would break on ids like "__proto__"); the id index is rebuilt from the JSON's ring on first use.
+ * would break on ids like "__proto__"); the recent ids are an IdRing (core/id-index.ts), built from the JSON's
+ * plain ring on first use.
  */
 import type { CrestEvent, TrafficSource } from './events.ts';
 import type { EngineConfig } from './engine-config.ts';
@@ -31,7 +32,7 @@ import {
   type DistinctCounter,
 } from './distinct-counter.ts';
 import { SessionStore, viewerHash } from './session-store.ts';
-import { buildIdIndex, rememberIdIn, type IdIndex } from './id-index.ts';
+import { buildIdRing, IdRing, remember } from './id-index.ts';
 import { createPolicyState, type PolicyState } from './suggestion-policy.ts';
 import {
   addAt,
@@ -98,7 +99,9 @@ export interface RoomState extends RoomCounts {
   lastTickTs: number;
   live: boolean;
   liveTs: number;
-  recentIds: string[];
+  /** The last `recentIdsKept` event ids by ring slot (an IdRing once used; its JSON is the plain array), and the
+   * slot the next one overwrites once full. */
+  recentIds: string[] | IdRing;
   recentHead: number;
   /** Latest platform count, its event time, and until when it counts as fresh (-1: never). */
   online: number;
@@ -169,8 +172,6 @@ export interface RoomDirty {
 
 /** The per-viewer part of the state and the lookup structures derived from the state; never in its JSON. */
 export interface RoomRuntime {
-  /** Built on first use (it needs `recentIdsKept`), rebuilt if that setting changes. */
-  ids: IdIndex | null;
   /** Open sessions: by viewer, in expiry order (due, viewer), and what changed since the last checkpoint. */
   sessions: SessionStore;
   /** Exact members of `st.unique` / `st.payers` (empty once estimating). */
@@ -184,6 +185,15 @@ export function emptyDirty(reset: boolean): RoomDirty {
 }
 
 const runtimes = new WeakMap<RoomState, RoomRuntime>();
+
+/** The members of a count with none yet, shared by every such room (an empty Set is ~150 B, and most rooms
+ * have no paying viewer): a room makes its own on its first member (countUnique, countPayer). Never written. */
+class NoMembers extends Set<string> {
+  override add(): this {
+    throw new Error('the shared empty member set is never written');
+  }
+}
+const NO_MEMBERS: Set<string> = new NoMembers();
 
 /** A fresh room. `limits` exist for tests and tuning; the defaults are documented above. */
 export function createRoomState(room: string, cfg: EngineConfig, limits: Partial<RoomLimits> = {}): RoomState {
@@ -209,7 +219,7 @@ export function createRoomState(room: string, cfg: EngineConfig, limits: Partial
     streamTs: -1,
     streamWindows: 0,
   };
-  runtimes.set(st, { ids: null, sessions: new SessionStore(), unique: new Set(), payers: new Set(), dirty: emptyDirty(false) });
+  runtimes.set(st, { sessions: new SessionStore(), unique: NO_MEMBERS, payers: NO_MEMBERS, dirty: emptyDirty(false) });
   return st;
 }
 
@@ -317,7 +327,7 @@ export function runtimeOf(st: RoomState): RoomRuntime {
  * restore builds them in steps, core/room-parts.ts RoomRestore): `sessions` with its heap built.
  */
 export function attachBuilt(st: RoomState, sessions: SessionStore, unique: Set<string>, payers: Set<string>): RoomRuntime {
-  const rt: RoomRuntime = { ids: null, sessions, unique, payers, dirty: emptyDirty(false) };
+  const rt: RoomRuntime = { sessions, unique, payers, dirty: emptyDirty(false) };
   // Read back from JSON, the rings are plain arrays: typed again, as a live room keeps them (same figures).
   st.rolling = compactRing(st.rolling);
   runtimes.set(st, rt);
@@ -370,20 +380,20 @@ export function startStream(st: RoomState, rt: RoomRuntime, ts: number): void {
   st.streamTs = ts;
   st.streamWindows = 0;
   rt.sessions = new SessionStore();
-  rt.unique = new Set();
-  rt.payers = new Set();
+  rt.unique = NO_MEMBERS;
+  rt.payers = NO_MEMBERS;
   rt.dirty = emptyDirty(true);
 }
 
 /** Remembers an event id; returns false when it is among the last `kept` (a duplicate). */
-export function rememberId(st: RoomState, rt: RoomRuntime, id: string, kept: number): boolean {
-  if (rt.ids === null || rt.ids.kept !== kept) {
-    const b = buildIdIndex(st.recentIds, st.recentHead, kept);
-    rt.ids = b.index;
-    st.recentIds = b.ring;
-    st.recentHead = b.head;
+export function rememberId(st: RoomState, id: string, kept: number): boolean {
+  let ring = st.recentIds;
+  if (!(ring instanceof IdRing) || ring.kept !== kept) {
+    // Read back from JSON (or `recentIdsKept` changed): built again, oldest id in slot 0.
+    ring = st.recentIds = buildIdRing(ring instanceof IdRing ? ring.toJSON() : ring, st.recentHead, kept);
+    st.recentHead = 0;
   }
-  return rememberIdIn(rt.ids, st.recentIds, st, id);
+  return remember(ring, st, id);
 }
 
 /**
@@ -456,6 +466,7 @@ function evictOverCap(st: RoomState, rt: RoomRuntime, idleMs: number): void {
 
 /** Counts a viewer among the unique ones, remembering a new exact member (or the switch) for the next checkpoint. */
 function countUnique(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  if (rt.unique === NO_MEMBERS) rt.unique = new Set();
   const added = distinctAdd(st.unique, rt.unique, viewer);
   if (added === ADDED_MEMBER) rt.dirty.unique.push(viewer);
   else if (added === ADDED_SWITCHED) {
@@ -465,6 +476,7 @@ function countUnique(st: RoomState, rt: RoomRuntime, viewer: string): void {
 }
 
 function countPayer(st: RoomState, rt: RoomRuntime, viewer: string): void {
+  if (rt.payers === NO_MEMBERS) rt.payers = new Set();
   const added = distinctAdd(st.payers, rt.payers, viewer);
   if (added === ADDED_MEMBER) rt.dirty.payers.push(viewer);
   else if (added === ADDED_SWITCHED) {

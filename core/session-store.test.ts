@@ -146,3 +146,31 @@ test('a store loaded back (repeats included) and its heap built in steps is the 
   const want = [...ref].map(([v, r]) => [v, r.seen + 60] as const).sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([v, d]) => `${v}@${d}`);
   assert.deepEqual(drainOrder(stepped.ss), want);
 });
+
+test('fresh stores share their empty lists until their first session, and never each other’s sessions or closes', () => {
+  const a = new SessionStore();
+  const b = new SessionStore();
+  const c = new SessionStore();
+  assert.deepEqual(b.takeClosed(), []);
+  a.open('x', viewerHash('x'), 1, 10, 10, 100);
+  a.open('y', viewerHash('y'), 2, 11, 11, 101);
+  a.close(a.find('x', viewerHash('x')), 'x');
+  // b and c never opened a session: they find nothing, hold nothing, took no close.
+  for (const s of [b, c]) {
+    assert.equal(s.find('y', viewerHash('y')), -1);
+    assert.equal(s.size, 0);
+    assert.equal(s.top(), -1);
+    assert.equal(s.closed.length, 0);
+  }
+  b.open('y', viewerHash('y'), 3, 20, 20, 200);
+  assert.equal(b.src(b.find('y', viewerHash('y'))), 3);
+  assert.equal(a.src(a.find('y', viewerHash('y'))), 2);
+  assert.equal(c.find('y', viewerHash('y')), -1);
+  // A taken list is the caller's: closes after the take go to a new one.
+  const taken = a.takeClosed();
+  assert.deepEqual(taken, ['x']);
+  a.close(a.find('y', viewerHash('y')), 'y');
+  assert.deepEqual(taken, ['x']);
+  assert.deepEqual(a.takeClosed(), ['y']);
+  assert.deepEqual(c.takeClosed(), []);
+});

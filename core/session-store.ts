@@ -37,6 +37,16 @@ const TABLE_BITS = 8;
 const NO_TABLE = new Int32Array(1);
 const NONE = new Int32Array(0);
 const NO_CHARS = new Uint16Array(0);
+/** Shared by every store until it opens its first session (then it makes its own; never written while shared):
+ * most rooms of a shard have no open session (platform counts only, or quiet), and a store's own empty arrays
+ * were ~300 B of each room. */
+const NO_F: Float64Array[] = [];
+const NO_G: Int32Array[] = [];
+const NO_CHARS_LIST: Uint16Array[] = [];
+const NO_USED: number[] = [];
+const NO_TABLES: Int32Array[] = [NO_TABLE];
+const NO_COUNTS: number[] = [0];
+const NO_CLOSED: string[] = [];
 
 /** The hash the store keys a viewer on (computed once per event, passed to find and open). */
 export function viewerHash(v: string): number {
@@ -44,12 +54,12 @@ export function viewerHash(v: string): number {
 }
 
 export class SessionStore {
-  private f: Float64Array[] = [];
-  private g: Int32Array[] = [];
+  private f: Float64Array[] = NO_F;
+  private g: Int32Array[] = NO_G;
   /** Per chunk: the viewer ids' code units (append-only; a chunk's are compacted when it runs out of room),
    * and how many are used. No string object per session: a million of them were what the GC marked. */
-  private chars: Uint16Array[] = [];
-  private used: number[] = [];
+  private chars: Uint16Array[] = NO_CHARS_LIST;
+  private used: number[] = NO_USED;
   /** Slots the chunks have room for, slots ever used, and the free ones (reused first). */
   private cap = 0;
   private hi = 0;
@@ -60,13 +70,13 @@ export class SessionStore {
   size = 0;
   /** Live slots (= size once the heap is built; during a restore the heap is built last). */
   private live = 0;
-  private tables: Int32Array[] = [NO_TABLE];
-  private counts: number[] = [0];
+  private tables: Int32Array[] = NO_TABLES;
+  private counts: number[] = NO_COUNTS;
   private tableBits = 0;
   private dirty: Int32Array = NONE;
   private nDirty = 0;
-  /** Viewers whose session closed since the last take (a viewer may be in it more than once). */
-  closed: string[] = [];
+  /** Viewers whose session closed since the last take (a viewer may be in it more than once): takeClosed. */
+  closed: string[] = NO_CLOSED;
 
   // ---- per-slot fields ---------------------------------------------------------------------------
 
@@ -143,6 +153,7 @@ export class SessionStore {
   close(s: number, v?: string): void {
     this.removeAt(this.posOf(s));
     this.unindex(s);
+    if (this.closed === NO_CLOSED) this.closed = [];
     this.closed.push(v ?? this.viewer(s));
     this.unDirty(s);
     this.g[s >> SHIFT]![G * (s & LOW) + 5] = -1;
@@ -229,6 +240,14 @@ export class SessionStore {
 
   // ---- changes since the last checkpoint ---------------------------------------------------------
 
+  /** The viewers closed since the last take, handed over (the store starts a new list on its next close; the
+   * caller never gets the shared empty one, so it may keep or change what it got). */
+  takeClosed(): string[] {
+    const closed = this.closed;
+    this.closed = NO_CLOSED;
+    return closed === NO_CLOSED ? [] : closed;
+  }
+
   /** Sessions opened or changed, and closed viewers, waiting to be written. */
   get changes(): number {
     return this.nDirty + this.closed.length;
@@ -284,12 +303,14 @@ export class SessionStore {
       if (this.cap > 0) {
         f.set(this.f[0]!);
         g.set(this.g[0]!);
-      }
-      this.f[0] = f;
-      this.g[0] = g;
-      if (this.chars.length === 0) {
-        this.chars.push(NO_CHARS);
-        this.used.push(0);
+        this.f[0] = f;
+        this.g[0] = g;
+      } else {
+        // The store's own lists from here on (the shared empty ones are never written), of one entry each.
+        this.f = [f];
+        this.g = [g];
+        this.chars = [NO_CHARS];
+        this.used = [0];
       }
       this.cap = cap;
       return;
@@ -302,6 +323,10 @@ export class SessionStore {
   }
 
   private index(s: number, h: number): void {
+    if (this.tables === NO_TABLES) {
+      this.tables = [NO_TABLE];
+      this.counts = [0];
+    }
     if (this.tableBits === 0 && this.live > SPLIT_AT) this.split();
     const ti = this.tableOf(h);
     let t = this.tables[ti]!;
