@@ -575,10 +575,7 @@ export class DetectorWorker {
     // shard meanwhile: loop() does not read it again before this batch is done; a drop during a pause abandons it).
     const box = new TimeBox(STEP_MS);
     for (let i = 0; i < entries.length; i++) {
-      if ((i & 31) === 31 && box.due()) {
-        await box.pause();
-        if (!current()) return;
-      }
+      if ((i & 31) === 31 && box.due() && !(await box.pauseFor(current))) return;
       const e = fieldOf(entries[i]![1], 'e');
       if (e === undefined) {
         const p = fieldOf(entries[i]![1], 'p');
@@ -605,10 +602,7 @@ export class DetectorWorker {
     const arrivals: number[] = [];
     let { rid: runRid, left: runLeft } = rt.run;
     for (let i = 0; i < entries.length; i++) {
-      if ((i & 31) === 31 && box.due()) {
-        await box.pause();
-        if (!current()) return;
-      }
+      if ((i & 31) === 31 && box.due() && !(await box.pauseFor(current))) return;
       const [id, fields] = entries[i]!;
       const arrival = idMs(id);
       const fresh = compareIds(id, rt.cursor) > 0;
@@ -899,11 +893,7 @@ export class DetectorWorker {
     // reads it again only once this batch is done); dropped during a pause, nothing is sent.
     const box = new TimeBox(STEP_MS);
     const current = () => this.owns(rt);
-    const step = async () => {
-      if (!box.due()) return true;
-      await box.pause();
-      return current();
-    };
+    const step = async () => !box.due() || box.pauseFor(current);
     const perRoom = new Map<string, { record: string; summary: string; sugs: string[]; series: string[]; delta: RoomDelta | null; sliced: boolean }>();
     const slotOf = (room: string) => {
       let slot = perRoom.get(room);
@@ -1072,6 +1062,11 @@ class TimeBox {
     this.end();
     await yieldThread();
     this.restart();
+  }
+  /** Pauses, then says whether the work may go on (`stillOn`: e.g. the shard is still this worker's). */
+  async pauseFor(stillOn: () => boolean): Promise<boolean> {
+    await this.pause();
+    return stillOn();
   }
   /** A new step begins (after an await of something else). */
   restart(): void {
